@@ -1,0 +1,104 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every RingGate target shares: Swift 6 language mode, and the
+/// experimental lifetime features that `Span`-returning APIs need.
+let commonSwiftSettings: [SwiftSetting] = [
+    .enableExperimentalFeature("Lifetimes"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// Hot-path modules drop exclusivity checks in release builds (see FIELD-NOTES).
+let hotPathSwiftSettings: [SwiftSetting] = commonSwiftSettings + [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "RingGate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ringgate", targets: ["ringgate"]),
+        .executable(name: "bench", targets: ["bench"]),
+        .library(name: "IOCore", targets: ["IOCore"]),
+        .library(name: "Codecs", targets: ["Codecs"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // MARK: C shims
+        .systemLibrary(
+            name: "CLibURing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        /// Test-only malloc interposer with a thread-local counter (allocation tests).
+        .target(name: "CAllocCounter"),
+
+        // MARK: Libraries
+        .target(
+            name: "IOCore",
+            dependencies: ["CLibURing"],
+            swiftSettings: hotPathSwiftSettings
+        ),
+        .target(
+            name: "Codecs",
+            swiftSettings: hotPathSwiftSettings
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "IOCore",
+                "Codecs",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: hotPathSwiftSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "ringgate",
+            dependencies: [
+                "Gateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: commonSwiftSettings
+        ),
+        .executableTarget(
+            name: "bench",
+            dependencies: [
+                "IOCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: commonSwiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "IOCoreTests",
+            dependencies: ["IOCore", "CAllocCounter"],
+            swiftSettings: commonSwiftSettings
+        ),
+        .testTarget(
+            name: "CodecsTests",
+            dependencies: ["Codecs", "CAllocCounter"],
+            swiftSettings: commonSwiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "Codecs", "CAllocCounter"],
+            swiftSettings: commonSwiftSettings
+        ),
+    ]
+)
