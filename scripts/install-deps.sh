@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages RingGate builds, tests and demos with. Idempotent: it asks apt
+# only for what is missing, and refreshes the package lists only when it has to install.
+set -euo pipefail
+
+packages=(
+    liburing-dev       # io_uring data plane (CLibURing)
+    libssl-dev         # TLS (COpenSSL)
+    pkg-config         # SwiftPM finds liburing through it
+    postgresql         # throwaway servers for the demo and integration tests
+    postgresql-client  # psql, pgbench
+    haproxy            # peer in `bench tcp`
+    pgbouncer          # peer in `bench pg`
+    libpg-query-dev    # PostgreSQL's parser: test oracle for the SQL classifier
+    python3-psycopg2   # a second real PostgreSQL client in integration tests
+    dpkg-dev           # apt-get source (PostgreSQL's regression corpus)
+    procps             # ps/pkill in scripts
+)
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-deps: a Swift 6.3 toolchain must be on PATH (https://www.swift.org/install/linux/)." >&2
+    exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
