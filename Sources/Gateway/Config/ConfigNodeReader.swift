@@ -8,6 +8,8 @@ final class ConfigNodeReader {
     let file: String
     private(set) var diagnostics: [ConfigDiagnostic] = []
     /// Group names used by `groups[].groups` and `policies[].groups`, checked once all groups are read.
+    /// Every resource name declared, even in entries with other errors (avoids cascades).
+    var declaredResourceNames: Set<String> = []
     var groupReferences: [(name: String, location: SourceLocation, path: String)] = []
 
     init(file: String) {

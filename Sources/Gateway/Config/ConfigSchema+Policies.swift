@@ -42,6 +42,9 @@ extension ConfigSchema {
         let allow = entries["allow"].map { classes($0, entries.path("allow")) } ?? []
         let review = entries["review"].map { classes($0, entries.path("review")) } ?? []
         let deny = entries["deny"].map { classes($0, entries.path("deny")) } ?? []
+        if allow.isEmpty, review.isEmpty, deny.isEmpty, entries["mask"] == nil, entries["limits"] == nil {
+            reader.report(node, path, "the rule does nothing (give allow, review, deny, mask or limits)")
+        }
         var masks: [MaskRule] = []
         if let value = entries["mask"], let items = reader.sequence(value, entries.path("mask")) {
             masks = items.enumerated().compactMap { readMask($1, "\(entries.path("mask"))[\($0)]") }
@@ -142,7 +145,7 @@ struct PolicyReferenceChecker {
         for (index, rule) in config.policies.enumerated() {
             for pattern in rule.resources {
                 guard let glob = try? GlobPattern(pattern) else { continue }
-                if !config.resources.contains(where: { glob.matches($0.name) }) {
+                if !reader.declaredResourceNames.contains(where: { glob.matches($0) }) {
                     reader.report(at: rule.location, "policies[\(index)].resources", "pattern '\(pattern)' matches no resource")
                 }
             }

@@ -76,6 +76,7 @@ struct ConfigSchema {
     func readResource(_ node: Node, _ path: String) -> ResourceSettings? {
         guard let entries = reader.mapping(node, path, known: Self.resourceKeys) else { return nil }
         let name = reader.required(entries, "name").flatMap { readName($0, entries.path("name")) }
+        if let name { reader.declaredResourceNames.insert(name) }
         let proto = reader.required(entries, "protocol").flatMap {
             reader.choice($0, entries.path("protocol"), ResourceProtocol.allCases.map { ($0.rawValue, $0) })
         }
