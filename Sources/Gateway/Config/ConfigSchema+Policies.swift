@@ -1,0 +1,184 @@
+import Codecs
+import Yams
+
+extension ConfigSchema {
+    static let ruleKeys: Set<String> = [
+        "id", "resources", "identities", "groups", "relations", "allow", "review", "deny", "mask", "limits",
+    ]
+
+    func readRule(_ node: Node, _ path: String) -> PolicyRule? {
+        guard let entries = reader.mapping(node, path, known: Self.ruleKeys) else { return nil }
+        let id = reader.required(entries, "id").flatMap { readName($0, entries.path("id")) }
+        var resources: [String] = []
+        if let value = reader.required(entries, "resources"), let items = reader.stringListWithNodes(value, entries.path("resources")) {
+            for item in items {
+                do {
+                    _ = try GlobPattern(item.value)
+                    resources.append(item.value)
+                } catch {
+                    reader.report(item.node, item.path, "invalid glob '\(item.value)': \(error)")
+                }
+            }
+            if items.isEmpty { reader.report(value, entries.path("resources"), "at least one resource pattern is required") }
+        }
+        let identities = entries["identities"].flatMap { reader.stringList($0, entries.path("identities")) } ?? []
+        let groupItems = entries["groups"].flatMap { reader.stringListWithNodes($0, entries.path("groups")) } ?? []
+        for item in groupItems {
+            reader.groupReferences.append((item.value, reader.location(of: item.node), item.path))
+        }
+        if entries["identities"] == nil, entries["groups"] == nil {
+            reader.report(node, path, "a rule needs 'identities' or 'groups' (use identities: ['*'] for every caller)")
+        }
+        var relations: [String] = []
+        if let value = entries["relations"], let items = reader.stringListWithNodes(value, entries.path("relations")) {
+            for item in items {
+                do {
+                    relations.append(try RelationPattern(parsing: item.value).description)
+                } catch {
+                    reader.report(item.node, item.path, "invalid relation '\(item.value)': \(error)")
+                }
+            }
+        }
+        let allow = entries["allow"].map { classes($0, entries.path("allow")) } ?? []
+        let review = entries["review"].map { classes($0, entries.path("review")) } ?? []
+        let deny = entries["deny"].map { classes($0, entries.path("deny")) } ?? []
+        if allow.isEmpty, review.isEmpty, deny.isEmpty, entries["mask"] == nil, entries["limits"] == nil {
+            reader.report(node, path, "the rule does nothing (give allow, review, deny, mask or limits)")
+        }
+        var masks: [MaskRule] = []
+        if let value = entries["mask"], let items = reader.sequence(value, entries.path("mask")) {
+            masks = items.enumerated().compactMap { readMask($1, "\(entries.path("mask"))[\($0)]") }
+        }
+        var limits = PolicyLimits()
+        if let value = entries["limits"] { limits = readLimits(value, entries.path("limits")) ?? limits }
+        if !relations.isEmpty, !masks.isEmpty || !limits.isEmpty {
+            reader.report(entries["relations"], entries.path("relations"),
+                "a rule scoped to relations cannot carry mask or limits (put them in a rule without 'relations')")
+        }
+        guard let id else { return nil }
+        return PolicyRule(
+            id: id, resources: resources, identities: identities, groups: groupItems.map(\.value), relations: relations,
+            allow: allow, review: review, deny: deny, masks: masks, limits: limits, location: reader.location(of: node))
+    }
+
+    /// Statement class names (as in `StatementClass.allNamed`), or `all`.
+    func classes(_ node: Node, _ path: String) -> StatementClass {
+        guard let items = reader.stringListWithNodes(node, path) else { return [] }
+        var result: StatementClass = []
+        for item in items {
+            if item.value == "all" {
+                result.formUnion(StatementClass(rawValue: StatementClass.allNamed.reduce(0) { $0 | $1.value.rawValue }))
+            } else if let value = StatementClass(name: item.value) {
+                result.formUnion(value)
+            } else {
+                reader.report(item.node, item.path,
+                    "unknown statement class '\(item.value)' (expected all or one of: \(StatementClass.allNamed.map(\.name).joined(separator: ", ")))")
+            }
+        }
+        return result
+    }
+
+    func readMask(_ node: Node, _ path: String) -> MaskRule? {
+        guard let entries = reader.mapping(node, path, known: ["columns", "detector", "keywords", "style"]) else { return nil }
+        let style = entries["style"].flatMap { reader.choice($0, entries.path("style"), MaskStyle.allCases.map { ($0.rawValue, $0) }) } ?? .redact
+        switch (entries["columns"], entries["detector"]) {
+        case (let columns?, nil):
+            if entries["keywords"] != nil { reader.report(entries["keywords"], entries.path("keywords"), "keywords belong to detector: keywords") }
+            guard let items = reader.stringListWithNodes(columns, entries.path("columns")) else { return nil }
+            var patterns: [String] = []
+            for item in items {
+                let folded = item.value.lowercased()
+                guard folded.contains(".") else {
+                    reader.report(item.node, item.path, "column pattern '\(item.value)' must be table.column (use *.column for any table)")
+                    continue
+                }
+                do {
+                    _ = try GlobPattern(folded)
+                    patterns.append(folded)
+                } catch {
+                    reader.report(item.node, item.path, "invalid glob '\(item.value)': \(error)")
+                }
+            }
+            return MaskRule(target: .columns(patterns), style: style)
+        case (nil, let detectorNode?):
+            guard let detector = reader.choice(detectorNode, entries.path("detector"), MaskDetector.allCases.map { ($0.rawValue, $0) }) else {
+                return nil
+            }
+            var keywords: [String] = []
+            if let value = entries["keywords"] { keywords = reader.stringList(value, entries.path("keywords")) ?? [] }
+            if detector == .keywords, keywords.isEmpty {
+                reader.report(node, entries.path("keywords"), "detector keywords needs a non-empty 'keywords' list")
+            } else if detector != .keywords, entries["keywords"] != nil {
+                reader.report(entries["keywords"], entries.path("keywords"), "keywords belong to detector: keywords")
+            }
+            return MaskRule(target: .detector(detector, keywords: keywords), style: style)
+        default:
+            reader.report(node, path, "a mask entry needs exactly one of 'columns' and 'detector'")
+            return nil
+        }
+    }
+
+    func readLimits(_ node: Node, _ path: String) -> PolicyLimits? {
+        guard let entries = reader.mapping(node, path, known: ["max_rows", "max_bytes", "max_statement_length"]) else { return nil }
+        var limits = PolicyLimits()
+        if let value = entries["max_rows"] { limits.maxRows = reader.int(value, entries.path("max_rows"), range: 1...Int(Int32.max)) }
+        if let value = entries["max_bytes"] { limits.maxBytes = reader.byteSize(value, entries.path("max_bytes")) }
+        if let value = entries["max_statement_length"] {
+            limits.maxStatementLength = reader.byteSize(value, entries.path("max_statement_length"))
+        }
+        return limits
+    }
+}
+
+/// Checks references between sections once everything is read: unknown groups, group cycles,
+/// resource patterns that match no resource.
+struct PolicyReferenceChecker {
+    let reader: ConfigNodeReader
+    let config: GatewayConfiguration
+
+    func check() {
+        let groupNames = Set(config.groups.map(\.name))
+        for reference in reader.groupReferences where !groupNames.contains(reference.name) {
+            reader.report(at: reference.location, reference.path, "unknown group '\(reference.name)'")
+        }
+        checkCycles()
+        for (index, rule) in config.policies.enumerated() {
+            for pattern in rule.resources {
+                guard let glob = try? GlobPattern(pattern) else { continue }
+                if !reader.declaredResourceNames.contains(where: { glob.matches($0) }) {
+                    reader.report(at: rule.location, "policies[\(index)].resources", "pattern '\(pattern)' matches no resource")
+                }
+            }
+        }
+    }
+
+    /// Depth-first search over `groups[].groups`; each cycle is reported once, at its first group.
+    private func checkCycles() {
+        var byName: [String: GroupSettings] = [:]
+        for group in config.groups where byName[group.name] == nil { byName[group.name] = group }
+        var state: [String: UInt8] = [:]  // 1 visiting, 2 done
+        var stack: [String] = []
+        func visit(_ name: String) {
+            guard let group = byName[name] else { return }
+            state[name] = 1
+            stack.append(name)
+            for next in group.includes {
+                switch state[next] {
+                case 1:
+                    let start = stack.firstIndex(of: next) ?? 0
+                    let cycle = stack[start...] + [next]
+                    let at = byName[next]?.location ?? group.location
+                    let index = config.groups.firstIndex { $0.name == next } ?? 0
+                    reader.report(at: at, "groups[\(index)].groups", "group cycle: \(cycle.joined(separator: " -> "))")
+                case nil:
+                    visit(next)
+                default:
+                    break
+                }
+            }
+            stack.removeLast()
+            state[name] = 2
+        }
+        for group in config.groups where state[group.name] == nil { visit(group.name) }
+    }
+}

@@ -1,0 +1,244 @@
+import Codecs
+import Yams
+
+/// The schema: maps each section of the YAML tree to the typed model, reporting as it goes.
+struct ConfigSchema {
+    let reader: ConfigNodeReader
+
+    static let rootKeys: Set<String> = ["gateway", "resources", "identity_providers", "gateway_tokens", "groups", "policies"]
+
+    func readRoot(_ root: Node) -> GatewayConfiguration? {
+        guard let top = reader.mapping(root, "", known: Self.rootKeys) else { return nil }
+        var config = GatewayConfiguration()
+        if let node = top["gateway"] { config.gateway = readGateway(node, "gateway") ?? GatewaySettings() }
+        if let node = top["resources"], let items = reader.sequence(node, "resources") {
+            config.resources = items.enumerated().compactMap { readResource($1, "resources[\($0)]") }
+            checkUnique(config.resources.map { ($0.name, $0.location) }, items, section: "resources", what: "resource")
+        }
+        if let node = top["identity_providers"], let items = reader.sequence(node, "identity_providers") {
+            config.identityProviders = items.enumerated().compactMap { readProvider($1, "identity_providers[\($0)]") }
+            var seen: Set<String> = []
+            for (index, provider) in config.identityProviders.enumerated() where !seen.insert(provider.name).inserted {
+                reader.report(items.indices.contains(index) ? items[index] : node, "identity_providers[\(index)].name",
+                    "duplicate identity provider name '\(provider.name)'")
+            }
+        }
+        if let node = top["gateway_tokens"] { config.gatewayTokens = readGatewayTokens(node, "gateway_tokens") }
+        if let node = top["groups"], let items = reader.sequence(node, "groups") {
+            config.groups = items.enumerated().compactMap { readGroup($1, "groups[\($0)]") }
+            checkUnique(config.groups.map { ($0.name, $0.location) }, items, section: "groups", what: "group")
+        }
+        if let node = top["policies"], let items = reader.sequence(node, "policies") {
+            config.policies = items.enumerated().compactMap { readRule($1, "policies[\($0)]") }
+            checkUnique(config.policies.map { ($0.id, $0.location) }, items, section: "policies", what: "rule id", key: "id")
+        }
+        PolicyReferenceChecker(reader: reader, config: config).check()
+        return config
+    }
+
+    /// Reports the second and later uses of a name, at the entry that repeats it.
+    private func checkUnique(_ names: [(String, SourceLocation)], _ items: [Node], section: String, what: String, key: String = "name") {
+        var first: [String: SourceLocation] = [:]
+        for (name, location) in names {
+            if let earlier = first[name] {
+                let index = items.firstIndex { reader.location(of: $0) == location } ?? 0
+                reader.report(at: location, "\(section)[\(index)].\(key)", "duplicate \(what) '\(name)' (first defined at line \(earlier.line))")
+            } else {
+                first[name] = location
+            }
+        }
+    }
+
+    // MARK: gateway
+
+    func readGateway(_ node: Node, _ path: String) -> GatewaySettings? {
+        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store"]) else { return nil }
+        var settings = GatewaySettings()
+        if let value = entries["io_backend"] {
+            settings.ioBackend = reader.choice(value, entries.path("io_backend"), IOBackendPreference.allCases.map { ($0.rawValue, $0) }) ?? .auto
+        }
+        if let value = entries["loops"] { settings.loops = reader.int(value, entries.path("loops"), range: 1...1024) }
+        if let value = entries["drain_timeout"] {
+            settings.drainTimeoutMilliseconds = reader.duration(value, entries.path("drain_timeout")) ?? settings.drainTimeoutMilliseconds
+        }
+        if let value = entries["access_log"] { settings.accessLogPath = reader.string(value, entries.path("access_log")) }
+        if let value = entries["audit_log"] { settings.auditLogPath = reader.string(value, entries.path("audit_log")) }
+        if let value = entries["store"] { settings.storePath = reader.string(value, entries.path("store")) }
+        return settings
+    }
+
+    // MARK: resources
+
+    static let resourceKeys: Set<String> = [
+        "name", "protocol", "listen", "upstream", "connect_timeout", "idle_timeout", "tls", "credentials", "production", "default",
+    ]
+
+    func readResource(_ node: Node, _ path: String) -> ResourceSettings? {
+        guard let entries = reader.mapping(node, path, known: Self.resourceKeys) else { return nil }
+        let name = reader.required(entries, "name").flatMap { readName($0, entries.path("name")) }
+        if let name { reader.declaredResourceNames.insert(name) }
+        let proto = reader.required(entries, "protocol").flatMap {
+            reader.choice($0, entries.path("protocol"), ResourceProtocol.allCases.map { ($0.rawValue, $0) })
+        }
+        let listen = reader.required(entries, "listen").flatMap { hostPort($0, entries.path("listen")) }
+        let upstream = reader.required(entries, "upstream").flatMap { hostPort($0, entries.path("upstream")) }
+        var connectTimeout = 5_000
+        if let value = entries["connect_timeout"] { connectTimeout = reader.duration(value, entries.path("connect_timeout")) ?? connectTimeout }
+        var idleTimeout = 3_600_000
+        if let value = entries["idle_timeout"] { idleTimeout = reader.duration(value, entries.path("idle_timeout")) ?? idleTimeout }
+        var tls = UpstreamTLSSettings()
+        if let value = entries["tls"] { tls = readTLS(value, entries.path("tls")) ?? tls }
+        var credentials: UpstreamCredentials?
+        if let value = entries["credentials"] { credentials = readCredentials(value, entries.path("credentials")) }
+        var production = false
+        if let value = entries["production"] { production = reader.bool(value, entries.path("production")) ?? false }
+        var defaultAction = PolicyAction.deny
+        if let value = entries["default"] {
+            defaultAction = reader.choice(value, entries.path("default"), PolicyAction.allCases.map { ($0.description, $0) }) ?? .deny
+        }
+        guard let name, let proto, let listen, let upstream else { return nil }
+        return ResourceSettings(
+            name: name, protocol: proto, listen: listen, upstream: upstream, connectTimeoutMilliseconds: connectTimeout,
+            idleTimeoutMilliseconds: idleTimeout, tls: tls, credentials: credentials, production: production,
+            defaultAction: defaultAction, location: reader.location(of: node))
+    }
+
+    /// Names of resources, groups and rules: letters, digits, `-`, `_`, `.`, `@`.
+    func readName(_ node: Node, _ path: String) -> String? {
+        guard let name = reader.string(node, path) else { return nil }
+        let valid = name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                || $0 == "-" || $0 == "_" || $0 == "." || $0 == "@"
+        }
+        guard valid else {
+            reader.report(node, path, "invalid name '\(name)' (letters, digits, '-', '_', '.', '@')")
+            return nil
+        }
+        return name
+    }
+
+    func hostPort(_ node: Node, _ path: String) -> HostPort? {
+        guard let text = reader.string(node, path) else { return nil }
+        guard let value = HostPort(parsing: text) else {
+            reader.report(node, path, "invalid address '\(text)' (expected host:port, IPv6 as [addr]:port, port 1-65535)")
+            return nil
+        }
+        return value
+    }
+
+    func readTLS(_ node: Node, _ path: String) -> UpstreamTLSSettings? {
+        guard let entries = reader.mapping(node, path, known: ["mode", "ca_file", "cert_file", "key_file"]) else { return nil }
+        var tls = UpstreamTLSSettings()
+        if let mode = reader.required(entries, "mode") {
+            tls.mode = reader.choice(mode, entries.path("mode"), UpstreamTLSSettings.Mode.allCases.map { ($0.rawValue, $0) }) ?? .disable
+        }
+        if let value = entries["ca_file"] { tls.caFile = reader.string(value, entries.path("ca_file")) }
+        if let value = entries["cert_file"] { tls.certFile = reader.string(value, entries.path("cert_file")) }
+        if let value = entries["key_file"] { tls.keyFile = reader.string(value, entries.path("key_file")) }
+        if (tls.certFile == nil) != (tls.keyFile == nil) {
+            reader.report(node, path, "cert_file and key_file must be given together")
+        }
+        if tls.mode == .verifyFull, tls.caFile == nil {
+            reader.report(node, entries.path("ca_file"), "mode verify-full needs ca_file")
+        }
+        return tls
+    }
+
+    func readCredentials(_ node: Node, _ path: String) -> UpstreamCredentials? {
+        // `password` is accepted as a key only to reject it with a precise message; its value
+        // is never read into a diagnostic.
+        guard let entries = reader.mapping(node, path, known: ["username", "password_env", "password_file", "password"]) else { return nil }
+        if let inline = entries.values["password"] {
+            reader.report(inline.key, entries.path("password"),
+                "inline passwords are not allowed; reference the secret with password_env or password_file")
+        }
+        let username = reader.required(entries, "username").flatMap { reader.string($0, entries.path("username")) }
+        var secret: SecretReference?
+        let env = entries["password_env"].flatMap { reader.string($0, entries.path("password_env")) }
+        let file = entries["password_file"].flatMap { reader.string($0, entries.path("password_file")) }
+        switch (env, file) {
+        case let (env?, nil): secret = .environment(env)
+        case let (nil, file?): secret = .file(file)
+        case (.some, .some): reader.report(node, path, "give only one of password_env and password_file")
+        case (nil, nil): secret = nil
+        }
+        guard let username else { return nil }
+        return UpstreamCredentials(username: username, password: secret)
+    }
+
+    // MARK: identity
+
+    func readProvider(_ node: Node, _ path: String) -> OIDCProviderSettings? {
+        let keys: Set<String> = [
+            "name", "issuer", "audiences", "jwks_file", "jwks_url", "groups_claim", "identity_claim", "clock_skew", "jwks_refresh", "algorithms",
+        ]
+        guard let entries = reader.mapping(node, path, known: keys) else { return nil }
+        let name = reader.required(entries, "name").flatMap { readName($0, entries.path("name")) }
+        let issuer = reader.required(entries, "issuer").flatMap { reader.string($0, entries.path("issuer")) }
+        let audiences = reader.required(entries, "audiences").flatMap { reader.stringList($0, entries.path("audiences")) }
+        if let audiences, audiences.isEmpty { reader.report(entries["audiences"], entries.path("audiences"), "at least one audience is required") }
+        let jwksFile = entries["jwks_file"].flatMap { reader.string($0, entries.path("jwks_file")) }
+        let jwksURL = entries["jwks_url"].flatMap { reader.string($0, entries.path("jwks_url")) }
+        if (entries["jwks_file"] == nil) == (entries["jwks_url"] == nil) {
+            reader.report(node, path, "give exactly one of jwks_file and jwks_url")
+        }
+        if let jwksURL, !jwksURL.hasPrefix("https://") {
+            reader.report(entries["jwks_url"], entries.path("jwks_url"), "jwks_url must be an https:// URL")
+        }
+        var settings = OIDCProviderSettings(name: name ?? "", issuer: issuer ?? "", audiences: audiences ?? [], jwksFile: jwksFile, jwksURL: jwksURL)
+        if let value = entries["groups_claim"] { settings.groupsClaim = reader.string(value, entries.path("groups_claim")) ?? settings.groupsClaim }
+        if let value = entries["identity_claim"] { settings.identityClaim = reader.string(value, entries.path("identity_claim")) ?? settings.identityClaim }
+        if let value = entries["clock_skew"], let ms = reader.duration(value, entries.path("clock_skew"), maximumMilliseconds: 600_000) {
+            settings.clockSkewSeconds = ms / 1000
+        }
+        if let value = entries["jwks_refresh"], let ms = reader.duration(value, entries.path("jwks_refresh")) {
+            if ms < 1000 { reader.report(value, entries.path("jwks_refresh"), "must be at least 1s") }
+            settings.jwksRefreshSeconds = ms / 1000
+        }
+        if let value = entries["algorithms"], let algorithms = reader.stringList(value, entries.path("algorithms")) {
+            let supported: Set<String> = ["RS256", "ES256", "EdDSA"]
+            for algorithm in algorithms where !supported.contains(algorithm) {
+                reader.report(value, entries.path("algorithms"), "unsupported algorithm '\(algorithm)' (RS256, ES256, EdDSA)")
+            }
+            if algorithms.isEmpty { reader.report(value, entries.path("algorithms"), "at least one algorithm is required") }
+            settings.algorithms = algorithms
+        }
+        guard name != nil, issuer != nil, audiences != nil else { return nil }
+        return settings
+    }
+
+    func readGatewayTokens(_ node: Node, _ path: String) -> GatewayTokenSettings? {
+        let keys: Set<String> = ["issuer", "signing_key_file", "max_ttl", "revoked", "revocation_file", "clock_skew"]
+        guard let entries = reader.mapping(node, path, known: keys) else { return nil }
+        guard let keyFile = reader.required(entries, "signing_key_file").flatMap({ reader.string($0, entries.path("signing_key_file")) }) else {
+            return nil
+        }
+        var settings = GatewayTokenSettings(signingKeyFile: keyFile)
+        if let value = entries["issuer"] { settings.issuer = reader.string(value, entries.path("issuer")) ?? settings.issuer }
+        if let value = entries["max_ttl"], let ms = reader.duration(value, entries.path("max_ttl"), maximumMilliseconds: 24 * 3_600_000) {
+            if ms < 1000 { reader.report(value, entries.path("max_ttl"), "must be at least 1s") }
+            settings.maxTTLSeconds = ms / 1000
+        }
+        if let value = entries["revoked"] { settings.revokedTokenIDs = reader.stringList(value, entries.path("revoked")) ?? [] }
+        if let value = entries["revocation_file"] { settings.revocationFile = reader.string(value, entries.path("revocation_file")) }
+        if let value = entries["clock_skew"], let ms = reader.duration(value, entries.path("clock_skew"), maximumMilliseconds: 600_000) {
+            settings.clockSkewSeconds = ms / 1000
+        }
+        return settings
+    }
+
+    // MARK: groups
+
+    func readGroup(_ node: Node, _ path: String) -> GroupSettings? {
+        guard let entries = reader.mapping(node, path, known: ["name", "members", "groups"]) else { return nil }
+        let name = reader.required(entries, "name").flatMap { readName($0, entries.path("name")) }
+        let members = entries["members"].flatMap { reader.stringList($0, entries.path("members")) } ?? []
+        let includeItems = entries["groups"].flatMap { reader.stringListWithNodes($0, entries.path("groups")) } ?? []
+        for item in includeItems {
+            reader.groupReferences.append((item.value, reader.location(of: item.node), item.path))
+        }
+        let includes = includeItems.map(\.value)
+        guard let name else { return nil }
+        return GroupSettings(name: name, members: members, includes: includes, location: reader.location(of: node))
+    }
+}

@@ -1,0 +1,209 @@
+/// The whole configuration file, typed and validated (see docs/CONFIG.md for the schema).
+///
+/// Produced by ``ConfigLoader``; compiled into a ``PolicySnapshot`` for the data path.
+public struct GatewayConfiguration: Sendable, Hashable {
+    /// Process-wide settings (`gateway:`).
+    public var gateway: GatewaySettings
+    /// The resources the gateway fronts (`resources:`).
+    public var resources: [ResourceSettings]
+    /// OIDC / JWT issuers whose tokens are accepted (`identity_providers:`).
+    public var identityProviders: [OIDCProviderSettings]
+    /// Gateway-issued tokens for automation (`gateway_tokens:`), if enabled.
+    public var gatewayTokens: GatewayTokenSettings?
+    /// Named groups of identities (`groups:`).
+    public var groups: [GroupSettings]
+    /// Policy rules, in file order (`policies:`).
+    public var policies: [PolicyRule]
+
+    public init(
+        gateway: GatewaySettings = GatewaySettings(), resources: [ResourceSettings] = [],
+        identityProviders: [OIDCProviderSettings] = [], gatewayTokens: GatewayTokenSettings? = nil,
+        groups: [GroupSettings] = [], policies: [PolicyRule] = []
+    ) {
+        self.gateway = gateway
+        self.resources = resources
+        self.identityProviders = identityProviders
+        self.gatewayTokens = gatewayTokens
+        self.groups = groups
+        self.policies = policies
+    }
+}
+
+/// Which kernel interface the event loops use (`gateway.io_backend`).
+public enum IOBackendPreference: String, Sendable, Hashable, CaseIterable {
+    /// io_uring where the kernel allows it, epoll otherwise.
+    case auto
+    case ioUring = "io_uring"
+    case epoll
+}
+
+/// The `gateway:` section.
+public struct GatewaySettings: Sendable, Hashable {
+    public var ioBackend: IOBackendPreference
+    /// Event-loop threads; `nil` means one per CPU core.
+    public var loops: Int?
+    /// How long in-flight sessions may finish on shutdown, in milliseconds.
+    public var drainTimeoutMilliseconds: Int
+    /// Connection log path (`nil`: standard error).
+    public var accessLogPath: String?
+    /// JSON-lines audit log path (`nil`: standard error).
+    public var auditLogPath: String?
+    /// Store location (SQLite file path).
+    public var storePath: String?
+
+    public init(
+        ioBackend: IOBackendPreference = .auto, loops: Int? = nil, drainTimeoutMilliseconds: Int = 30_000,
+        accessLogPath: String? = nil, auditLogPath: String? = nil, storePath: String? = nil
+    ) {
+        self.ioBackend = ioBackend
+        self.loops = loops
+        self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
+        self.accessLogPath = accessLogPath
+        self.auditLogPath = auditLogPath
+        self.storePath = storePath
+    }
+}
+
+/// A `host:port` pair (`listen`, `upstream`). IPv6 hosts are written in brackets: `[::1]:5432`.
+public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port`; `nil` when malformed or the port is not in 1...65535.
+    public init?(parsing text: String) {
+        let hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portPart = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+            if hostPart.contains(":") { return nil }  // bare IPv6 needs brackets
+        }
+        guard !hostPart.isEmpty, !hostPart.contains(where: \.isWhitespace),
+            let port = UInt16(portPart), port > 0
+        else { return nil }
+        self.host = String(hostPart)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Wire protocol a resource speaks.
+public enum ResourceProtocol: String, Sendable, Hashable, CaseIterable {
+    /// Opaque TCP relay: no inspection; statement policy does not apply.
+    case tcp
+    case postgres
+}
+
+/// TLS towards the upstream (`resources[].tls`).
+public struct UpstreamTLSSettings: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        case disable
+        /// Encrypt, without verifying the server certificate.
+        case require
+        /// Encrypt and verify the certificate chain and host name.
+        case verifyFull = "verify-full"
+    }
+
+    public var mode: Mode
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+
+    public init(mode: Mode = .disable, caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
+        self.mode = mode
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
+}
+
+/// Where the upstream password comes from. The configuration never holds the secret itself.
+public enum SecretReference: Sendable, Hashable, CustomStringConvertible {
+    /// Read from this environment variable when connecting.
+    case environment(String)
+    /// Read from this file (first line, trailing newline dropped) when connecting.
+    case file(String)
+
+    public var description: String {
+        switch self {
+        case .environment(let name): "env:\(name)"
+        case .file(let path): "file:\(path)"
+        }
+    }
+}
+
+/// Upstream login the gateway performs on the caller's behalf (`resources[].credentials`).
+public struct UpstreamCredentials: Sendable, Hashable {
+    public var username: String
+    public var password: SecretReference?
+
+    public init(username: String, password: SecretReference?) {
+        self.username = username
+        self.password = password
+    }
+}
+
+/// One resource (`resources[]`).
+public struct ResourceSettings: Sendable, Hashable {
+    public var name: String
+    public var `protocol`: ResourceProtocol
+    public var listen: HostPort
+    public var upstream: HostPort
+    public var connectTimeoutMilliseconds: Int
+    public var idleTimeoutMilliseconds: Int
+    public var tls: UpstreamTLSSettings
+    public var credentials: UpstreamCredentials?
+    /// Marks production data; the example configuration denies unmatched commands there.
+    public var production: Bool
+    /// The decision for commands no rule matches.
+    public var defaultAction: PolicyAction
+    public var location: SourceLocation
+
+    public init(
+        name: String, protocol: ResourceProtocol, listen: HostPort, upstream: HostPort,
+        connectTimeoutMilliseconds: Int = 5_000, idleTimeoutMilliseconds: Int = 3_600_000,
+        tls: UpstreamTLSSettings = UpstreamTLSSettings(), credentials: UpstreamCredentials? = nil,
+        production: Bool = false, defaultAction: PolicyAction = .deny, location: SourceLocation = .unknown
+    ) {
+        self.name = name
+        self.protocol = `protocol`
+        self.listen = listen
+        self.upstream = upstream
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+        self.tls = tls
+        self.credentials = credentials
+        self.production = production
+        self.defaultAction = defaultAction
+        self.location = location
+    }
+}
+
+/// A named group (`groups[]`): identities, plus every member of the nested groups.
+public struct GroupSettings: Sendable, Hashable {
+    public var name: String
+    public var members: [String]
+    /// Groups whose members also belong to this one (transitively).
+    public var includes: [String]
+    public var location: SourceLocation
+
+    public init(name: String, members: [String] = [], includes: [String] = [], location: SourceLocation = .unknown) {
+        self.name = name
+        self.members = members
+        self.includes = includes
+        self.location = location
+    }
+}

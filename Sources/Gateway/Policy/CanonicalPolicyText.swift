@@ -1,0 +1,42 @@
+import Codecs
+
+/// A canonical text form of everything in a configuration that decides policy: resources'
+/// names, protocols, defaults and production flags; groups; rules in order. Locations,
+/// comments, key order, formatting and non-policy settings do not change it, so the policy
+/// version (its hash) changes exactly when a decision could.
+enum CanonicalPolicyText {
+    static func render(_ config: GatewayConfiguration) -> String {
+        var lines: [String] = ["ringgate-policy-v1"]
+        for resource in config.resources.sorted(by: { $0.name < $1.name }) {
+            lines.append("resource \(quote(resource.name)) \(resource.protocol.rawValue) default=\(resource.defaultAction) production=\(resource.production)")
+        }
+        for group in config.groups.sorted(by: { $0.name < $1.name }) {
+            lines.append("group \(quote(group.name)) members=\(list(group.members.sorted())) groups=\(list(group.includes.sorted()))")
+        }
+        for rule in config.policies {
+            var line = "rule \(quote(rule.id)) resources=\(list(rule.resources)) identities=\(list(rule.identities.sorted()))"
+            line += " groups=\(list(rule.groups.sorted())) relations=\(list(rule.relations))"
+            line += " allow=\(rule.allow.rawValue) review=\(rule.review.rawValue) deny=\(rule.deny.rawValue)"
+            line += " max_rows=\(rule.limits.maxRows.map(String.init) ?? "-")"
+            line += " max_bytes=\(rule.limits.maxBytes.map(String.init) ?? "-")"
+            line += " max_statement_length=\(rule.limits.maxStatementLength.map(String.init) ?? "-")"
+            for mask in rule.masks {
+                switch mask.target {
+                case .columns(let columns): line += " mask=columns:\(list(columns)):\(mask.style.rawValue)"
+                case .detector(let detector, let keywords):
+                    line += " mask=detector:\(detector.rawValue):\(list(keywords)):\(mask.style.rawValue)"
+                }
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func quote(_ text: String) -> String {
+        "\"" + text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
+    }
+
+    private static func list(_ items: [String]) -> String {
+        "[" + items.map(quote).joined(separator: ",") + "]"
+    }
+}

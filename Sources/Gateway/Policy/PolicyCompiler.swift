@@ -1,0 +1,177 @@
+import Codecs
+import Crypto
+
+/// Everything a ``PolicySnapshot`` holds, built by ``PolicyCompiler``.
+struct CompiledPolicyParts {
+    var version: String
+    var configuration: GatewayConfiguration
+    var groupNames: [String]
+    var groupIndex: [String: Int32]
+    var groupWordCount: Int
+    var groupClosure: [UInt64]
+    var identityIndex: [String: Int32]
+    var identityGroups: [UInt64]
+    var resourceIndex: [String: Int32]
+    var resourceDefaults: [PolicyAction]
+    var resourceHasRelationRules: [Bool]
+    var compiledRules: [CompiledRule]
+    var ruleIdentities: [Int32]
+    var ruleGroups: [Int32]
+    var ruleRelations: [CompiledRelation]
+    var identifiers: IdentifierTable
+    var candidateOffsets: [Int32]
+    var candidates: [RuleCandidate]
+    var lengthOffsets: [Int32]
+    var lengthRules: [Int32]
+    var resourceRuleOffsets: [Int32]
+    var resourceRules: [Int32]
+}
+
+/// Turns a validated ``GatewayConfiguration`` into the flat, interned tables of a snapshot.
+///
+/// Precedence is encoded in the order of each (resource, class) candidate list:
+/// 1. the rule's most specific resource pattern matching that resource (an exact name beats
+///    any glob; among globs, more literal characters win);
+/// 2. then severity: deny, then review, then allow;
+/// 3. then file order (the earlier rule wins a complete tie).
+/// The evaluator takes the first candidate whose identity/group (and relation) scope matches.
+struct PolicyCompiler {
+    let configuration: GatewayConfiguration
+
+    init(_ configuration: GatewayConfiguration) {
+        self.configuration = configuration
+    }
+
+    func build() -> CompiledPolicyParts {
+        let config = configuration
+
+        // Groups and the transitive closure "group g's members are also members of h".
+        let groupNames = config.groups.map(\.name)
+        var groupIndex: [String: Int32] = [:]
+        for (index, name) in groupNames.enumerated() where groupIndex[name] == nil { groupIndex[name] = Int32(index) }
+        let words = max(1, (groupNames.count + 63) / 64)
+        var parents = Array(repeating: [Int](), count: groupNames.count)
+        for (h, group) in config.groups.enumerated() {
+            for child in group.includes { if let c = groupIndex[child] { parents[Int(c)].append(h) } }
+        }
+        var closure = Array(repeating: UInt64(0), count: groupNames.count * words)
+        for g in groupNames.indices {
+            var stack = [g]
+            var seen = Set<Int>()
+            while let h = stack.popLast() {
+                guard seen.insert(h).inserted else { continue }
+                closure[g * words + h / 64] |= 1 << UInt64(h % 64)
+                stack.append(contentsOf: parents[h])
+            }
+        }
+
+        // Identities named anywhere, and their expanded memberships.
+        var identityIndex: [String: Int32] = [:]
+        func intern(_ identity: String) -> Int32 {
+            if let id = identityIndex[identity] { return id }
+            let id = Int32(identityIndex.count)
+            identityIndex[identity] = id
+            return id
+        }
+        for group in config.groups { for member in group.members { _ = intern(member) } }
+        for rule in config.policies { for identity in rule.identities where identity != "*" { _ = intern(identity) } }
+        var identityGroups = Array(repeating: UInt64(0), count: identityIndex.count * words)
+        for (g, group) in config.groups.enumerated() {
+            for member in group.members {
+                guard let id = identityIndex[member] else { continue }
+                for w in 0..<words { identityGroups[Int(id) * words + w] |= closure[g * words + w] }
+            }
+        }
+
+        // Relation identifiers.
+        let patterns = config.policies.map { rule in rule.relations.compactMap { try? RelationPattern(parsing: $0) } }
+        let identifiers = IdentifierTable(patterns.joined().flatMap { [$0.schema, $0.name].compactMap { $0 } })
+
+        // Rules.
+        var compiledRules: [CompiledRule] = []
+        var ruleIdentities: [Int32] = []
+        var ruleGroups: [Int32] = []
+        var ruleRelations: [CompiledRelation] = []
+        for (index, rule) in config.policies.enumerated() {
+            let identities = rule.identities.filter { $0 != "*" }.map(intern)
+            let groups = rule.groups.compactMap { groupIndex[$0] }
+            let relations = patterns[index].map {
+                CompiledRelation(schema: $0.schema.flatMap(identifiers.id(of:)) ?? -1, name: $0.name.flatMap(identifiers.id(of:)) ?? -1)
+            }
+            compiledRules.append(
+                CompiledRule(
+                    everyone: rule.identities.contains("*"), identityStart: Int32(ruleIdentities.count),
+                    identityCount: Int32(identities.count), groupStart: Int32(ruleGroups.count), groupCount: Int32(groups.count),
+                    relationStart: Int32(ruleRelations.count), relationCount: Int32(relations.count),
+                    maxStatementLength: rule.limits.maxStatementLength ?? Int.max))
+            ruleIdentities.append(contentsOf: identities)
+            ruleGroups.append(contentsOf: groups)
+            ruleRelations.append(contentsOf: relations)
+        }
+
+        // Per-resource indexes.
+        let globs = config.policies.map { rule in rule.resources.compactMap { try? GlobPattern($0) } }
+        var resourceIndex: [String: Int32] = [:]
+        var candidateOffsets: [Int32] = [0]
+        var candidates: [RuleCandidate] = []
+        var lengthOffsets: [Int32] = [0]
+        var lengthRules: [Int32] = []
+        var resourceRuleOffsets: [Int32] = [0]
+        var resourceRules: [Int32] = []
+        var hasRelationRules: [Bool] = []
+        for (r, resource) in config.resources.enumerated() {
+            if resourceIndex[resource.name] == nil { resourceIndex[resource.name] = Int32(r) }
+            // (rule, specificity) for every rule with a pattern matching this resource.
+            var matching: [(rule: Int, specificity: Int)] = []
+            for (ruleIndex, ruleGlobs) in globs.enumerated() {
+                let best = ruleGlobs.filter { $0.matches(resource.name) }.map(\.specificity).max()
+                if let best { matching.append((ruleIndex, best)) }
+            }
+            matching.sort { ($0.specificity, -$0.rule) > ($1.specificity, -$1.rule) }
+            resourceRules.append(contentsOf: matching.map { Int32($0.rule) })
+            resourceRuleOffsets.append(Int32(resourceRules.count))
+            for match in matching where config.policies[match.rule].limits.maxStatementLength != nil {
+                lengthRules.append(Int32(match.rule))
+            }
+            lengthOffsets.append(Int32(lengthRules.count))
+            hasRelationRules.append(matching.contains { !config.policies[$0.rule].relations.isEmpty })
+            for slot in 0..<PolicySnapshot.classSlots {
+                let bit = StatementClass(rawValue: 1 << UInt32(slot))
+                var entries: [(candidate: RuleCandidate, specificity: Int)] = []
+                for match in matching {
+                    let rule = config.policies[match.rule]
+                    // A class listed under several actions of one rule counts once, at its most severe.
+                    for action in [PolicyAction.deny, .review, .allow] where rule.classes(for: action).contains(bit) {
+                        entries.append(
+                            (RuleCandidate(rule: Int32(match.rule), action: action, hasRelations: !rule.relations.isEmpty), match.specificity))
+                        break
+                    }
+                }
+                entries.sort {
+                    ($0.specificity, $0.candidate.action.rawValue, -$0.candidate.rule)
+                        > ($1.specificity, $1.candidate.action.rawValue, -$1.candidate.rule)
+                }
+                candidates.append(contentsOf: entries.map(\.candidate))
+                candidateOffsets.append(Int32(candidates.count))
+            }
+        }
+
+        return CompiledPolicyParts(
+            version: Self.version(of: config), configuration: config, groupNames: groupNames, groupIndex: groupIndex,
+            groupWordCount: words, groupClosure: closure, identityIndex: identityIndex, identityGroups: identityGroups,
+            resourceIndex: resourceIndex, resourceDefaults: config.resources.map(\.defaultAction),
+            resourceHasRelationRules: hasRelationRules, compiledRules: compiledRules, ruleIdentities: ruleIdentities,
+            ruleGroups: ruleGroups, ruleRelations: ruleRelations, identifiers: identifiers, candidateOffsets: candidateOffsets,
+            candidates: candidates, lengthOffsets: lengthOffsets, lengthRules: lengthRules,
+            resourceRuleOffsets: resourceRuleOffsets, resourceRules: resourceRules)
+    }
+
+    /// SHA-256 of ``CanonicalPolicyText``, first 16 hex digits.
+    static func version(of config: GatewayConfiguration) -> String {
+        let digest = SHA256.hash(data: Array(CanonicalPolicyText.render(config).utf8))
+        return digest.prefix(8).map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+    }
+}

@@ -1,0 +1,72 @@
+import Codecs
+
+/// What a protocol resource holds per connection to decide each statement.
+///
+/// It keeps the snapshot it last used, with the caller and resource resolved against it. Each
+/// ``evaluate(classes:relations:in:statementLength:)`` reads the store's generation once
+/// (a relaxed atomic load); only when a new policy was published does it fetch the new
+/// snapshot and re-resolve the caller (allocating then, once per reload, never per statement).
+/// A session is never recreated on reload. It is owned by one loop thread (not Sendable).
+public struct PolicySession {
+    public let store: PolicyStore
+    public let identity: String
+    public let tokenGroups: [String]
+    public let resourceName: String
+
+    public private(set) var snapshot: PolicySnapshot
+    public private(set) var subject: PolicySubject
+    public private(set) var resource: PolicyResourceID
+    /// Masks and limits for this caller on this resource under ``snapshot``.
+    public private(set) var attributes: EffectiveAttributes
+    private var generation: UInt64
+
+    public init(store: PolicyStore, identity: String, groups: [String] = [], resource: String) {
+        self.store = store
+        self.identity = identity
+        self.tokenGroups = groups
+        self.resourceName = resource
+        let (snapshot, generation) = store.load()
+        self.snapshot = snapshot
+        self.generation = generation
+        self.subject = snapshot.subject(identity: identity, groups: groups)
+        self.resource = snapshot.resource(named: resource)
+        self.attributes = snapshot.attributes(for: subject, on: self.resource)
+    }
+
+    /// The version of the policy that made the last decision.
+    public var policyVersion: String { snapshot.version }
+
+    /// Picks up a newly published snapshot, if any. Called by ``evaluate(classes:relations:in:statementLength:)``.
+    @inline(__always)
+    public mutating func refresh() {
+        if store.generation != generation { rebind() }
+    }
+
+    private mutating func rebind() {
+        let (snapshot, generation) = store.load()
+        self.snapshot = snapshot
+        self.generation = generation
+        subject = snapshot.subject(identity: identity, groups: tokenGroups)
+        resource = snapshot.resource(named: resourceName)
+        attributes = snapshot.attributes(for: subject, on: resource)
+    }
+
+    /// Decides one statement against the latest published policy.
+    public mutating func evaluate(
+        classes: StatementClass, relations: UnsafeBufferPointer<RelationReference>, in text: UnsafeRawBufferPointer,
+        statementLength: Int
+    ) -> Decision {
+        refresh()
+        return snapshot.evaluate(
+            identity: subject, resource: resource, classes: classes, relations: relations, in: text,
+            statementLength: statementLength)
+    }
+
+    /// Decides a statement that names no relations.
+    public mutating func evaluate(classes: StatementClass, statementLength: Int) -> Decision {
+        refresh()
+        return snapshot.evaluate(
+            identity: subject, resource: resource, classes: classes, relations: UnsafeBufferPointer(start: nil, count: 0),
+            in: UnsafeRawBufferPointer(start: nil, count: 0), statementLength: statementLength)
+    }
+}
