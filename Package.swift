@@ -60,6 +60,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Ed25519 PEM (gateway token signing keys); jwt-kit already builds it.
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: hotPathSwiftSettings
         ),
@@ -97,7 +99,13 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "Codecs", "CAllocCounter"],
+            dependencies: [
+                "Gateway", "Codecs", "CAllocCounter",
+                // Identity tests mint their own keys and tokens at test time.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: commonSwiftSettings
         ),
     ]

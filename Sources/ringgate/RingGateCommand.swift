@@ -2,11 +2,11 @@ import ArgumentParser
 import Gateway
 
 @main
-struct RingGateCommand: ParsableCommand {
+struct RingGateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringgate",
         abstract: "RingGate: a Layer-7 access gateway on io_uring.",
         version: RingGateVersion.string,
-        subcommands: [CheckConfigCommand.self, ExplainCommand.self]
+        subcommands: [CheckConfigCommand.self, ExplainCommand.self, TokenCommand.self]
     )
 }

@@ -1,0 +1,43 @@
+public import Foundation
+
+/// A caller whose bearer token passed every check.
+///
+/// Produced only by ``OIDCTokenVerifier`` and ``GatewayTokenVerifier``; policy code takes it as
+/// proof of who is calling. It carries no token material.
+public struct VerifiedIdentity: Sendable, Hashable {
+    /// Where the identity came from.
+    public enum Source: Sendable, Hashable {
+        /// An OIDC / JWT bearer token from the named identity provider.
+        case oidc(provider: String)
+        /// A short-lived token the gateway issued itself (`ringgate token issue`).
+        case gatewayToken
+    }
+
+    /// The caller's name (the configured identity claim, `sub` by default).
+    public var name: String
+    /// The caller's groups, in the order the token lists them.
+    public var groups: [String]
+    /// The verified `iss` claim.
+    public var issuer: String
+    /// Which verifier accepted the token.
+    public var source: Source
+    /// When the token stops being valid (`exp`).
+    public var expiresAt: Date
+    /// The token id (`jti`), when the token has one.
+    public var tokenID: String?
+    /// The resources a gateway token is scoped to; `nil` for OIDC tokens, which are not resource-scoped.
+    public var resources: [String]?
+
+    public init(
+        name: String, groups: [String], issuer: String, source: Source, expiresAt: Date,
+        tokenID: String? = nil, resources: [String]? = nil
+    ) {
+        self.name = name
+        self.groups = groups
+        self.issuer = issuer
+        self.source = source
+        self.expiresAt = expiresAt
+        self.tokenID = tokenID
+        self.resources = resources
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Gateway
+
+/// `ringgate token`: keys and short-lived tokens for automation.
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Create signing keys, issue and revoke short-lived gateway tokens.",
+        subcommands: [Keygen.self, Issue.self, Revoke.self]
+    )
+
+    /// `ringgate token keygen --out FILE`
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a new Ed25519 signing key (PEM, mode 0600) to a new file.")
+
+        @Option(name: .long, help: "Path of the key file to create; it must not exist.")
+        var out: String
+
+        func run() throws {
+            let key = GatewaySigningKey.generate()
+            do {
+                try key.write(toNewFile: out)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            print("wrote Ed25519 signing key \(key.keyID) to \(out)")
+        }
+    }
+
+    /// `ringgate token issue --key FILE --identity NAME --groups G --ttl 15m --resources R`
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a short-lived signed token for automation.",
+            discussion: "The token goes to standard output and nowhere else.")
+
+        @Option(name: .long, help: "The Ed25519 signing key file (mode 0600).")
+        var key: String
+
+        @Option(name: .long, help: "The token issuer; must match gateway_tokens.issuer.")
+        var issuer: String = "ringgate"
+
+        @Option(name: .customLong("max-ttl"), help: "The configured maximum TTL (like 1h); longer TTLs are refused.")
+        var maxTTL: String = "1h"
+
+        @Option(name: .long, help: "The identity the token names (its sub claim).")
+        var identity: String
+
+        @Option(name: .long, parsing: .singleValue, help: "A group (repeatable, or comma-separated).")
+        var groups: [String] = []
+
+        @Option(name: .long, help: "How long the token is valid (like 90s, 15m, 1h).")
+        var ttl: String
+
+        @Option(name: .long, parsing: .singleValue, help: "A resource the token may reach (repeatable, or comma-separated).")
+        var resources: [String]
+
+        func run() async throws {
+            let ttlSeconds: Int
+            let maxSeconds: Int
+            do {
+                ttlSeconds = try DurationParser.seconds(ttl)
+                maxSeconds = try DurationParser.seconds(maxTTL)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            let signingKey: GatewaySigningKey
+            do {
+                signingKey = try GatewaySigningKey.load(path: key)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            let issuer = GatewayTokenIssuer(signingKey: signingKey, issuer: issuer, maxTTLSeconds: maxSeconds)
+            do {
+                let issued = try await issuer.issue(
+                    identity: identity, groups: Self.splitList(groups), resources: Self.splitList(resources),
+                    ttlSeconds: ttlSeconds)
+                print(issued.token)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+
+        static func splitList(_ values: [String]) -> [String] {
+            values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                .filter { !$0.isEmpty }
+        }
+    }
+
+    /// `ringgate token revoke --file FILE --jti ID`
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Append a token id to the revocation file (read again on configuration reload).")
+
+        @Option(name: .long, help: "The revocation file (gateway_tokens.revocation_file).")
+        var file: String
+
+        @Option(name: .long, help: "The token id (jti) to revoke.")
+        var jti: String
+
+        func run() throws {
+            do {
+                try RevocationList.append(jti, toFile: file)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            print("revoked \(jti)")
+        }
+    }
+}
