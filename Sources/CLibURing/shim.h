@@ -28,6 +28,15 @@ static inline void rg_prep_recv_multishot_select(struct io_uring_sqe *sqe, int f
     sqe->user_data = user_data;
 }
 
+/// One-shot recv that selects one buffer from provided-buffer group `group`.
+static inline void rg_prep_recv_select(struct io_uring_sqe *sqe, int fd,
+                                       unsigned short group, __u64 user_data) {
+    io_uring_prep_recv(sqe, fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = group;
+    sqe->user_data = user_data;
+}
+
 /// The buffer ID a provided-buffer completion carries (valid when IORING_CQE_F_BUFFER is set).
 static inline unsigned short rg_cqe_buffer_id(const struct io_uring_cqe *cqe) {
     return (unsigned short)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);

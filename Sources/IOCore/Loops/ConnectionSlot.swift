@@ -10,6 +10,9 @@ struct ConnectionSlot {
     var outstanding: Int32 = 0
     var clientRecvArmed = false
     var upstreamRecvArmed = false
+    /// The last recv completion on the socket said more data was already waiting.
+    var clientSocketNonEmpty = false
+    var upstreamSocketNonEmpty = false
     var clientAwaitingBuffers = false
     var upstreamAwaitingBuffers = false
     /// epoll: the interest mask registered per socket.
@@ -29,6 +32,14 @@ struct ConnectionSlot {
     @inline(__always)
     mutating func setRecvArmed(_ side: ProxySide, _ value: Bool) {
         if side == .client { clientRecvArmed = value } else { upstreamRecvArmed = value }
+    }
+
+    @inline(__always)
+    func socketNonEmpty(_ side: ProxySide) -> Bool { side == .client ? clientSocketNonEmpty : upstreamSocketNonEmpty }
+
+    @inline(__always)
+    mutating func setSocketNonEmpty(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientSocketNonEmpty = value } else { upstreamSocketNonEmpty = value }
     }
 
     @inline(__always)

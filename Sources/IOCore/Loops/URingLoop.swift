@@ -203,11 +203,24 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         sqe.pointee.user_data = UserData(.tick, slot: 0, generation: 0).rawValue
     }
 
+    /// Arms a recv on `side` selecting from the buffer ring.
+    ///
+    /// Multishot when the flow is drained and the socket had nothing more waiting: the
+    /// request-response path then needs no re-arm per message. One-shot otherwise (a
+    /// backlog is forming, or the socket holds more data than one buffer): a multishot
+    /// armed on a full socket would pull the whole socket receive queue into pool buffers
+    /// in one burst, past the high-water mark; one-shot recvs stop exactly at it.
     @inline(__always)
     private mutating func armRecv(_ slot: Int32, _ side: ProxySide) {
         let index = Int(slot)
         guard !core.slots[index].recvArmed(side) else { return }
-        rg_prep_recv_multishot_select(nextSQE(), core.slots[index].fd(side), 0, core.tag(.recv(from: side), slot).rawValue)
+        let tag = core.tag(.recv(from: side), slot).rawValue
+        let fd = core.slots[index].fd(side)
+        if core.pairs[index][from: side].isEmpty && !core.slots[index].socketNonEmpty(side) {
+            rg_prep_recv_multishot_select(nextSQE(), fd, 0, tag)
+        } else {
+            rg_prep_recv_select(nextSQE(), fd, 0, tag)
+        }
         core.slots[index].setRecvArmed(side, true)
         core.slots[index].outstanding += 1
     }
@@ -328,6 +341,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             return
         }
         if result > 0 && hasBuffer {
+            core.slots[index].setSocketNonEmpty(side, flags & IORING_CQE_F_SOCK_NONEMPTY != 0)
             core.slots[index].lastActivity = core.now
             core.forwarded &+= 1
             let decision = core.pairs[index].received(buffer, length: Int(result), from: side, pool: &core.pool)
