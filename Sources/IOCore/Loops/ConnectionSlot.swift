@@ -1,0 +1,60 @@
+/// Per-connection I/O bookkeeping next to the ``ConnectionPair`` state machine: descriptors,
+/// outstanding operations, timers. Lives in a loop's fixed-capacity slot table.
+struct ConnectionSlot {
+    var generation: UInt32 = 0
+    var active = false
+    var clientFD: Int32 = -1
+    var upstreamFD: Int32 = -1
+    var listener: Int32 = 0
+    /// io_uring operations in flight for this slot (the slot is reused only at zero).
+    var outstanding: Int32 = 0
+    var clientRecvArmed = false
+    var upstreamRecvArmed = false
+    /// The last recv completion on the socket said more data was already waiting.
+    var clientSocketNonEmpty = false
+    var upstreamSocketNonEmpty = false
+    var clientAwaitingBuffers = false
+    var upstreamAwaitingBuffers = false
+    /// epoll: the interest mask registered per socket.
+    var clientInterest: UInt32 = 0
+    var upstreamInterest: UInt32 = 0
+    var startedAt: UInt64 = 0
+    var lastActivity: UInt64 = 0
+    var closeReason: CloseReason = .completed
+    var clientAddress: SocketAddress?
+
+    @inline(__always)
+    func fd(_ side: ProxySide) -> Int32 { side == .client ? clientFD : upstreamFD }
+
+    @inline(__always)
+    func recvArmed(_ side: ProxySide) -> Bool { side == .client ? clientRecvArmed : upstreamRecvArmed }
+
+    @inline(__always)
+    mutating func setRecvArmed(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientRecvArmed = value } else { upstreamRecvArmed = value }
+    }
+
+    @inline(__always)
+    func socketNonEmpty(_ side: ProxySide) -> Bool { side == .client ? clientSocketNonEmpty : upstreamSocketNonEmpty }
+
+    @inline(__always)
+    mutating func setSocketNonEmpty(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientSocketNonEmpty = value } else { upstreamSocketNonEmpty = value }
+    }
+
+    @inline(__always)
+    func awaitingBuffers(_ side: ProxySide) -> Bool { side == .client ? clientAwaitingBuffers : upstreamAwaitingBuffers }
+
+    @inline(__always)
+    mutating func setAwaitingBuffers(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientAwaitingBuffers = value } else { upstreamAwaitingBuffers = value }
+    }
+
+    @inline(__always)
+    func interest(_ side: ProxySide) -> UInt32 { side == .client ? clientInterest : upstreamInterest }
+
+    @inline(__always)
+    mutating func setInterest(_ side: ProxySide, _ value: UInt32) {
+        if side == .client { clientInterest = value } else { upstreamInterest = value }
+    }
+}

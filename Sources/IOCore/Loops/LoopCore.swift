@@ -1,0 +1,233 @@
+import CLibURing
+import Glibc
+import Synchronization
+
+/// The backend-independent half of an event loop: the slot table with its connection state
+/// machines, the buffer pool, timers, shutdown state, statistics and access records.
+/// Each backend (``URingLoop``, ``EpollLoop``) owns one and only adds the I/O calls.
+struct LoopCore<Session: ProxySession>: ~Copyable {
+    let context: LoopContext
+    var pool: BufferPool
+    let capacity: Int
+    let slots: UnsafeMutablePointer<ConnectionSlot>
+    let pairs: UnsafeMutablePointer<ConnectionPair<Session>>
+    private let freeSlots: UnsafeMutablePointer<Int32>
+    private var freeCount: Int
+    private(set) var liveCount = 0
+
+    /// Connections (slot, side) whose recv stopped for lack of buffers.
+    private let bufferWaiters: UnsafeMutablePointer<UInt64>
+    private var bufferWaiterCount = 0
+
+    /// Upstream address per listener, at a stable address (io_uring connect reads it later).
+    let upstreams: UnsafeMutablePointer<SocketAddress>
+    let listenerFDs: UnsafeMutablePointer<Int32>
+    /// Monotonic time (ns) until which accepting is paused per listener; 0 when not paused.
+    let acceptPausedUntil: UnsafeMutablePointer<UInt64>
+
+    let highWaterMark: Int
+    let connectTimeout: UInt64
+    let idleTimeout: UInt64
+    let tick: UInt64
+    let acceptRetryDelay: UInt64
+
+    /// Loop time, refreshed once per iteration.
+    var now: UInt64
+    var nextTick: UInt64
+    /// Set once shutdown was requested: listeners closed, draining live sessions.
+    var draining = false
+    var drainDeadline: UInt64 = .max
+    var forwarded: UInt64 = 0
+    var accepted: UInt64 = 0
+    private let allocationCounter: (@convention(c) () -> UInt64)?
+
+    init(context: LoopContext) throws(SystemError) {
+        let configuration = context.configuration
+        self.context = context
+        self.pool = try BufferPool(bufferSize: configuration.bufferSize, count: configuration.buffersPerLoop)
+        let capacity = max(1, configuration.maxConnectionsPerLoop)
+        self.capacity = capacity
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: ConnectionSlot(), count: capacity)
+        pairs = .allocate(capacity: capacity)
+        freeSlots = .allocate(capacity: capacity)
+        for index in 0..<capacity {
+            freeSlots[index] = Int32(capacity - 1 - index)
+        }
+        freeCount = capacity
+        bufferWaiters = .allocate(capacity: 2 * capacity)
+        let listenerCount = context.listeners.count
+        upstreams = .allocate(capacity: max(1, listenerCount))
+        listenerFDs = .allocate(capacity: max(1, listenerCount))
+        acceptPausedUntil = .allocate(capacity: max(1, listenerCount))
+        for (index, listener) in context.listeners.enumerated() {
+            (upstreams + index).initialize(to: listener.upstream)
+            listenerFDs[index] = context.listenerFDs[index]
+            acceptPausedUntil[index] = 0
+        }
+        highWaterMark = configuration.highWaterMark
+        connectTimeout = configuration.connectTimeout?.nanoseconds ?? 0
+        idleTimeout = configuration.idleTimeout?.nanoseconds ?? 0
+        tick = configuration.tickNanoseconds
+        acceptRetryDelay = configuration.acceptRetryDelay.nanoseconds
+        allocationCounter = configuration.testing.threadAllocationCounter
+        now = monotonicNanoseconds()
+        nextTick = now &+ tick
+    }
+
+    deinit {
+        for index in 0..<capacity where slots[index].active {
+            if slots[index].clientFD >= 0 { close(slots[index].clientFD) }
+            if slots[index].upstreamFD >= 0 { close(slots[index].upstreamFD) }
+            (pairs + index).deinitialize(count: 1)
+        }
+        for index in 0..<context.listeners.count where listenerFDs[index] >= 0 {
+            close(listenerFDs[index])
+        }
+        slots.deinitialize(count: capacity)
+        slots.deallocate()
+        pairs.deallocate()
+        freeSlots.deallocate()
+        bufferWaiters.deallocate()
+        upstreams.deinitialize(count: context.listeners.count)
+        upstreams.deallocate()
+        listenerFDs.deallocate()
+        acceptPausedUntil.deallocate()
+    }
+
+    var listenerCount: Int { context.listeners.count }
+
+    // MARK: Slots
+
+    /// Takes a free slot for an accepted client, or nil when the table is full.
+    mutating func openSlot(clientFD: Int32, listener: Int) -> Int32? {
+        guard freeCount > 0 else { return nil }
+        freeCount -= 1
+        let slot = freeSlots[freeCount]
+        let index = Int(slot)
+        let generation = slots[index].generation
+        slots[index] = ConnectionSlot()
+        slots[index].generation = generation
+        slots[index].active = true
+        slots[index].clientFD = clientFD
+        slots[index].listener = Int32(listener)
+        slots[index].startedAt = now
+        slots[index].lastActivity = now
+        slots[index].clientAddress = Socket.peerAddress(clientFD)
+        let session = Session(context: SessionContext(listenerIndex: listener, listenerName: context.listeners[listener].name))
+        (pairs + index).initialize(to: ConnectionPair(session: session, highWaterMark: highWaterMark))
+        liveCount += 1
+        accepted &+= 1
+        return slot
+    }
+
+    /// Closes the slot's descriptors, emits its access record and frees it.
+    mutating func finishClose(_ slot: Int32) {
+        let index = Int(slot)
+        pairs[index].discard(pool: &pool)
+        let record = AccessLogRecord(
+            listener: context.listeners[Int(slots[index].listener)].name,
+            client: slots[index].clientAddress,
+            upstream: upstreams[Int(slots[index].listener)],
+            bytesFromClient: pairs[index].fromClient.totalBytes,
+            bytesFromUpstream: pairs[index].fromUpstream.totalBytes,
+            duration: .nanoseconds(Int64(clamping: now &- slots[index].startedAt)),
+            closeReason: slots[index].closeReason
+        )
+        if slots[index].clientFD >= 0 { close(slots[index].clientFD) }
+        if slots[index].upstreamFD >= 0 { close(slots[index].upstreamFD) }
+        slots[index].clientFD = -1
+        slots[index].upstreamFD = -1
+        slots[index].active = false
+        slots[index].generation = (slots[index].generation &+ 1) & UserData.generationMask
+        (pairs + index).deinitialize(count: 1)
+        freeSlots[freeCount] = slot
+        freeCount += 1
+        liveCount -= 1
+        context.log.enqueue(.connection(record))
+    }
+
+    /// True when `tag` names the slot's current connection.
+    @inline(__always)
+    func isCurrent(_ tag: UserData) -> Bool {
+        let index = Int(tag.slot)
+        guard index >= 0 && index < capacity else { return false }
+        return slots[index].active && slots[index].generation == tag.generation
+    }
+
+    @inline(__always)
+    func tag(_ operation: Operation, _ slot: Int32) -> UserData {
+        UserData(operation, slot: slot, generation: slots[Int(slot)].generation)
+    }
+
+    // MARK: Buffer waiters
+
+    /// Remembers that `side` of `slot` must resume reading once buffers are free.
+    mutating func awaitBuffers(_ slot: Int32, _ side: ProxySide) {
+        guard !slots[Int(slot)].awaitingBuffers(side) else { return }
+        slots[Int(slot)].setAwaitingBuffers(side, true)
+        bufferWaiters[bufferWaiterCount] = tag(.recv(from: side), slot).rawValue
+        bufferWaiterCount += 1
+    }
+
+    /// Pops up to as many waiters as there are free buffers; `resume` re-arms each one that
+    /// still wants to read.
+    mutating func takeBufferWaiter() -> (slot: Int32, side: ProxySide)? {
+        while bufferWaiterCount > 0 && pool.available > 0 {
+            bufferWaiterCount -= 1
+            let tag = UserData(rawValue: bufferWaiters[bufferWaiterCount])
+            guard isCurrent(tag) else { continue }
+            let side: ProxySide = tag.operation == .recvClient ? .client : .upstream
+            slots[Int(tag.slot)].setAwaitingBuffers(side, false)
+            return (tag.slot, side)
+        }
+        return nil
+    }
+
+    // MARK: Timers and shutdown
+
+    /// The reason `slot` must close now, if a timer expired.
+    @inline(__always)
+    func expiredTimer(_ slot: Int32) -> CloseReason? {
+        let index = Int(slot)
+        switch pairs[index].phase {
+        case .connecting:
+            if connectTimeout > 0 && now &- slots[index].startedAt >= connectTimeout { return .connectTimeout }
+        case .established:
+            if idleTimeout > 0 && now &- slots[index].lastActivity >= idleTimeout { return .idleTimeout }
+        case .closing:
+            return nil
+        }
+        if draining && now >= drainDeadline { return .shutdown }
+        return nil
+    }
+
+    /// Reads the shutdown request; returns true the first time it is seen.
+    mutating func checkShutdownRequest() -> Bool {
+        guard !draining else { return false }
+        let deadline = context.control.drainDeadline.load(ordering: .acquiring)
+        guard deadline != 0 else { return false }
+        draining = true
+        drainDeadline = deadline
+        return true
+    }
+
+    /// The loop may exit: draining and every connection closed, or well past the deadline.
+    var mayExit: Bool {
+        draining && (liveCount == 0 || now >= drainDeadline &+ 2_000_000_000)
+    }
+
+    /// Publishes counters for other threads (relaxed stores, no allocation).
+    mutating func publishStatistics() {
+        let statistics = context.statistics
+        statistics.activeConnections.store(liveCount, ordering: .relaxed)
+        statistics.buffersInUse.store(pool.inUse, ordering: .relaxed)
+        statistics.peakBuffersInUse.store(pool.peakInUse, ordering: .relaxed)
+        statistics.messagesForwarded.store(forwarded, ordering: .relaxed)
+        statistics.acceptedConnections.store(accepted, ordering: .relaxed)
+        statistics.iterations.add(1, ordering: .relaxed)
+        if let allocationCounter {
+            statistics.threadAllocations.store(allocationCounter(), ordering: .relaxed)
+        }
+    }
+}

@@ -1,0 +1,480 @@
+import CLibURing
+import Glibc
+
+/// Sets up io_uring rings the way the loops want them, with fallbacks for older kernels.
+enum URingSetup {
+    /// True when io_uring setup failure is being simulated (tests, `RINGGATE_FORCE_URING_FAILURE=1`).
+    static func failureForced(_ configuration: ProxyConfiguration) -> Bool {
+        if configuration.testing.forceURingSetupFailure { return true }
+        if let value = getenv("RINGGATE_FORCE_URING_FAILURE"), String(cString: value) == "1" { return true }
+        return false
+    }
+
+    /// Initializes `ring` with SINGLE_ISSUER|DEFER_TASKRUN when the kernel accepts them,
+    /// then fewer flags. Returns the flags in use, or the negative errno of the last attempt.
+    static func initialize(_ ring: UnsafeMutablePointer<io_uring>, entries: Int, configuration: ProxyConfiguration) -> Result<UInt32, SystemError> {
+        if failureForced(configuration) {
+            return .failure(SystemError("io_uring_queue_init (forced failure)", errno: EPERM))
+        }
+        let attempts: [UInt32] = [
+            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+            IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
+            IORING_SETUP_COOP_TASKRUN,
+            0,
+        ]
+        var lastError: Int32 = ENOSYS
+        for flags in attempts {
+            var params = io_uring_params()
+            params.flags = flags | IORING_SETUP_CQSIZE
+            params.cq_entries = UInt32(entries * 4)
+            let rc = io_uring_queue_init_params(UInt32(entries), ring, &params)
+            if rc == 0 { return .success(flags) }
+            lastError = -rc
+            // Only unsupported flags are worth retrying; EPERM/ENOSYS mean io_uring is off.
+            if lastError != EINVAL { break }
+        }
+        return .failure(SystemError("io_uring_queue_init", errno: lastError))
+    }
+
+    /// Sets up and tears down a small ring, and checks provided-buffer rings and multishot
+    /// recv support by registering a buffer ring. Used by `.auto` backend selection.
+    static func probe(configuration: ProxyConfiguration) -> Result<UInt32, SystemError> {
+        let ring = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
+        defer { ring.deallocate() }
+        let result = initialize(ring, entries: 8, configuration: configuration)
+        guard case .success = result else { return result }
+        defer { io_uring_queue_exit(ring) }
+        do {
+            var pool = try BufferPool(bufferSize: 4096, count: 8)
+            try pool.registerRing(ring, group: 0)
+        } catch {
+            return .failure(error)
+        }
+        return result
+    }
+}
+
+/// An event loop on io_uring: multishot accept and recv into a provided-buffer ring, sends
+/// straight from the received buffer, one `io_uring_submit_and_wait` per iteration.
+struct URingLoop<Session: ProxySession>: ~Copyable {
+    private var core: LoopCore<Session>
+    private let ring: UnsafeMutablePointer<io_uring>
+    private let cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
+    private let cqeBatch = 256
+    /// Stable memory for the tick timeout and the wake-up read.
+    private let tickSpec: UnsafeMutablePointer<__kernel_timespec>
+    private let wakeValue: UnsafeMutablePointer<UInt64>
+    private var acceptArmed: UnsafeMutablePointer<Bool>
+    let setupFlags: UInt32
+
+    /// Creates the ring on the calling thread (it becomes the ring's single issuer).
+    init(context: LoopContext) throws(SystemError) {
+        let ring = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
+        let flags: UInt32
+        switch URingSetup.initialize(ring, entries: context.configuration.ringEntries, configuration: context.configuration) {
+        case .success(let value): flags = value
+        case .failure(let error):
+            ring.deallocate()
+            throw error
+        }
+        var core: LoopCore<Session>
+        do {
+            core = try LoopCore<Session>(context: context)
+        } catch {
+            io_uring_queue_exit(ring)
+            ring.deallocate()
+            throw error
+        }
+        do {
+            try core.pool.registerRing(ring, group: 0)
+        } catch {
+            _ = consume core
+            io_uring_queue_exit(ring)
+            ring.deallocate()
+            throw error
+        }
+        let tick = core.tick
+        let listenerCount = core.listenerCount
+        self.core = core
+        self.ring = ring
+        self.setupFlags = flags
+        cqes = .allocate(capacity: cqeBatch)
+        tickSpec = .allocate(capacity: 1)
+        tickSpec.initialize(to: __kernel_timespec(
+            tv_sec: Int64(tick / 1_000_000_000), tv_nsec: Int64(tick % 1_000_000_000)))
+        wakeValue = .allocate(capacity: 1)
+        wakeValue.initialize(to: 0)
+        acceptArmed = .allocate(capacity: max(1, listenerCount))
+        acceptArmed.initialize(repeating: false, count: max(1, listenerCount))
+    }
+
+    deinit {
+        io_uring_queue_exit(ring)
+        ring.deallocate()
+        cqes.deallocate()
+        tickSpec.deallocate()
+        wakeValue.deallocate()
+        acceptArmed.deallocate()
+    }
+
+    // MARK: Run
+
+    /// Runs until shutdown completes.
+    mutating func run() {
+        for listener in 0..<core.listenerCount { armAccept(listener) }
+        armWake()
+        armTick()
+        while true {
+            _ = io_uring_submit_and_wait(ring, 1)
+            core.now = monotonicNanoseconds()
+            reapCompletions()
+            core.pool.flushReleases()
+            resumeBufferWaiters()
+            if core.checkShutdownRequest() { stopAccepting() }
+            if core.now >= core.nextTick {
+                core.nextTick = core.now &+ core.tick
+                runTimers()
+            }
+            core.pool.flushReleases()
+            core.publishStatistics()
+            if core.mayExit { break }
+        }
+    }
+
+    private mutating func reapCompletions() {
+        while true {
+            let count = Int(io_uring_peek_batch_cqe(ring, cqes, UInt32(cqeBatch)))
+            if count == 0 { return }
+            for index in 0..<count {
+                guard let cqe = cqes[index] else { continue }
+                handle(UserData(rawValue: cqe.pointee.user_data), result: cqe.pointee.res, flags: cqe.pointee.flags)
+            }
+            io_uring_cq_advance(ring, UInt32(count))
+            if count < cqeBatch { return }
+        }
+    }
+
+    @inline(__always)
+    private mutating func handle(_ tag: UserData, result: Int32, flags: UInt32) {
+        switch tag.operation {
+        case .recvClient: received(tag, from: .client, result: result, flags: flags)
+        case .recvUpstream: received(tag, from: .upstream, result: result, flags: flags)
+        case .sendToClient: sent(tag, to: .client, result: result)
+        case .sendToUpstream: sent(tag, to: .upstream, result: result)
+        case .accept: accepted(listener: Int(tag.slot), result: result, flags: flags)
+        case .connect: connected(tag, result: result)
+        case .wake:
+            if !core.draining { armWake() }
+        case .tick:
+            armTick()
+        case .ignored, .clientSocket, .upstreamSocket, .none:
+            // A recv that selected a buffer always carries F_BUFFER; nothing else does.
+            if flags & IORING_CQE_F_BUFFER != 0 { core.pool.release(rg_cqe_buffer_id_flags(flags)) }
+        }
+    }
+
+    // MARK: SQEs
+
+    @inline(__always)
+    private func nextSQE() -> UnsafeMutablePointer<io_uring_sqe> {
+        while true {
+            if let sqe = io_uring_get_sqe(ring) { return sqe }
+            _ = io_uring_submit(ring)
+        }
+    }
+
+    private mutating func armAccept(_ listener: Int) {
+        guard !acceptArmed[listener], core.listenerFDs[listener] >= 0 else { return }
+        let sqe = nextSQE()
+        io_uring_prep_multishot_accept(sqe, core.listenerFDs[listener], nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+        sqe.pointee.user_data = UserData(.accept, slot: Int32(listener), generation: 0).rawValue
+        acceptArmed[listener] = true
+    }
+
+    private func armWake() {
+        let sqe = nextSQE()
+        io_uring_prep_read(sqe, core.context.control.wakeFD, wakeValue, 8, 0)
+        sqe.pointee.user_data = UserData(.wake, slot: 0, generation: 0).rawValue
+    }
+
+    private func armTick() {
+        let sqe = nextSQE()
+        io_uring_prep_timeout(sqe, tickSpec, 0, 0)
+        sqe.pointee.user_data = UserData(.tick, slot: 0, generation: 0).rawValue
+    }
+
+    /// Arms a recv on `side` selecting from the buffer ring.
+    ///
+    /// Multishot when the flow is drained and the socket had nothing more waiting: the
+    /// request-response path then needs no re-arm per message. One-shot otherwise (a
+    /// backlog is forming, or the socket holds more data than one buffer): a multishot
+    /// armed on a full socket would pull the whole socket receive queue into pool buffers
+    /// in one burst, past the high-water mark; one-shot recvs stop exactly at it.
+    @inline(__always)
+    private mutating func armRecv(_ slot: Int32, _ side: ProxySide) {
+        let index = Int(slot)
+        guard !core.slots[index].recvArmed(side) else { return }
+        let tag = core.tag(.recv(from: side), slot).rawValue
+        let fd = core.slots[index].fd(side)
+        if core.pairs[index][from: side].isEmpty && !core.slots[index].socketNonEmpty(side) {
+            rg_prep_recv_multishot_select(nextSQE(), fd, 0, tag)
+        } else {
+            rg_prep_recv_select(nextSQE(), fd, 0, tag)
+        }
+        core.slots[index].setRecvArmed(side, true)
+        core.slots[index].outstanding += 1
+    }
+
+    @inline(__always)
+    private func cancel(_ tag: UserData) {
+        let sqe = nextSQE()
+        io_uring_prep_cancel64(sqe, tag.rawValue, Int32(IORING_ASYNC_CANCEL_ALL))
+        sqe.pointee.user_data = UserData(.ignored, slot: 0, generation: 0).rawValue
+    }
+
+    /// Writes the head of the flow sourced at `side` to the other socket, from the buffer
+    /// the bytes were received into.
+    @inline(__always)
+    private mutating func startWrite(_ slot: Int32, from side: ProxySide) {
+        let index = Int(slot)
+        guard let pending = core.pairs[index][from: side].pendingWrite(pool: core.pool) else { return }
+        let sink = side.opposite
+        let sqe = nextSQE()
+        io_uring_prep_send(sqe, core.slots[index].fd(sink), pending.baseAddress, pending.count, Int32(MSG_NOSIGNAL))
+        sqe.pointee.user_data = core.tag(.send(to: sink), slot).rawValue
+        core.pairs[index][from: side].writing = true
+        core.slots[index].outstanding += 1
+    }
+
+    // MARK: Completions
+
+    private mutating func accepted(listener: Int, result: Int32, flags: UInt32) {
+        if flags & IORING_CQE_F_MORE == 0 { acceptArmed[listener] = false }
+        guard result >= 0 else {
+            let error = -result
+            if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
+                pauseAccept(listener, errno: error)
+            } else if !acceptArmed[listener] && !core.draining && core.acceptPausedUntil[listener] == 0 {
+                armAccept(listener)
+            }
+            return
+        }
+        if !acceptArmed[listener] && !core.draining && core.acceptPausedUntil[listener] == 0 { armAccept(listener) }
+        let clientFD = result
+        guard !core.draining, let slot = core.openSlot(clientFD: clientFD, listener: listener) else {
+            close(clientFD)
+            if !core.draining { pauseAccept(listener, errno: EMFILE) }
+            return
+        }
+        Socket.setNoDelay(clientFD)
+        let upstream = core.upstreams + listener
+        let upstreamFD = Socket.makeStream(family: upstream.pointee.family, nonBlocking: false)
+        guard upstreamFD >= 0 else {
+            let error = rg_errno()
+            core.slots[Int(slot)].closeReason = .resourceExhausted(errno: error)
+            core.pairs[Int(slot)].phase = .closing
+            core.finishClose(slot)
+            pauseAccept(listener, errno: error)
+            return
+        }
+        core.slots[Int(slot)].upstreamFD = upstreamFD
+        let sqe = nextSQE()
+        upstream.withMemoryRebound(to: sockaddr_storage.self, capacity: 1) { storage in
+            let raw = UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self)
+            io_uring_prep_connect(sqe, upstreamFD, raw, upstream.pointee.length)
+        }
+        sqe.pointee.user_data = core.tag(.connect, slot).rawValue
+        core.slots[Int(slot)].outstanding += 1
+    }
+
+    private mutating func pauseAccept(_ listener: Int, errno: Int32) {
+        if core.acceptPausedUntil[listener] == 0 {
+            core.context.log.enqueue(.acceptPaused(listener: core.context.listeners[listener].name, errno: errno))
+        }
+        core.acceptPausedUntil[listener] = core.now &+ core.acceptRetryDelay
+        if acceptArmed[listener] { cancel(UserData(.accept, slot: Int32(listener), generation: 0)) }
+    }
+
+    private mutating func connected(_ tag: UserData, result: Int32) {
+        guard core.isCurrent(tag) else { return }
+        let slot = tag.slot
+        let index = Int(slot)
+        core.slots[index].outstanding -= 1
+        if core.pairs[index].phase == .closing {
+            finishIfIdle(slot)
+            return
+        }
+        guard result == 0 else {
+            let error = -result
+            core.context.log.enqueue(.upstreamUnavailable(
+                listener: core.context.listeners[Int(core.slots[index].listener)].name,
+                upstream: core.upstreams[Int(core.slots[index].listener)], errno: error))
+            beginClose(slot, .upstreamConnectFailed(errno: error))
+            return
+        }
+        Socket.setNoDelay(core.slots[index].upstreamFD)
+        core.pairs[index].phase = .established
+        core.slots[index].lastActivity = core.now
+        armRecv(slot, .client)
+        armRecv(slot, .upstream)
+    }
+
+    @inline(__always)
+    private mutating func received(_ tag: UserData, from side: ProxySide, result: Int32, flags: UInt32) {
+        let hasBuffer = flags & IORING_CQE_F_BUFFER != 0
+        let buffer = rg_cqe_buffer_id_flags(flags)
+        if hasBuffer { core.pool.noteAcquired(buffer) }
+        guard core.isCurrent(tag) else {
+            if hasBuffer { core.pool.release(buffer) }
+            return
+        }
+        let slot = tag.slot
+        let index = Int(slot)
+        let more = flags & IORING_CQE_F_MORE != 0
+        if !more {
+            core.slots[index].setRecvArmed(side, false)
+            core.slots[index].outstanding -= 1
+        }
+        if core.pairs[index].phase == .closing {
+            if hasBuffer { core.pool.release(buffer) }
+            finishIfIdle(slot)
+            return
+        }
+        if result > 0 && hasBuffer {
+            core.slots[index].setSocketNonEmpty(side, flags & IORING_CQE_F_SOCK_NONEMPTY != 0)
+            core.slots[index].lastActivity = core.now
+            core.forwarded &+= 1
+            let decision = core.pairs[index].received(buffer, length: Int(result), from: side, pool: &core.pool)
+            if decision.terminate {
+                beginClose(slot, .sessionTerminated)
+                return
+            }
+            if decision.startWrite { startWrite(slot, from: side) }
+            if decision.pauseRead && core.slots[index].recvArmed(side) {
+                cancel(core.tag(.recv(from: side), slot))
+            }
+        } else if result == 0 {
+            if hasBuffer { core.pool.release(buffer) }
+            if core.pairs[index].receivedEOF(from: side) {
+                shutdown(core.slots[index].fd(side.opposite), Int32(SHUT_WR))
+            }
+            if core.pairs[index].isCompleted { beginClose(slot, .completed) }
+            return
+        } else if result == -ENOBUFS {
+            core.awaitBuffers(slot, side)
+            return
+        } else if result < 0 && result != -ECANCELED {
+            if hasBuffer { core.pool.release(buffer) }
+            failed(slot, side: side, errno: -result)
+            return
+        }
+        if !more && !core.pairs[index][from: side].readPaused && !core.pairs[index][from: side].sourceEOF {
+            armRecv(slot, side)
+        }
+    }
+
+    @inline(__always)
+    private mutating func sent(_ tag: UserData, to sink: ProxySide, result: Int32) {
+        guard core.isCurrent(tag) else { return }
+        let slot = tag.slot
+        let index = Int(slot)
+        let source = sink.opposite
+        core.slots[index].outstanding -= 1
+        core.pairs[index][from: source].writing = false
+        if core.pairs[index].phase == .closing {
+            finishIfIdle(slot)
+            return
+        }
+        guard result >= 0 else {
+            failed(slot, side: sink, errno: -result)
+            return
+        }
+        let decision = core.pairs[index].wrote(Int(result), from: source, pool: &core.pool)
+        if decision.continueWrite { startWrite(slot, from: source) }
+        if decision.resumeRead && !core.slots[index].recvArmed(source) && !core.slots[index].awaitingBuffers(source) {
+            armRecv(slot, source)
+        }
+        if decision.shutdownSink { shutdown(core.slots[index].fd(sink), Int32(SHUT_WR)) }
+        if core.pairs[index].isCompleted { beginClose(slot, .completed) }
+    }
+
+    /// A socket error on `side`: a reset is propagated as a reset of the other side.
+    private mutating func failed(_ slot: Int32, side: ProxySide, errno: Int32) {
+        if errno == ECONNRESET || errno == EPIPE {
+            Socket.setAbortiveClose(core.slots[Int(slot)].fd(side.opposite))
+            beginClose(slot, side == .client ? .clientReset : .upstreamReset)
+        } else {
+            Socket.setAbortiveClose(core.slots[Int(slot)].fd(side.opposite))
+            beginClose(slot, .ioError(side: side, errno: errno))
+        }
+    }
+
+    // MARK: Closing
+
+    /// Stops all I/O of `slot`; the slot is freed once its outstanding operations complete.
+    private mutating func beginClose(_ slot: Int32, _ reason: CloseReason) {
+        let index = Int(slot)
+        guard core.pairs[index].phase != .closing else { return }
+        let phase = core.pairs[index].phase
+        core.pairs[index].phase = .closing
+        core.slots[index].closeReason = reason
+        if phase == .connecting { cancel(core.tag(.connect, slot)) }
+        for side in ProxySide.allCases {
+            if core.slots[index].recvArmed(side) { cancel(core.tag(.recv(from: side), slot)) }
+            if core.pairs[index][from: side].writing { cancel(core.tag(.send(to: side.opposite), slot)) }
+        }
+        finishIfIdle(slot)
+    }
+
+    @inline(__always)
+    private mutating func finishIfIdle(_ slot: Int32) {
+        if core.slots[Int(slot)].outstanding == 0 { core.finishClose(slot) }
+    }
+
+    private mutating func resumeBufferWaiters() {
+        while let (slot, side) = core.takeBufferWaiter() {
+            let index = Int(slot)
+            guard core.pairs[index].phase == .established,
+                  !core.pairs[index][from: side].readPaused,
+                  !core.pairs[index][from: side].sourceEOF
+            else { continue }
+            armRecv(slot, side)
+        }
+    }
+
+    private mutating func runTimers() {
+        for listener in 0..<core.listenerCount where core.acceptPausedUntil[listener] != 0 {
+            if core.now >= core.acceptPausedUntil[listener] && !core.draining {
+                core.acceptPausedUntil[listener] = 0
+                armAccept(listener)
+            }
+        }
+        guard core.liveCount > 0 else { return }
+        for index in 0..<core.capacity where core.slots[index].active {
+            if let reason = core.expiredTimer(Int32(index)) {
+                if reason == .connectTimeout {
+                    core.context.log.enqueue(.upstreamUnavailable(
+                        listener: core.context.listeners[Int(core.slots[index].listener)].name,
+                        upstream: core.upstreams[Int(core.slots[index].listener)], errno: ETIMEDOUT))
+                }
+                beginClose(Int32(index), reason)
+            }
+        }
+    }
+
+    private mutating func stopAccepting() {
+        for listener in 0..<core.listenerCount where core.listenerFDs[listener] >= 0 {
+            if acceptArmed[listener] {
+                cancel(UserData(.accept, slot: Int32(listener), generation: 0))
+            }
+        }
+        _ = io_uring_submit(ring)
+        for listener in 0..<core.listenerCount where core.listenerFDs[listener] >= 0 {
+            close(core.listenerFDs[listener])
+            core.listenerFDs[listener] = -1
+        }
+        // Sessions still live keep running until they end or the drain deadline passes;
+        // make sure the timer notices the deadline promptly.
+        core.nextTick = core.now
+    }
+}

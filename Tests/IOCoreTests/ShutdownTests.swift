@@ -1,0 +1,55 @@
+import Glibc
+import Testing
+@testable import IOCore
+
+extension ProxyTests {
+    @Suite struct Shutdown {
+        /// Shutdown stops accepting at once, lets live sessions finish, then the server stops.
+        @Test(arguments: IOBackendKind.allCases)
+        func drainsLiveConnections(backend: IOBackendKind) throws {
+            let echo = try TestServer.echo()
+            let log = RecordingAccessLog()
+            let (server, address) = try startProxy(backend: backend, upstream: echo.address, log: log)
+            let live = try TestSocket.connect(to: address)
+            try live.send("before")
+            #expect(try live.read(exactly: 6) == Array("before".utf8))
+
+            server.shutdown(deadline: .seconds(20))
+            // New connections are refused once the listeners are closed.
+            #expect(eventually {
+                (try? TestSocket.connect(to: address, timeoutSeconds: 1)) == nil
+            })
+            // The live session keeps working while draining.
+            try live.send("during")
+            #expect(try live.read(exactly: 6) == Array("during".utf8))
+            let start = monotonicNanoseconds()
+            live.shutdownWrite()
+            #expect(try live.readToEnd().isEmpty)
+            server.waitUntilStopped()
+            #expect(monotonicNanoseconds() - start < 5_000_000_000, "stopped as soon as the last session ended")
+            #expect(log.records.count == 1)
+            #expect(log.records.first?.closeReason == .completed)
+            try echo.stop()
+        }
+
+        /// Sessions still open at the drain deadline are closed with reason `shutdown`.
+        @Test(arguments: IOBackendKind.allCases)
+        func closesSessionsAtDeadline(backend: IOBackendKind) throws {
+            let echo = try TestServer.echo()
+            let log = RecordingAccessLog()
+            let (server, address) = try startProxy(backend: backend, upstream: echo.address, log: log)
+            let stubborn = try TestSocket.connect(to: address)
+            try stubborn.send("x")
+            #expect(try stubborn.read(exactly: 1) == Array("x".utf8))
+            let start = monotonicNanoseconds()
+            server.shutdown(deadline: .milliseconds(300))
+            server.waitUntilStopped()
+            let elapsed = monotonicNanoseconds() - start
+            #expect(elapsed >= 300_000_000)
+            #expect(elapsed < 3_000_000_000)
+            #expect(try stubborn.readToEnd().isEmpty)
+            #expect(log.records.map(\.closeReason) == [.shutdown])
+            try echo.stop()
+        }
+    }
+}
