@@ -51,8 +51,11 @@ struct TCPBenchReport: Codable, Sendable {
         var roundTrips: UInt64
         var seconds: Double
         var roundTripsPerSecond: Double
-        /// The proxy's user+system CPU seconds during the stretch (absent for `direct`).
+        /// The proxy's CPU seconds during the stretch, all threads (absent for `direct`): from
+        /// `/proc/PID/task/*/schedstat` (ns) where readable, else `utime + stime`.
         var proxyCpuSeconds: Double?
+        /// The same stretch from `/proc/PID/stat` `utime + stime` (10 ms ticks), as a cross-check.
+        var proxyCpuSecondsFromStat: Double?
         var cpuMicrosecondsPerRoundTrip: Double?
     }
 

@@ -107,6 +107,7 @@ final class TCPBenchRunner {
             seconds: elapsed,
             roundTripsPerSecond: elapsed > 0 ? Double(counts.roundTrips) / elapsed : 0,
             proxyCpuSeconds: cpuSeconds,
+            proxyCpuSecondsFromStat: cpuAfter.flatMap { after in cpuBefore.map { after.tickSeconds(since: $0) } },
             cpuMicrosecondsPerRoundTrip: cpuSeconds.flatMap { counts.roundTrips > 0 ? $0 * 1e6 / Double(counts.roundTrips) : nil }
         )
     }
