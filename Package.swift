@@ -80,6 +80,7 @@ let package = Package(
             name: "bench",
             dependencies: [
                 "IOCore",
+                "CLibURing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "End-to-end benchmarks: what the gateway adds over a direct connection.",
-        subcommands: []
+        subcommands: [TCPBenchCommand.self, GateCommand.self]
     )
 }
