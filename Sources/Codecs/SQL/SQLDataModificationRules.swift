@@ -59,7 +59,8 @@ extension SQLStatementAnalyzer {
     /// `WITH [RECURSIVE] name [(columns)] AS [[NOT] MATERIALIZED] (body) [SEARCH ...] [CYCLE ...],
     /// ... main-statement`: each body is classified, then the main statement.
     @inlinable
-    mutating func withStatement(_ c: inout SQLTokenCursor) {
+    /// `addsRead` is false for a WITH nested in a CTE body, where the outer statement decides.
+    mutating func withStatement(_ c: inout SQLTokenCursor, addsRead: Bool = true) {
         c.advance()  // WITH
         _ = c.accept(.recursive)
         while true {
@@ -98,11 +99,11 @@ extension SQLStatementAnalyzer {
         case .insert, .update, .delete, .merge:
             dataModification(&c)
         case .select, .values, .table:
-            summary.classes.insert(.read)
+            if addsRead { summary.classes.insert(.read) }
             _ = scanQuery(&c)
         default:
             if c.kind == .leftParen {
-                summary.classes.insert(.read)
+                if addsRead { summary.classes.insert(.read) }
                 _ = scanQuery(&c)
             } else {
                 summary.classes.insert(.opaque)

@@ -187,7 +187,7 @@ extension SQLStatementAnalyzer {
             relation(&c, modified: true)
             if c.skip(untilTopLevel: .as) {
                 c.advance()
-                _ = scanQuery(&c, functionsRun: false)
+                _ = scanQuery(&c, executes: false)
             }
         case .foreignTable, .sequence:
             summary.classes.insert(.create)

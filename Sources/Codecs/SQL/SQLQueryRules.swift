@@ -7,7 +7,8 @@ struct SQLQueryScan {
     @usableFromInline var hasReturning = false
     /// `WITH NO DATA` at depth 0 (CREATE TABLE AS / MATERIALIZED VIEW create no rows).
     @usableFromInline var withNoData = false
-    /// `AS EXECUTE` at depth 0 (CREATE TABLE AS EXECUTE runs a prepared statement).
+    /// ON CONFLICT seen (DO NOTHING / DO UPDATE may follow).
+    @usableFromInline var sawConflict = false
     @usableFromInline init() {}
 }
 
@@ -23,7 +24,7 @@ extension SQLStatementAnalyzer {
     /// - words no query contains outside a name position (DROP, TRUNCATE, GRANT ...), which
     ///   make the statement ``StatementClass/opaque``.
     @inlinable
-    mutating func scanQuery(_ c: inout SQLTokenCursor, functionsRun: Bool = true) -> SQLQueryScan {
+    mutating func scanQuery(_ c: inout SQLTokenCursor, executes: Bool = true) -> SQLQueryScan {
         var result = SQLQueryScan()
         var depth = 0
         // Bit d: level d is a query (FROM there introduces relations) / is inside a FROM list.
@@ -38,7 +39,7 @@ extension SQLStatementAnalyzer {
                 let next = c.peek()
                 if c.previous.kind == .identifier || c.previous.kind == .quotedIdentifier
                     || c.previous.kind == .unicodeQuotedIdentifier {
-                    functionCall(named: c.previous, runs: functionsRun)
+                    functionCall(named: c.previous, runs: executes)
                 }
                 switch next.keyword {
                 case .insert, .update, .delete, .merge:
@@ -90,6 +91,12 @@ extension SQLStatementAnalyzer {
                         c.advance()
                         continue
                     }
+                    if token.keyword == .rows && c.peek().keyword == .from {
+                        relationPosition = false  // ROWS FROM (...)
+                        c.advance()
+                        c.advance()
+                        continue
+                    }
                     if Self.isRelationName(token) {
                         relationPosition = false
                         var lookahead = c
@@ -104,7 +111,7 @@ extension SQLStatementAnalyzer {
                     }
                     relationPosition = false
                 }
-                keywordInQuery(&c, token: token, depth: depth, bit: bit, queryLevels: queryLevels,
+                keywordInQuery(&c, token: token, depth: depth, bit: bit, queryLevels: queryLevels, executes: executes,
                                fromLevels: &fromLevels, relationPosition: &relationPosition, result: &result)
             default:
                 relationPosition = false
@@ -116,7 +123,7 @@ extension SQLStatementAnalyzer {
 
     @inlinable
     mutating func keywordInQuery(
-        _ c: inout SQLTokenCursor, token: SQLToken, depth: Int, bit: UInt64, queryLevels: UInt64,
+        _ c: inout SQLTokenCursor, token: SQLToken, depth: Int, bit: UInt64, queryLevels: UInt64, executes: Bool,
         fromLevels: inout UInt64, relationPosition: inout Bool, result: inout SQLQueryScan
     ) {
         guard let keyword = token.keyword else { return }
@@ -150,8 +157,11 @@ extension SQLStatementAnalyzer {
         case .group, .having, .window, .order, .limit, .offset, .fetch, .for, .union, .intersect,
              .except, .on, .set, .when:
             if keyword != .on { fromLevels &= ~bit }
+        case .conflict:
+            result.sawConflict = true
         case .into:
-            if isNamePosition { return }
+            // In a view definition nothing runs (and PostgreSQL rejects INTO there).
+            if isNamePosition || !executes { return }
             // SELECT ... INTO [TEMP|TEMPORARY|UNLOGGED|LOCAL|GLOBAL] [TABLE] name creates a table.
             summary.classes.formUnion([.create, .write])
             var lookahead = c
@@ -171,8 +181,7 @@ extension SQLStatementAnalyzer {
         case .drop, .truncate, .alter, .grant, .revoke, .create, .copy, .execute, .call, .vacuum,
              .reassign, .refresh, .load, .import, .security, .comment, .do:
             if isNamePosition { return }
-            if keyword == .do && (previousKeyword == .then || previousKeyword == .conflict
-                                  || c.previous.kind == .rightParen || c.previous.kind == .identifier) {
+            if keyword == .do && (previousKeyword == .then || result.sawConflict) {
                 // ON CONFLICT ... DO, MERGE ... THEN DO NOTHING
                 return
             }

@@ -126,6 +126,14 @@ struct SQLStatementAnalyzer {
             nesting &+= 1
             dataModification(&inner)
             nesting &-= 1
+        case .with:
+            guard nesting < Self.maximumNesting else {
+                summary.classes.insert(.opaque)
+                return
+            }
+            nesting &+= 1
+            withStatement(&inner, addsRead: false)
+            nesting &-= 1
         default:
             _ = scanQuery(&inner)
         }
@@ -147,7 +155,7 @@ struct SQLStatementAnalyzer {
                  .false, .fetch, .for, .from, .grant, .group, .having, .in, .intersect, .into,
                  .lateral, .limit, .not, .offset, .on, .only, .or, .order, .returning, .select,
                  .table, .then, .to, .true, .union, .using, .when, .where, .window, .with, .values,
-                 .rows, .join, .inner, .left, .right, .full, .cross, .natural, .outer, .if, .is,
+                 .join, .inner, .left, .right, .full, .cross, .natural, .outer, .if, .is,
                  .set, .current, .analyze, .analyse, .verbose, .concurrently:
                 return false
             default:

@@ -37,7 +37,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         var atomicDepth = 0
         // Tracks "CREATE [OR REPLACE] FUNCTION|PROCEDURE" at the head of the statement.
         var headIndex = 0
-        var headState: UInt8 = 0  // 0 unknown, 1 after CREATE, 2 after OR, 3 after REPLACE, 4 routine, 5 other
+        // 0 unknown, 1 after CREATE, 2 after OR, 3 after REPLACE, 4 routine, 5 other, 6 rule
+        var headState: UInt8 = 0
         var previousWasBegin = false
         while true {
             let token = lexer.next()
@@ -62,18 +63,20 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             case .rightParen:
                 if parenDepth == 0 { malformed = true } else { parenDepth &-= 1 }
             case .semicolon:
-                // Inside parentheses or an atomic body: part of this statement.
-                if parenDepth > 0 && atomicDepth == 0 { malformed = true }
+                // Inside parentheses or an atomic body: part of this statement. Only CREATE RULE
+                // takes a parenthesized, semicolon-separated action list.
+                if parenDepth > 0 && atomicDepth == 0 && headState != 6 { malformed = true }
             default:
                 break
             }
             let keyword = token.keyword
-            if headState < 4 {
+            if headState < 4 && headIndex < 4 {
                 switch (headState, keyword) {
                 case (0, .create) where headIndex == 0: headState = 1
                 case (1, .or): headState = 2
                 case (2, .replace): headState = 3
                 case (1, .function), (1, .procedure), (3, .function), (3, .procedure): headState = 4
+                case (1, .rule), (3, .rule): headState = 6
                 default: headState = 5
                 }
             }
