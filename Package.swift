@@ -40,6 +40,11 @@ let package = Package(
         ),
         /// Test-only malloc interposer with a thread-local counter (allocation tests).
         .target(name: "CAllocCounter"),
+        /// libpg_query (PostgreSQL's parser as a C library): a test-only oracle for the SQL classifier.
+        .systemLibrary(
+            name: "CPgQuery",
+            providers: [.apt(["libpg-query-dev"])]
+        ),
 
         // MARK: Libraries
         .target(
@@ -107,6 +112,12 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
+            swiftSettings: commonSwiftSettings
+        ),
+        /// Tests against real Debian servers started on loopback (PostgreSQL 15) and real oracles.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Codecs", "CPgQuery"],
             swiftSettings: commonSwiftSettings
         ),
     ]

@@ -1,0 +1,127 @@
+/// Session state and choices that change how query text is classified.
+public struct SQLClassifierOptions: Sendable, Hashable {
+    /// The session's standard_conforming_strings (from ParameterStatus). When off, backslashes
+    /// escape characters in plain `'...'` strings. A `SET` inside a query only takes effect
+    /// for the next query, so feed the value the session had when the query arrived.
+    public var standardConformingStrings: Bool
+    /// Whether the session's client_encoding keeps every ASCII byte meaning ASCII (UTF8,
+    /// LATIN1-10, WIN125x, EUC_*, ...). In SJIS, BIG5, GBK, UHC, GB18030 and JOHAB a multibyte
+    /// character's second byte can be `\` or `'`, so the server reads quotes the classifier
+    /// cannot see from the bytes: every statement is then ``StatementClass/opaque``.
+    public var clientEncodingIsASCIISafe: Bool
+    /// Adds ``StatementClass/opaque`` to statements calling ``SQLSideEffectFunctions``.
+    public var flagsSideEffectFunctions: Bool
+
+    @inlinable
+    public init(standardConformingStrings: Bool = true, clientEncodingIsASCIISafe: Bool = true,
+                flagsSideEffectFunctions: Bool = true) {
+        self.standardConformingStrings = standardConformingStrings
+        self.clientEncodingIsASCIISafe = clientEncodingIsASCIISafe
+        self.flagsSideEffectFunctions = flagsSideEffectFunctions
+    }
+}
+
+/// Classifies PostgreSQL query text (a simple-protocol Query or a Parse message's text) by
+/// effect. Allocation-free: results are value types with fixed-capacity storage.
+///
+/// ```swift
+/// let classifier = SQLClassifier(options: .init(standardConformingStrings: true))
+/// var summary = SQLQuerySummary()
+/// classifier.classify(text: bytes, into: &summary)     // union over all statements
+/// for statement in classifier.statements(in: bytes) { ... }  // one by one, for explain
+/// ```
+///
+/// ``StatementClass/read`` means the statement's syntax only reads; functions it calls may
+/// still have effects (see ``SQLSideEffectFunctions``).
+public struct SQLClassifier: Sendable {
+    public var options: SQLClassifierOptions
+
+    @inlinable
+    public init(options: SQLClassifierOptions = SQLClassifierOptions()) {
+        self.options = options
+    }
+
+    /// Classifies every statement of `text` and stores the union in `summary` (which is reset
+    /// first). Text with no statement leaves `summary` empty (zero statements, no classes).
+    @inlinable
+    public func classify(text: UnsafeRawBufferPointer, into summary: inout SQLQuerySummary) {
+        summary.reset()
+        var iterator = statements(in: text)
+        while let statement = iterator.next() {
+            summary.merge(statement, in: text)
+        }
+    }
+
+    /// The statements of `text`, classified one at a time.
+    @inlinable
+    public func statements(in text: UnsafeRawBufferPointer) -> SQLStatementIterator {
+        SQLStatementIterator(text: text, options: options)
+    }
+}
+
+/// Iterates the classified statements of a query text.
+public struct SQLStatementIterator: IteratorProtocol, Sequence {
+    @usableFromInline var splitter: SQLStatementSplitter
+    @usableFromInline var analyzer: SQLStatementAnalyzer
+    @usableFromInline let options: SQLClassifierOptions
+    @usableFromInline var tooLong: Bool
+
+    @inlinable
+    init(text: UnsafeRawBufferPointer, options: SQLClassifierOptions) {
+        self.options = options
+        // Byte ranges are 32-bit: longer text (the protocol caps messages at 1 GiB) is refused.
+        self.tooLong = text.count > Int(Int32.max)
+        let usable = tooLong ? UnsafeRawBufferPointer(start: text.baseAddress, count: 0) : text
+        self.splitter = SQLStatementSplitter(text: usable, standardConformingStrings: options.standardConformingStrings)
+        self.analyzer = SQLStatementAnalyzer(text: usable,
+                                             standardConformingStrings: options.standardConformingStrings,
+                                             flagsSideEffectFunctions: options.flagsSideEffectFunctions)
+    }
+
+    @inlinable
+    public mutating func next() -> SQLStatementSummary? {
+        if tooLong {
+            tooLong = false
+            var summary = SQLStatementSummary()
+            summary.classes = .opaque
+            return summary
+        }
+        guard let span = splitter.next() else { return nil }
+        var summary = analyzer.analyze(span)
+        if !options.clientEncodingIsASCIISafe { summary.classes.insert(.opaque) }
+        return summary
+    }
+}
+
+extension SQLClassifier {
+    /// Convenience for tests and tools (allocates): the summary of `text`.
+    public func classify(_ text: String) -> SQLQuerySummary {
+        var copy = text
+        var summary = SQLQuerySummary()
+        copy.withUTF8 { classify(text: UnsafeRawBufferPointer($0), into: &summary) }
+        return summary
+    }
+
+    /// Convenience for tests and tools (allocates): each statement's text and summary.
+    public func statements(_ text: String) -> [(text: String, summary: SQLStatementSummary)] {
+        var copy = text
+        return copy.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            return statements(in: bytes).map { statement in
+                let range = Int(statement.range.start)..<Int(statement.range.end)
+                return (String(decoding: bytes[range], as: UTF8.self), statement)
+            }
+        }
+    }
+
+    /// Convenience for tests and tools: the text of `reference`'s parts within `text`.
+    public static func names(of reference: RelationReference, in text: String) -> (schema: String?, name: String) {
+        let bytes = Array(text.utf8)
+        func slice(_ range: ByteRange) -> String {
+            let lower = max(0, min(Int(range.start), bytes.count))
+            let upper = max(lower, min(Int(range.end), bytes.count))
+            return String(decoding: bytes[lower..<upper], as: UTF8.self)
+        }
+        return (reference.schema.map(slice), slice(reference.name))
+    }
+}

@@ -1,0 +1,214 @@
+/// What a scan of a query (or of the tail of a data-modifying statement) saw at its top level.
+@usableFromInline
+struct SQLQueryScan {
+    /// A WHERE clause at parenthesis depth 0 (WHERE CURRENT OF included).
+    @usableFromInline var hasWhere = false
+    /// A RETURNING clause at depth 0.
+    @usableFromInline var hasReturning = false
+    /// `WITH NO DATA` at depth 0 (CREATE TABLE AS / MATERIALIZED VIEW create no rows).
+    @usableFromInline var withNoData = false
+    /// ON CONFLICT seen (DO NOTHING / DO UPDATE may follow).
+    @usableFromInline var sawConflict = false
+    @usableFromInline init() {}
+}
+
+extension SQLStatementAnalyzer {
+    /// Walks a query (SELECT, VALUES, TABLE, a WITH body, the rest of an INSERT/UPDATE/DELETE/
+    /// MERGE after its target) to the end of the cursor's range and records:
+    /// - relations named after FROM, JOIN, USING, in FROM lists and in parenthesized joins;
+    /// - data-modifying statements heading a parenthesized group (CTE bodies), classified as
+    ///   such (``StatementClass/write``, without-WHERE flags, their targets);
+    /// - `SELECT ... INTO` (``StatementClass/create`` and ``StatementClass/write``);
+    /// - calls of functions with side effects (``StatementClass/opaque``, see
+    ///   ``SQLSideEffectFunctions``) when `flagsSideEffectFunctions` is set;
+    /// - words no query contains outside a name position (DROP, TRUNCATE, GRANT ...), which
+    ///   make the statement ``StatementClass/opaque``.
+    @inlinable
+    mutating func scanQuery(_ c: inout SQLTokenCursor, executes: Bool = true) -> SQLQueryScan {
+        var result = SQLQueryScan()
+        var depth = 0
+        // Bit d: level d is a query (FROM there introduces relations) / is inside a FROM list.
+        var queryLevels: UInt64 = 1
+        var fromLevels: UInt64 = 0
+        var relationPosition = false
+        while !c.isAtEnd {
+            let token = c.token
+            let bit: UInt64 = depth < 64 ? (1 << UInt64(depth)) : 0
+            switch token.kind {
+            case .leftParen:
+                let next = c.peek()
+                if c.previous.kind == .identifier || c.previous.kind == .quotedIdentifier
+                    || c.previous.kind == .unicodeQuotedIdentifier {
+                    functionCall(named: c.previous, runs: executes)
+                }
+                switch next.keyword {
+                case .insert, .update, .delete, .merge:
+                    let inner = c.skipGroup()
+                    nestedStatement(inner)
+                    relationPosition = false
+                    continue
+                default:
+                    break
+                }
+                depth &+= 1
+                guard depth < 64 else {
+                    summary.classes.insert(.opaque)  // deeper than tracked: give up on details
+                    relationPosition = false
+                    break
+                }
+                let newBit: UInt64 = 1 << UInt64(depth)
+                queryLevels &= ~newBit
+                fromLevels &= ~newBit
+                switch next.keyword {
+                case .select, .values, .with, .table:
+                    queryLevels |= newBit
+                    relationPosition = false
+                default:
+                    if relationPosition {
+                        // A parenthesized join: `FROM (a JOIN b ON ...)`.
+                        queryLevels |= newBit
+                        fromLevels |= newBit
+                    } else if next.kind == .leftParen && (queryLevels & bit) != 0 {
+                        // `((SELECT ...) UNION (...))`: still a query level.
+                        queryLevels |= newBit
+                    }
+                }
+            case .rightParen:
+                if depth > 0 {
+                    if depth < 64 {
+                        let oldBit: UInt64 = 1 << UInt64(depth)
+                        queryLevels &= ~oldBit
+                        fromLevels &= ~oldBit
+                    }
+                    depth &-= 1
+                }
+                relationPosition = false
+            case .comma:
+                relationPosition = (fromLevels & bit) != 0
+            case .identifier, .quotedIdentifier, .unicodeQuotedIdentifier:
+                if relationPosition {
+                    if token.keyword == .lateral || token.keyword == .only {
+                        c.advance()
+                        continue
+                    }
+                    if token.keyword == .rows && c.peek().keyword == .from {
+                        relationPosition = false  // ROWS FROM (...)
+                        c.advance()
+                        c.advance()
+                        continue
+                    }
+                    if Self.isRelationName(token) {
+                        relationPosition = false
+                        var lookahead = c
+                        if let reference = qualifiedName(&lookahead, modified: false) {
+                            if lookahead.kind != .leftParen {
+                                summary.relations.add(reference, in: text)
+                            }
+                            // Leave the cursor on the last name part (a function name before `(`).
+                            while c.token.end < lookahead.previous.end { c.advance() }
+                        }
+                        break
+                    }
+                    relationPosition = false
+                }
+                keywordInQuery(&c, token: token, depth: depth, bit: bit, queryLevels: queryLevels, executes: executes,
+                               fromLevels: &fromLevels, relationPosition: &relationPosition, result: &result)
+            default:
+                relationPosition = false
+            }
+            c.advance()
+        }
+        return result
+    }
+
+    @inlinable
+    mutating func keywordInQuery(
+        _ c: inout SQLTokenCursor, token: SQLToken, depth: Int, bit: UInt64, queryLevels: UInt64, executes: Bool,
+        fromLevels: inout UInt64, relationPosition: inout Bool, result: inout SQLQueryScan
+    ) {
+        guard let keyword = token.keyword else { return }
+        let previousKeyword = c.previous.kind == .identifier ? c.previous.keyword : nil
+        // A keyword written where a name goes (`t.drop`, `AS delete`) is a name.
+        let isNamePosition = c.previous.kind == .dot || previousKeyword == .as
+        switch keyword {
+        case .from:
+            if previousKeyword == .distinct || previousKeyword == .rows || isNamePosition { return }
+            if (queryLevels & bit) != 0 {
+                fromLevels |= bit
+                relationPosition = true
+            }
+        case .join:
+            fromLevels |= bit
+            relationPosition = true
+        case .using:
+            if (queryLevels & bit) != 0 && c.peek().kind != .leftParen && c.peek().kind != .operator {
+                fromLevels |= bit
+                relationPosition = true
+            }
+        case .where:
+            fromLevels &= ~bit
+            if depth == 0 { result.hasWhere = true }
+        case .returning:
+            fromLevels &= ~bit
+            if depth == 0 {
+                result.hasReturning = true
+                summary.classes.insert(.read)
+            }
+        case .group, .having, .window, .order, .limit, .offset, .fetch, .for, .union, .intersect,
+             .except, .on, .set, .when:
+            if keyword != .on { fromLevels &= ~bit }
+        case .conflict:
+            result.sawConflict = true
+        case .into:
+            // In a view definition nothing runs (and PostgreSQL rejects INTO there).
+            if isNamePosition || !executes { return }
+            // SELECT ... INTO [TEMP|TEMPORARY|UNLOGGED|LOCAL|GLOBAL] [TABLE] name creates a table.
+            summary.classes.formUnion([.create, .write])
+            var lookahead = c
+            lookahead.advance()
+            while let next = lookahead.keyword,
+                  next == .temp || next == .temporary || next == .unlogged || next == .local || next == .global {
+                lookahead.advance()
+            }
+            _ = lookahead.accept(.table)
+            if let reference = qualifiedName(&lookahead, modified: true) {
+                summary.relations.add(reference, in: text)
+            }
+        case .data:
+            if depth == 0 && previousKeyword == .no && c.beforePrevious.keyword == .with {
+                result.withNoData = true
+            }
+        case .drop, .truncate, .alter, .grant, .revoke, .create, .copy, .execute, .call, .vacuum,
+             .reassign, .refresh, .load, .import, .security, .comment, .do:
+            if isNamePosition { return }
+            if keyword == .do && (previousKeyword == .then || result.sawConflict) {
+                // ON CONFLICT ... DO, MERGE ... THEN DO NOTHING
+                return
+            }
+            summary.classes.insert(.opaque)
+        case .insert, .update, .delete, .merge:
+            if isNamePosition { return }
+            switch previousKeyword {
+            case .for, .key, .then, .do:
+                return  // FOR [NO KEY] UPDATE, MERGE ... THEN UPDATE, ON CONFLICT DO UPDATE
+            default:
+                summary.classes.insert(.opaque)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Records a call of a function with side effects (when configured to).
+    @inlinable
+    mutating func functionCall(named token: SQLToken, runs: Bool) {
+        guard runs, flagsSideEffectFunctions else { return }
+        if token.kind == .identifier && token.keyword != nil { return }
+        let (range, quoted) = Self.nameRange(token)
+        guard range.start >= 0, Int(range.end) <= text.count else { return }
+        let name = UnsafeRawBufferPointer(rebasing: text[Int(range.start)..<Int(range.end)])
+        if SQLSideEffectFunctions.matches(name, caseSensitive: quoted) {
+            summary.classes.insert(.opaque)
+        }
+    }
+}

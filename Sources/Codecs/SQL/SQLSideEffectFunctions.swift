@@ -1,0 +1,64 @@
+/// Built-in functions whose calls have effects beyond reading rows, so that a statement
+/// calling them is not a plain read.
+///
+/// ``StatementClass/read`` means the statement's *syntax* only reads: any function a SELECT
+/// calls may still write (user-defined functions can do anything, and the classifier cannot
+/// see into them). This list catches the well-known built-ins and common extensions that
+/// touch the server's files, other sessions, configuration, large objects or other
+/// databases, or run SQL given as a string; a statement calling one gets
+/// ``StatementClass/opaque`` added. A trailing `*` matches a prefix.
+public enum SQLSideEffectFunctions {
+    /// The names matched (lower case; PostgreSQL folds unquoted names).
+    public static let patterns: [String] = [
+        // Server files and directories.
+        "pg_read_file", "pg_read_binary_file", "pg_stat_file", "pg_ls_*", "pg_file_*", "pg_logdir_ls",
+        // Large objects (server-side import/export, writes).
+        "lo_*", "loread", "lowrite",
+        // Other sessions, configuration and cluster control.
+        "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile",
+        "pg_promote", "pg_switch_wal", "pg_create_restore_point", "pg_backup_start", "pg_backup_stop",
+        "pg_start_backup", "pg_stop_backup", "set_config", "pg_log_backend_memory_contexts",
+        "pg_import_system_collations",
+        // Replication slots and origins, logical decoding messages.
+        "pg_create_physical_replication_slot", "pg_create_logical_replication_slot",
+        "pg_drop_replication_slot", "pg_copy_physical_replication_slot",
+        "pg_copy_logical_replication_slot", "pg_replication_origin_*", "pg_logical_emit_message",
+        "pg_logical_slot_get_*", "pg_replication_slot_advance",
+        // Sequences (setval rewrites a sequence's state).
+        "setval",
+        // Run SQL text or reach other databases.
+        "query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema", "dblink*",
+    ]
+
+    @usableFromInline
+    static let compiled: [(bytes: [UInt8], isPrefix: Bool)] = patterns.map { pattern in
+        var bytes = Array(pattern.utf8)
+        let isPrefix = bytes.last == UInt8(ascii: "*")
+        if isPrefix { bytes.removeLast() }
+        return (bytes, isPrefix)
+    }
+
+    /// Whether `name` (an identifier's bytes, quotes removed) is on the list. Unquoted names
+    /// compare with ASCII letters folded to lower case.
+    @inlinable
+    public static func matches(_ name: UnsafeRawBufferPointer, caseSensitive: Bool) -> Bool {
+        compiled.withUnsafeBufferPointer { entries in
+            for entry in entries {
+                let count = entry.bytes.count
+                if entry.isPrefix ? name.count < count : name.count != count { continue }
+                let equal = entry.bytes.withUnsafeBufferPointer { pattern -> Bool in
+                    var index = 0
+                    while index < count {
+                        var byte = name[index]
+                        if !caseSensitive && byte >= 0x41 && byte <= 0x5A { byte |= 0x20 }
+                        if byte != pattern[index] { return false }
+                        index &+= 1
+                    }
+                    return true
+                }
+                if equal { return true }
+            }
+            return false
+        }
+    }
+}

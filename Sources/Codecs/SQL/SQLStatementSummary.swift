@@ -1,0 +1,58 @@
+/// What the classifier found in one statement.
+public struct SQLStatementSummary: Sendable {
+    /// The statement's bytes in the classified text (first to last significant token).
+    public var range: ByteRange
+    /// Effects, see ``StatementClass``.
+    public var classes: StatementClass
+    /// The kind of object a DROP removes, when ``classes`` contains ``StatementClass/drop``.
+    public var dropKind: DropObjectKind?
+    /// Relations named where the classifier could see them.
+    public var relations: SQLRelationList
+
+    @inlinable
+    public init() {
+        range = ByteRange(start: 0, count: 0)
+        classes = []
+        dropKind = nil
+        relations = SQLRelationList()
+    }
+}
+
+/// What the classifier found in a whole query text (all its statements together), which is
+/// what policy rules on.
+public struct SQLQuerySummary: Sendable {
+    /// The union of every statement's classes.
+    public var classes: StatementClass
+    /// Every kind of object some statement drops.
+    public var dropKinds: DropObjectKindSet
+    /// Relations named by any statement (``SQLRelationList/isOverflowed`` when incomplete).
+    public var relations: SQLRelationList
+    /// How many non-empty statements the text holds.
+    public var statementCount: Int
+
+    @inlinable
+    public init() {
+        classes = []
+        dropKinds = []
+        relations = SQLRelationList()
+        statementCount = 0
+    }
+
+    /// Empties the summary for reuse.
+    @inlinable
+    public mutating func reset() {
+        classes = []
+        dropKinds = []
+        relations.removeAll()
+        statementCount = 0
+    }
+
+    /// Adds one statement's findings.
+    @inlinable
+    public mutating func merge(_ statement: SQLStatementSummary, in text: UnsafeRawBufferPointer) {
+        classes.formUnion(statement.classes)
+        if let kind = statement.dropKind { dropKinds.insert(kind) }
+        relations.add(contentsOf: statement.relations, in: text)
+        statementCount &+= 1
+    }
+}

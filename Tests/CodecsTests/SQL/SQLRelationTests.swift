@@ -1,0 +1,51 @@
+import Codecs
+import Testing
+
+@Suite struct SQLRelationTests {
+    /// Relations of `sql` as "schema.name" (or "name") with "*" marking modified ones.
+    func relations(_ sql: String) -> [String] {
+        let summary = SQLClassifier().classify(sql)
+        return summary.relations.map { reference in
+            let names = SQLClassifier.names(of: reference, in: sql)
+            return (names.schema.map { $0 + "." } ?? "") + names.name + (reference.isModified ? "*" : "")
+        }
+    }
+
+    @Test func selectNamesItsTables() {
+        #expect(relations("SELECT * FROM t JOIN s.u ON true, v x, ONLY w") == ["t", "s.u", "v", "w"])
+        #expect(relations("SELECT * FROM (a JOIN b USING (id)) LEFT JOIN c ON true") == ["a", "b", "c"])
+        #expect(relations("SELECT extract(year FROM d), substring(x FROM 2) FROM t WHERE a IS DISTINCT FROM b") == ["t"])
+        #expect(relations("SELECT * FROM generate_series(1, 2), LATERAL f(x) g") == [])
+        #expect(relations("SELECT (SELECT max(x) FROM inner_t) FROM outer_t") == ["inner_t", "outer_t"])
+        #expect(relations("SELECT * FROM \"Mixed Case\".\"T\"\"q\"") == ["Mixed Case.T\"\"q"])
+        #expect(relations("SELECT * FROM (VALUES (1, 'x'), (2, y)) v(a, b)") == [])
+    }
+
+    @Test func modifiedTargetsAreMarked() {
+        #expect(relations("INSERT INTO public.t SELECT * FROM src") == ["public.t*", "src"])
+        #expect(relations("UPDATE t SET a = 1 FROM u WHERE t.id = u.id") == ["t*", "u"])
+        #expect(relations("DELETE FROM t USING u, v WHERE true") == ["t*", "u", "v"])
+        #expect(relations("MERGE INTO t USING src s ON t.id = s.id WHEN MATCHED THEN DELETE") == ["t*", "src"])
+        #expect(relations("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d") == ["t*", "d"])
+        #expect(relations("TRUNCATE a, ONLY b") == ["a*", "b*"])
+        #expect(relations("DROP TABLE IF EXISTS a, s.b") == ["a*", "s.b*"])
+        #expect(relations("ALTER TABLE ONLY t ADD COLUMN c int") == ["t*"])
+        #expect(relations("COPY t FROM STDIN") == ["t*"])
+        #expect(relations("COPY t TO STDOUT") == ["t"])
+        #expect(relations("SELECT * INTO new_t FROM t") == ["new_t*", "t"])
+        #expect(relations("CREATE TABLE n AS SELECT * FROM t") == ["n*", "t"])
+        #expect(relations("EXPLAIN DELETE FROM t") == ["t"])
+    }
+
+    @Test func repeatedNamesAreListedOnce() {
+        #expect(relations("SELECT * FROM t, T, \"t\"; UPDATE t SET a = 1") == ["t*"])
+        #expect(relations("SELECT * FROM \"T\", t") == ["T", "t"])
+    }
+
+    @Test func overflowIsFlagged() {
+        let names = (0..<20).map { "t\($0)" }.joined(separator: ", ")
+        let summary = SQLClassifier().classify("SELECT * FROM \(names)")
+        #expect(summary.relations.count == SQLRelationList.capacity)
+        #expect(summary.relations.isOverflowed)
+    }
+}

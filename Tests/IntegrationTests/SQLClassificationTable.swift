@@ -1,0 +1,1 @@
+../CodecsTests/SQL/SQLClassificationTable.swift

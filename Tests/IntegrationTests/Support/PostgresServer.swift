@@ -1,0 +1,172 @@
+import Foundation
+
+/// A throwaway PostgreSQL 15 server for integration tests: initdb into a temporary directory,
+/// start on a free loopback port with its Unix socket in that directory, stop and remove
+/// everything on ``stop()`` (or deinit).
+///
+/// PostgreSQL refuses to run as root: when the tests run as root, initdb and postgres run as
+/// the `postgres` user through `runuser`, with the directory owned by that user.
+///
+/// ```swift
+/// let server = try PostgresServer.start()
+/// defer { server.stop() }
+/// let result = try server.psql("SELECT 1")
+/// ```
+final class PostgresServer: @unchecked Sendable {
+    /// Where Debian installs the PostgreSQL 15 server binaries.
+    static let binDirectory = "/usr/lib/postgresql/15/bin"
+
+    /// The loopback TCP port the server listens on.
+    let port: Int
+    /// The temporary directory (data directory, socket, log).
+    let directory: String
+    /// The Unix-socket directory (pass to clients as host).
+    var socketDirectory: String { directory }
+    /// The superuser name.
+    let user = "postgres"
+
+    private let lock = NSLock()
+    private var running = true
+
+    /// Whether the PostgreSQL 15 binaries are installed.
+    static var isInstalled: Bool {
+        FileManager.default.isExecutableFile(atPath: binDirectory + "/initdb")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/psql")
+    }
+
+    /// The result of running a client command.
+    struct CommandResult: Sendable {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case notInstalled
+        case command(String, CommandResult)
+
+        var description: String {
+            switch self {
+            case .notInstalled: return "PostgreSQL 15 is not installed (\(PostgresServer.binDirectory))"
+            case .command(let what, let result): return "\(what) failed (\(result.status)): \(result.error)\(result.output)"
+            }
+        }
+    }
+
+    private init(port: Int, directory: String) {
+        self.port = port
+        self.directory = directory
+    }
+
+    /// initdb and start a server; throws when that fails (after cleaning up).
+    static func start(extraSettings: [String] = []) throws -> PostgresServer {
+        guard isInstalled else { throw Failure.notInstalled }
+        let isRoot = getuid() == 0
+        var template = Array((NSTemporaryDirectory() + "ringgate-pg-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw Failure.command("mkdtemp", CommandResult(status: errno, output: "", error: "")) }
+        let directory = String(cString: made)
+        chmod(directory, 0o755)
+        if isRoot, let account = getpwnam("postgres") {
+            chown(directory, account.pointee.pw_uid, account.pointee.pw_gid)
+        }
+        let data = directory + "/data"
+        let initdb = try run(asServerUser: isRoot, binDirectory + "/initdb",
+                             ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        guard initdb.status == 0 else {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw Failure.command("initdb", initdb)
+        }
+        var lastFailure = initdb
+        for _ in 0..<5 {
+            let port = freeLoopbackPort()
+            var options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off"
+                + " -c full_page_writes=off -c synchronous_commit=off -c max_prepared_transactions=5"
+            for setting in extraSettings { options += " -c \(setting)" }
+            let started = try run(asServerUser: isRoot, binDirectory + "/pg_ctl",
+                                  ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
+            if started.status == 0 { return PostgresServer(port: port, directory: directory) }
+            lastFailure = started
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+        throw Failure.command("pg_ctl start", lastFailure)
+    }
+
+    /// Stops the server and removes its directory (idempotent).
+    func stop() {
+        lock.lock()
+        let wasRunning = running
+        running = false
+        lock.unlock()
+        guard wasRunning else { return }
+        _ = try? Self.run(asServerUser: getuid() == 0, Self.binDirectory + "/pg_ctl",
+                          ["-D", directory + "/data", "-m", "immediate", "-w", "stop"])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { stop() }
+
+    /// Runs `sql` with psql (one Query message, as `psql -c` sends it) against `database`.
+    /// `sessionOptions` go to PGOPTIONS (for example `-c standard_conforming_strings=off`).
+    func psql(_ sql: String, database: String = "postgres", sessionOptions: String? = nil,
+              stopOnError: Bool = true) throws -> CommandResult {
+        var arguments = ["-X", "-q", "-A", "-t", "-h", socketDirectory, "-p", String(port), "-U", user,
+                         "-d", database, "-c", sql]
+        if stopOnError { arguments.insert(contentsOf: ["-v", "ON_ERROR_STOP=1"], at: 0) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGOPTIONS"] = sessionOptions
+        environment["PGCONNECT_TIMEOUT"] = "10"
+        return try Self.run(asServerUser: false, "/usr/bin/psql", arguments, environment: environment)
+    }
+
+    /// Runs a program to completion, capturing its output in files (no pipe deadlocks).
+    static func run(asServerUser: Bool, _ program: String, _ arguments: [String],
+                    environment: [String: String]? = nil) throws -> CommandResult {
+        let process = Process()
+        if asServerUser {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "postgres", "--", program] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = arguments
+        }
+        if let environment { process.environment = environment }
+        let outputPath = NSTemporaryDirectory() + "ringgate-cmd-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: outputPath + ".out", contents: nil)
+        FileManager.default.createFile(atPath: outputPath + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: outputPath + ".out")
+            try? FileManager.default.removeItem(atPath: outputPath + ".err")
+        }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath + ".out"))
+        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath + ".err"))
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try? output.close()
+        try? error.close()
+        let out = (try? String(contentsOfFile: outputPath + ".out", encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: outputPath + ".err", encoding: .utf8)) ?? ""
+        return CommandResult(status: process.terminationStatus, output: out, error: err)
+    }
+
+    /// A loopback port nobody listens on right now (the kernel's pick).
+    static func freeLoopbackPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return 54321 }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw -> Bool in
+                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        guard bound else { return 54321 }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
