@@ -44,13 +44,19 @@ enum ASCII {
 @usableFromInline
 enum NumberBoundary {
     /// Whether a number may start at `start`: the byte before is not a word byte, not `+`
-    /// (a phone number), and not a `.`/`,` that follows a digit (a decimal's fraction).
+    /// (a phone number), not a `.`/`,` that follows a digit (a decimal's fraction), and
+    /// not a `-` that follows a word byte (the last part of a hyphenated identifier).
     @inlinable @inline(__always)
     static func before(_ p: UnsafeRawBufferPointer, _ start: Int) -> Bool {
         if start == 0 { return true }
         let b = p[start &- 1]
         if ASCII.isWord(b) || b == 0x2B { return false }
-        if (b == ASCII.dot || b == 0x2C) && start >= 2 && ASCII.isDigit(p[start &- 2]) { return false }
+        if start >= 2 {
+            let c = p[start &- 2]
+            if (b == ASCII.dot || b == 0x2C) && ASCII.isDigit(c) { return false }
+            // The tail of a hyphenated identifier (UUID, order number): `a716-4466…`.
+            if b == ASCII.dash && ASCII.isWord(c) { return false }
+        }
         return true
     }
 

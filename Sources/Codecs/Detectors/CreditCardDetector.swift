@@ -9,8 +9,10 @@
 ///
 /// "Not part of a longer digit run": a grouped candidate that continues with one more
 /// group of four (for example a list `1234 5678 9012 3456 7890`) is rejected, and so is
-/// one whose first group follows a digit and the same separator. A last group of
-/// another length may be dropped (`4111 1111 1111 1111 12/25` finds the 16 digits).
+/// one whose first group follows a digit and the same separator. A last group that
+/// breaks the layout or starts a date is dropped (`4111 1111 1111 1111 12/25` and
+/// `4111 1111 1111 1111 12345` find the 16 digits); one that fits the layout is part of
+/// the number (`4111 1111 1111 1111 123` is a 19-digit candidate, Luhn-checked whole).
 /// Every candidate must pass the Luhn check and, unless turned off, ``CardIssuer``.
 public enum CreditCardDetector {
     /// The end (exclusive) of a card number that starts at `start`, or `nil`.
@@ -48,12 +50,16 @@ public enum CreditCardDetector {
         if packed.count >= 6 { return nil }
 
         // The whole chain, when it ends at a number boundary.
-        if NumberBoundary.after(p, cursor), let digits = packed.cardDigits(groups: packed.count) {
+        let fullDigits = packed.cardDigits(groups: packed.count)
+        if NumberBoundary.after(p, cursor), let digits = fullDigits {
             if accept(p, start, cursor, digits: digits, requirePlausibleIssuer) { return cursor }
         }
-        // The chain without a last group that is not a group of four.
+        // The chain without its last group, when that group cannot belong to the card: it
+        // breaks the layout (`… 1111 12345`) or starts a date (`… 1111 12/25`).
         let groups = packed.count
-        if groups >= 4 && packed[groups &- 1] != 4, let digits = packed.cardDigits(groups: groups &- 1) {
+        let lastGroupIsForeign = fullDigits == nil || (cursor < p.count && p[cursor] == 0x2F)
+        if groups >= 4 && packed[groups &- 1] != 4 && lastGroupIsForeign,
+           let digits = packed.cardDigits(groups: groups &- 1) {
             let prefixEnd = cursor &- 1 &- packed[groups &- 1]
             if accept(p, start, prefixEnd, digits: digits, requirePlausibleIssuer) { return prefixEnd }
         }

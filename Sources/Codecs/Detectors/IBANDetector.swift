@@ -41,21 +41,21 @@ public enum IBANDetector {
     @inlinable
     public static func checksumIsValid(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         var remainder: UInt32 = 0
-        @inline(__always) func feed(_ b: UInt8) {
+        var i = start &+ 4
+        var wrapped = false
+        while true {
+            if i == end {
+                if wrapped { break }
+                wrapped = true
+                i = start
+            }
+            if wrapped && i == start &+ 4 { break }
+            let b = bytes[i]
             if ASCII.isDigit(b) {
                 remainder = (remainder &* 10 &+ UInt32(b &- 0x30)) % 97
             } else if ASCII.isUpper(b) {
                 remainder = (remainder &* 100 &+ UInt32(b &- 0x41) &+ 10) % 97
             }
-        }
-        var i = start &+ 4
-        while i < end {
-            feed(bytes[i])
-            i &+= 1
-        }
-        i = start
-        while i < start &+ 4 {
-            feed(bytes[i])
             i &+= 1
         }
         return remainder == 1

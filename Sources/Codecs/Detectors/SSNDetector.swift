@@ -22,7 +22,7 @@ public enum SSNDetector {
             guard allowUnseparated, NumberBoundary.after(p, areaEnd) else { return nil }
             return isValid(p, start, areaEnd) ? areaEnd : nil
         }
-        guard areaLength == 3, areaEnd &+ 9 <= p.count else { return nil }
+        guard areaLength == 3, areaEnd &+ 8 <= p.count else { return nil }
         let sep = p[areaEnd]
         guard sep == ASCII.dash || sep == ASCII.space else { return nil }
         if NumberBoundary.chainedBefore(p, start, separator: sep) { return nil }

@@ -96,17 +96,11 @@ public struct SensitiveDataScanner: Sendable {
         guard n > 0, let base = p.baseAddress else { return }
         let kinds = self.kinds
         let triggers = self.triggers
-        let digitDetectors = kinds.intersection([.creditCard, .ssn, .ipv4])
+        let digitDetectors = triggers.digitDetectors
         let skipDigitRuns = !triggers.keywordStartsWithDigit
         var i = 0
         var lastEnd = 0
         var ipv6Horizon = 0
-
-        @inline(__always) func emit(_ start: Int, _ end: Int, _ kind: SensitiveDataKind) {
-            sink.report(SensitiveSpan(start: start, count: end &- start, kind: kind))
-            lastEnd = end
-            i = end
-        }
 
         while true {
             i = triggers.next(base, n, from: i)
@@ -114,7 +108,9 @@ public struct SensitiveDataScanner: Sendable {
             let b = p[i]
 
             if let keywords, keywords.firstBytes.contains(b), let end = keywords.match(p, at: i) {
-                emit(i, end, .keyword)
+                sink.report(SensitiveSpan(start: i, count: end &- i, kind: .keyword))
+                lastEnd = end
+                i = end
                 continue
             }
             if ASCII.isDigit(b) {
@@ -123,18 +119,24 @@ public struct SensitiveDataScanner: Sendable {
                     i = skipDigitRuns ? NumberBoundary.digitRunEnd(p, from: i, limit: n) : i &+ 1
                     continue
                 }
-                if !digitDetectors.isEmpty {
+                if digitDetectors {
                     if kinds.contains(.ipv4), let end = IPv4Detector.match(p, at: i) {
-                        emit(i, end, .ipv4)
+                        sink.report(SensitiveSpan(start: i, count: end &- i, kind: .ipv4))
+                        lastEnd = end
+                        i = end
                         continue
                     }
                     if kinds.contains(.ssn), let end = SSNDetector.match(p, at: i, allowUnseparated: configuration.allowUnseparatedSSN) {
-                        emit(i, end, .ssn)
+                        sink.report(SensitiveSpan(start: i, count: end &- i, kind: .ssn))
+                        lastEnd = end
+                        i = end
                         continue
                     }
                     if kinds.contains(.creditCard),
                        let end = CreditCardDetector.match(p, at: i, requirePlausibleIssuer: configuration.requirePlausibleCardIssuer) {
-                        emit(i, end, .creditCard)
+                        sink.report(SensitiveSpan(start: i, count: end &- i, kind: .creditCard))
+                        lastEnd = end
+                        i = end
                         continue
                     }
                 }
@@ -145,7 +147,9 @@ public struct SensitiveDataScanner: Sendable {
             case ASCII.colon:
                 if kinds.contains(.ipv6) && i >= ipv6Horizon && (i == 0 || p[i &- 1] != ASCII.colon) {
                     if let range = IPv6Detector.match(p, firstColon: i, lowerBound: lastEnd) {
-                        emit(range.lowerBound, range.upperBound, .ipv6)
+                        sink.report(SensitiveSpan(start: range.lowerBound, count: range.upperBound &- range.lowerBound, kind: .ipv6))
+                        lastEnd = range.upperBound
+                        i = range.upperBound
                         continue
                     }
                     // Later colons of this run belong to the candidate that just failed.
@@ -155,12 +159,16 @@ public struct SensitiveDataScanner: Sendable {
                 }
             case ASCII.at:
                 if kinds.contains(.email), let range = EmailDetector.match(p, atSign: i, lowerBound: lastEnd) {
-                    emit(range.lowerBound, range.upperBound, .email)
+                    sink.report(SensitiveSpan(start: range.lowerBound, count: range.upperBound &- range.lowerBound, kind: .email))
+                    lastEnd = range.upperBound
+                    i = range.upperBound
                     continue
                 }
             default:
                 if kinds.contains(.iban) && ASCII.isUpper(b), let end = IBANDetector.match(p, at: i) {
-                    emit(i, end, .iban)
+                    sink.report(SensitiveSpan(start: i, count: end &- i, kind: .iban))
+                    lastEnd = end
+                    i = end
                     continue
                 }
             }
@@ -184,8 +192,11 @@ struct TriggerSet: Sendable {
     /// Too many distinct keyword first bytes for the word-at-a-time path.
     @usableFromInline let bytewise: Bool
     @usableFromInline let keywordStartsWithDigit: Bool
+    /// Whether any detector that starts at a digit (card, SSN, IPv4) runs.
+    @usableFromInline let digitDetectors: Bool
 
     init(kinds: SensitiveDataKind, keywordFirstBytes: ByteSet?) {
+        digitDetectors = !kinds.isDisjoint(with: [.creditCard, .ssn, .ipv4])
         digitsAndColon = !kinds.isDisjoint(with: [.creditCard, .ssn, .ipv4, .ipv6])
         atAndUpper = kinds.contains(.iban)
         atSign = kinds.contains(.email)
