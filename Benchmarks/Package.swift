@@ -14,7 +14,7 @@ let package = Package(
     name: "RingGateBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "RingGate", path: ".."),
         // MallocInterposer only: the default traits pull a package not available here.
         .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
