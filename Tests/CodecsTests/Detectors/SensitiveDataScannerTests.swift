@@ -1,0 +1,134 @@
+import CAllocCounter
+import Codecs
+import Testing
+
+@Suite struct SensitiveDataScannerTests {
+    static let mixedText = """
+        {"user":"ann","email":"ann.lee@example.com","card":"4111 1111 1111 1111","ssn":"536-22-8726"}
+        Wire to DE89 3704 0044 0532 0130 00 from 10.20.30.40 or 2001:db8::7; ask bob@corp.example.org.
+        Plain prose with numbers 3.14, 2024-05-01 12:30:45 and order ORD-2024-000123 mentions Project Falcon.
+        Amex 3782 822463 10005 and GB29NWBK60161331926819 and ::ffff:192.0.2.1 end.
+        """
+
+    static func allKinds() throws -> SensitiveDataScanner {
+        SensitiveDataScanner(configuration: .init(keywords: try KeywordSet(["project falcon"])))
+    }
+
+    @Test func findsEveryKindInOnePassInOrder() throws {
+        let scanner = try Self.allKinds()
+        #expect(scanner.findings(in: Self.mixedText) == [
+            Found(kind: .email, text: "ann.lee@example.com"), Found(kind: .creditCard, text: "4111 1111 1111 1111"),
+            Found(kind: .ssn, text: "536-22-8726"), Found(kind: .iban, text: "DE89 3704 0044 0532 0130 00"),
+            Found(kind: .ipv4, text: "10.20.30.40"), Found(kind: .ipv6, text: "2001:db8::7"),
+            Found(kind: .email, text: "bob@corp.example.org"), Found(kind: .keyword, text: "Project Falcon"),
+            Found(kind: .creditCard, text: "3782 822463 10005"), Found(kind: .iban, text: "GB29NWBK60161331926819"),
+            Found(kind: .ipv6, text: "::ffff:192.0.2.1"),
+        ])
+    }
+
+    @Test func disabledDetectorsFindNothing() {
+        let scanner = SensitiveDataScanner.only([])
+        #expect(scanner.findings(in: Self.mixedText).isEmpty)
+        let onlyEmail = SensitiveDataScanner.only(.email)
+        #expect(onlyEmail.findings(in: Self.mixedText).map(\.kind) == [.email, .email])
+    }
+
+    @Test func maskingOverwritesExactlyTheScannedSpans() throws {
+        for style in [MaskStyle.fixed, .keepLastFour, try MaskStyle(maskCharacter: "#")] {
+            let scanner = SensitiveDataScanner(configuration: .init(keywords: try KeywordSet(["project falcon"]), maskStyle: style))
+            let spans = scanner.spans(in: Self.mixedText)
+            var expected = Array(Self.mixedText.utf8)
+            expected.withUnsafeMutableBytes { bytes in
+                for span in spans { style.apply(to: bytes, span.start, span.end) }
+            }
+            let masked = scanner.masked(Self.mixedText)
+            #expect(masked == String(decoding: expected, as: UTF8.self))
+            #expect(masked.utf8.count == Self.mixedText.utf8.count)
+            #expect(!masked.contains("4111 1111 1111 1111"))
+            #expect(!masked.contains("ann.lee"))
+        }
+    }
+
+    @Test func maskStyleRefusesCharactersThatCouldBreakFraming() {
+        for c: Character in ["\"", "'", "\\", " ", "\n", "é", "\u{0}"] {
+            #expect(throws: MaskStyle.Error.unsupportedMaskCharacter) { try MaskStyle(maskCharacter: c) }
+        }
+        #expect((try? MaskStyle(maskCharacter: "X", keepLastFour: true))?.maskByte == 0x58)
+    }
+
+    @Test func reportsTheTotalWhenTheSpanBufferIsTooSmall() throws {
+        let scanner = try Self.allKinds()
+        let bytes = Array(Self.mixedText.utf8)
+        let storage = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: 3)
+        defer { storage.deallocate() }
+        let total = bytes.withUnsafeBytes { scanner.scan($0, into: storage) }
+        #expect(total == 11)
+        #expect(storage[0].kind == .email && storage[2].kind == .ssn)
+        let empty = UnsafeMutableBufferPointer<SensitiveSpan>(start: nil, count: 0)
+        #expect(bytes.withUnsafeBytes { scanner.scan($0, into: empty) } == 11)
+        #expect(scanner.scan(UnsafeRawBufferPointer(start: nil, count: 0), into: storage) == 0)
+    }
+
+    @Test func rawSpanEntryPointAgrees() throws {
+        let scanner = try Self.allKinds()
+        let bytes = Array(Self.mixedText.utf8)
+        let storage = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: 32)
+        defer { storage.deallocate() }
+        let viaSpan = scanner.scan(bytes.span.bytes, into: storage)
+        #expect(viaSpan == 11)
+        #expect(Array(storage[0..<viaSpan]) == scanner.spans(in: Self.mixedText))
+    }
+
+    @Test func everyTailLengthIsHandled() throws {
+        // Findings at the very end of buffers of every length exercise the word-at-a-time
+        // tail and the byte-at-a-time path for short buffers.
+        let scanner = try Self.allKinds()
+        for padding in 0..<20 {
+            let pad = String(repeating: "x ", count: padding)
+            for value in ["10.0.0.1", "a@b.cd", "::1", "4111111111111111", "536-22-8726", "NO9386011117947", "project falcon"] {
+                #expect(scanner.findings(in: pad + value).map(\.text) == [value], "\(padding) \(value)")
+            }
+        }
+    }
+
+    @Test func scanningAndMaskingAllocateNothing() throws {
+        let scanner = try Self.allKinds()
+        var corpus = OrdinaryTextCorpus(seed: 99)
+        var text = Array((corpus.text(lines: 200) + Self.mixedText).utf8)
+        let storage = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: 64)
+        defer { storage.deallocate() }
+        var found = 0
+        var masked = 0
+        let before = rg_thread_allocation_count()
+        for _ in 0..<10 {
+            found &+= text.withUnsafeBytes { scanner.scan($0, into: storage) }
+        }
+        text.withUnsafeMutableBytes { masked = scanner.maskInPlaceCountingFindings($0) }
+        text.withUnsafeMutableBytes { scanner.maskInPlace($0) }
+        let after = rg_thread_allocation_count()
+        #expect(after - before == 0)
+        #expect(found == 110)
+        #expect(masked == 11)
+    }
+
+    @Test func randomBytesNeverCrashAndSpansAreOrderedAndInBounds() throws {
+        let scanner = SensitiveDataScanner(configuration: .init(
+            keywords: try KeywordSet(["ab", "ünï", "12"]), maskStyle: .keepLastFour, allowUnseparatedSSN: true))
+        var rng = SplitMix64(seed: 7)
+        let alphabet = Array("0123456789abcdefABCDEFXYZ:.@- _+,%\n\u{7f}".utf8) + [0xC3, 0xBC, 0xFF, 0x00]
+        let storage = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: 512)
+        defer { storage.deallocate() }
+        for _ in 0..<3000 {
+            let length = Int.random(in: 0...200, using: &rng)
+            var bytes = (0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
+            let found = bytes.withUnsafeBytes { scanner.scan($0, into: storage) }
+            var previousEnd = 0
+            for span in storage[0..<min(found, storage.count)] {
+                #expect(span.start >= previousEnd && span.count >= 2 && span.end <= length)
+                previousEnd = span.end
+            }
+            let masked = bytes.withUnsafeMutableBytes { scanner.maskInPlaceCountingFindings($0) }
+            #expect(masked == found)
+        }
+    }
+}
