@@ -118,7 +118,13 @@ public struct PostgresFrameDecoder: ~Copyable {
         let available = buffer.count - cursor
         let size = headerSize
         if available >= size {
-            let (kind, length, error) = parseHeader(UnsafeRawBufferPointer(rebasing: buffer[cursor..<(cursor + size)]))
+            var packed: UInt64 = 0
+            var i = 0
+            while i < size {
+                packed |= UInt64(buffer[cursor + i]) << UInt64(56 - 8 * i)
+                i += 1
+            }
+            let (kind, length, error) = parseHeader(packed)
             if let error { return fail(error) }
             guard let kind else { return fail(.decoderFailed) }
             if available >= length {
@@ -174,10 +180,7 @@ public struct PostgresFrameDecoder: ~Copyable {
             return .part(PostgresFramePart(kind: currentKind, offset: start, count: take, messageLength: nil,
                                            isFirst: false, isLast: false, isBuffered: false))
         }
-        var headerBytes = header.bigEndian
-        let (kind, length, error): (PostgresFrameKind?, Int, PostgresProtocolError?) = withUnsafeBytes(of: &headerBytes) {
-            parseHeader(UnsafeRawBufferPointer(rebasing: $0[0..<size]))
-        }
+        let (kind, length, error) = parseHeader(header)
         if let error { return fail(error) }
         guard let kind else { return fail(.decoderFailed) }
         currentKind = kind
@@ -186,8 +189,12 @@ public struct PostgresFrameDecoder: ~Copyable {
         if mustBuffer(kind) {
             if let error = reserveScratch(length) { return fail(error) }
             buffering = true
-            withUnsafeBytes(of: &headerBytes) { source in
-                if let base = source.baseAddress { scratch?.copyMemory(from: base, byteCount: size) }
+            if let scratch {
+                var i = 0
+                while i < size {
+                    scratch.storeBytes(of: UInt8(truncatingIfNeeded: header >> UInt64(56 - 8 * i)), toByteOffset: i, as: UInt8.self)
+                    i += 1
+                }
             }
             scratchCount = size
         } else {
@@ -224,12 +231,12 @@ public struct PostgresFrameDecoder: ~Copyable {
         return .part(part)
     }
 
-    /// Validates a complete header. Returns the kind and total length, or an error.
+    /// Validates a complete header (big-endian bytes packed from the top of `packed`). Returns the kind and total length, or an error.
     @usableFromInline
-    func parseHeader(_ bytes: UnsafeRawBufferPointer) -> (PostgresFrameKind?, Int, PostgresProtocolError?) {
+    func parseHeader(_ packed: UInt64) -> (PostgresFrameKind?, Int, PostgresProtocolError?) {
         if phase == .startup {
-            let length = Int32(bitPattern: WireReader.loadUInt32(bytes, at: 0))
-            let code = Int32(bitPattern: WireReader.loadUInt32(bytes, at: 4))
+            let length = Int32(bitPattern: UInt32(truncatingIfNeeded: packed >> 32))
+            let code = Int32(bitPattern: UInt32(truncatingIfNeeded: packed))
             guard length >= 8 else { return (nil, 0, .lengthTooSmall(type: 0, length: length)) }
             let total = Int(length)
             guard total <= configuration.maxStartupLength else {
@@ -254,8 +261,8 @@ public struct PostgresFrameDecoder: ~Copyable {
             }
             return (kind, total, nil)
         }
-        let type = bytes[0]
-        let length = Int32(bitPattern: WireReader.loadUInt32(bytes, at: 1))
+        let type = UInt8(truncatingIfNeeded: packed >> 56)
+        let length = Int32(bitPattern: UInt32(truncatingIfNeeded: packed >> 24))
         guard length >= 4 else { return (nil, 0, .lengthTooSmall(type: type, length: length)) }
         let total = Int(length) + 1
         guard total <= configuration.maxMessageLength else {
