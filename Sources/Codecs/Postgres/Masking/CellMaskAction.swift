@@ -38,7 +38,12 @@ public enum CellMaskAction: Sendable, Hashable {
     /// Always send SQL NULL.
     case null
 
-    @inlinable public var masks: Bool { self != .keep }
+    /// Whether this action changes anything (a pattern match, not `==`, which would go
+    /// through the Equatable witness on the hot path).
+    @inlinable public var masks: Bool {
+        if case .keep = self { return false }
+        return true
+    }
 }
 
 /// Finds sensitive values inside a cell and overwrites them in place.

@@ -63,7 +63,7 @@ public enum CopyTextMasker {
             guard field.end >= 0 else { throw .unsupportedCopyData }
             if !field.isNull {
                 let content = UnsafeMutableRawBufferPointer(rebasing: row[field.contentStart..<field.contentEnd])
-                switch columns[index].action {
+                switch columns.storage[index].action {  // index < columns.count, checked above
                 case .keep: break
                 case .redact(let style): fillUnits(content, style: style, format: format, quoted: field.quoted)
                 case .null: fillUnits(content, style: .full, format: format, quoted: field.quoted)

@@ -53,9 +53,9 @@ public enum DataRowMasker {
             if length < -1 { throw .invalidField(type: type) }
             let valueLength = max(Int(length), 0)
             guard message.count - read - 4 >= valueLength else { throw .truncated(type: type) }
-            let column = columns[index]
+            let column = columns.storage[index]  // index < columns.count, checked above
             var makeNull = false
-            if length >= 0, column.action != .keep {
+            if length >= 0, column.action.masks {
                 let cell = UnsafeMutableRawBufferPointer(rebasing: message[(read + 4)..<(read + 4 + valueLength)])
                 makeNull = maskCell(cell, column: column, scanner: scanner)
             }
