@@ -148,3 +148,35 @@ extension PostgresFrameDecoderConfiguration {
              maxMessageLength: maxMessageLength, maxStartupLength: maxStartupLength)
     }
 }
+
+@Suite struct FrameDecoderInspectionSwitchTests {
+    /// A session that masks nothing in the current result stops inspecting DataRow: a row
+    /// over the inspection limit then streams through instead of failing.
+    @Test func inspectionCanBeTurnedOffBetweenMessages() {
+        let big = Wire.message("D", [UInt8](repeating: 1, count: 5000))
+        let chunks = cut(big + big, at: [100, 5100, 6000])
+        var decoder = PostgresFrameDecoder(configuration: .backend(maxInspectedLength: 1024))
+        decoder.inspectedTypes = PostgresMessageTypeSet(UInt8(ascii: "T"))
+        var completed = 0
+        for chunk in chunks {
+            chunk.withUnsafeBytes { buffer in
+                var cursor = 0
+                while true {
+                    switch decoder.next(in: buffer, at: &cursor) {
+                    case .needMoreData: return
+                    case .part(let part): if part.isLast { completed += 1 }; #expect(!part.isBuffered)
+                    case .protocolError(let error): Issue.record("unexpected \(error)"); return
+                    default: continue
+                    }
+                }
+            }
+        }
+        #expect(completed == 2 && decoder.scratchBufferCapacity == 0)
+        // With DataRow inspected again, the same row is over the limit: fail closed.
+        var strict = PostgresFrameDecoder(configuration: .backend(maxInspectedLength: 1024))
+        big.withUnsafeBytes { buffer in
+            var cursor = 0
+            #expect(strict.next(in: buffer, at: &cursor) == .protocolError(.messageTooLarge(type: UInt8(ascii: "D"), length: 5005, limit: 1024)))
+        }
+    }
+}

@@ -22,11 +22,21 @@
 /// demand up to `maxInspectedLength` and is reused, so steady-state decoding allocates
 /// nothing. Lengths below the minimum, negative, or above the limits are protocol
 /// errors; the decoder never traps on input and never buffers without bound.
+///
+/// After the `.frame` of an SSLRequest or GSSENCRequest that the server accepted, the
+/// bytes that follow are TLS or GSSAPI records, not protocol messages: stop feeding the
+/// raw stream and feed the decrypted one instead (the decoder stays in the startup phase
+/// and expects the StartupMessage next). Nothing may follow a CancelRequest.
 public struct PostgresFrameDecoder: ~Copyable {
     @usableFromInline enum Phase: UInt8 { case startup, regular, closed, failed }
     @usableFromInline enum Progress: UInt8 { case boundary, header, body }
 
     public let configuration: PostgresFrameDecoderConfiguration
+    /// Types reassembled when they cross a buffer edge; starts as the configuration's set.
+    /// A session may change it between messages, for example stop inspecting DataRow while
+    /// the current result masks nothing, so large rows stream through without a limit
+    /// other than `maxMessageLength`. A change applies from the next message header on.
+    public var inspectedTypes: PostgresMessageTypeSet
     @usableFromInline var phase: Phase
     @usableFromInline var progress: Progress = .boundary
     @usableFromInline var failure: PostgresProtocolError = .decoderFailed
@@ -48,6 +58,7 @@ public struct PostgresFrameDecoder: ~Copyable {
 
     public init(configuration: PostgresFrameDecoderConfiguration) {
         self.configuration = configuration
+        self.inspectedTypes = configuration.inspectedTypes
         self.phase = configuration.sender == .frontend ? .startup : .regular
     }
 
@@ -268,7 +279,7 @@ public struct PostgresFrameDecoder: ~Copyable {
         guard total <= configuration.maxMessageLength else {
             return (nil, 0, .messageTooLarge(type: type, length: total, limit: configuration.maxMessageLength))
         }
-        if configuration.inspectedTypes.contains(type), total > configuration.maxInspectedLength {
+        if inspectedTypes.contains(type), total > configuration.maxInspectedLength {
             return (nil, 0, .messageTooLarge(type: type, length: total, limit: configuration.maxInspectedLength))
         }
         return (.message(type), total, nil)
@@ -277,7 +288,7 @@ public struct PostgresFrameDecoder: ~Copyable {
     @usableFromInline
     func mustBuffer(_ kind: PostgresFrameKind) -> Bool {
         switch kind {
-        case .message(let type): return configuration.inspectedTypes.contains(type)
+        case .message(let type): return inspectedTypes.contains(type)
         default: return true
         }
     }
