@@ -16,9 +16,9 @@ public struct MaskStyle: Sendable, Hashable {
     }
 
     /// `*` over everything.
-    public static let full = MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 0)
+    @inlinable public static var full: MaskStyle { MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 0) }
     /// `*` over everything but the last 4 characters.
-    public static let keepLast4 = MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 4)
+    @inlinable public static var keepLast4: MaskStyle { MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 4) }
 
     @usableFromInline
     init(uncheckedFill: UInt8, keepLast: UInt8) {
