@@ -18,16 +18,16 @@ final class RealPostgresServer {
     init(authMethod: String = "scram-sha-256") throws {
         directory = NSTemporaryDirectory() + "ringgate-pg-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let passwordFile = directory + "/pw"
-        try Self.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        try Self.run("/bin/chown", ["-R", "postgres:postgres", directory])
-        let data = directory + "/data"
-        try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", Self.binaries + "/initdb", "-D", data, "-U", "postgres",
-                                           "--auth=\(authMethod)", "--pwfile=\(passwordFile)", "--no-sync", "-E", "UTF8", "--locale=C"])
+        do {
+            try Self.initialize(directory: directory, authMethod: authMethod)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         port = try Self.freePort()
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        process.arguments = ["-u", "postgres", "--", Self.binaries + "/postgres", "-D", data, "-p", "\(port)",
+        process.arguments = ["-u", "postgres", "--", Self.binaries + "/postgres", "-D", directory + "/data", "-p", "\(port)",
                              "-k", directory, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -44,13 +44,30 @@ final class RealPostgresServer {
 
     func stop() {
         if process.isRunning {
-            process.terminate()  // runuser forwards SIGTERM: smart shutdown
-            for _ in 0..<100 where process.isRunning { usleep(50_000) }
+            // Fast shutdown (SIGINT ends open sessions) sent to the postmaster itself:
+            // runuser does not forward SIGINT. Its PID is the first line of postmaster.pid.
+            if let pidFile = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+               let line = pidFile.split(separator: "\n").first, let pid = Int32(line) {
+                kill(pid, SIGINT)
+            } else {
+                process.terminate()
+            }
+            for _ in 0..<200 where process.isRunning { usleep(50_000) }
         }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     deinit { stop() }
+
+    /// Creates the cluster (initdb as the postgres user) with password `password`.
+    static func initialize(directory: String, authMethod: String) throws {
+            let passwordFile = directory + "/pw"
+            try Self.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            try Self.run("/bin/chown", ["-R", "postgres:postgres", directory])
+            let data = directory + "/data"
+            try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", Self.binaries + "/initdb", "-D", data, "-U", "postgres",
+                                               "--auth=\(authMethod)", "--pwfile=\(passwordFile)", "--no-sync", "-E", "UTF8", "--locale=C"])
+    }
 
     /// Sends a StartupMessage and reports whether the server asks for authentication.
     static func answersLogin(port: UInt16) -> Bool {
