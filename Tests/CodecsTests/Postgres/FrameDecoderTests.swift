@@ -180,3 +180,55 @@ extension PostgresFrameDecoderConfiguration {
         }
     }
 }
+
+@Suite struct FrameForwardingTests {
+    /// What a forwarding proxy sends: frames and unbuffered parts as they arrive, buffered
+    /// messages once, from the scratch copy.
+    static func forward(_ chunks: [[UInt8]], configuration: PostgresFrameDecoderConfiguration) -> (bytes: [UInt8], error: PostgresProtocolError?) {
+        var decoder = PostgresFrameDecoder(configuration: configuration)
+        var out: [UInt8] = []
+        var error: PostgresProtocolError?
+        var flags: [Bool] = []
+        for chunk in chunks {
+            chunk.withUnsafeBytes { buffer in
+                var cursor = 0
+                while true {
+                    switch decoder.next(in: buffer, at: &cursor) {
+                    case .needMoreData: return
+                    case .frame(let frame): out += frame.bytes(in: buffer)
+                    case .part(let part):
+                        if part.isFirst { flags = [] }
+                        flags.append(part.isBuffered)
+                        if !part.isBuffered { out += buffer[part.offset..<(part.offset + part.count)] }
+                        if part.isLast && Set(flags).count != 1 { error = .decoderFailed }
+                    case .reassembled(let frame): out += UnsafeRawBufferPointer(decoder.reassembled)[0..<frame.length]
+                    case .singleByte(let byte): out.append(byte)
+                    case .protocolError(let e): error = e; return
+                    }
+                }
+            }
+        }
+        return (out, error)
+    }
+
+    @Test(arguments: [true, false])
+    func forwardedBytesEqualTheStreamWhereverItIsCut(frontend: Bool) {
+        var rng = SeededGenerator(seed: frontend ? 11 : 12)
+        let sender: PostgresFrameDecoderConfiguration.Sender = frontend ? .frontend : .backend
+        for _ in 0..<4 {
+            let (bytes, _) = randomStream(frontend: frontend, count: 8, maxPayload: 10, using: &rng)
+            for configuration in [PostgresFrameDecoderConfiguration(sender: sender),
+                                  PostgresFrameDecoderConfiguration(sender: sender, inspectedTypes: FrameDecoderTests.everyType),
+                                  frontend ? .frontend() : .backend()] {
+                for a in 0...bytes.count {
+                    for b in stride(from: a, through: bytes.count, by: 2) {
+                        let result = Self.forward(cut(bytes, at: [a, b]), configuration: configuration)
+                        #expect(result.error == nil && result.bytes == bytes)
+                    }
+                }
+                let bytewise = Self.forward(bytes.map { [$0] }, configuration: configuration)
+                #expect(bytewise.error == nil && bytewise.bytes == bytes)
+            }
+        }
+    }
+}

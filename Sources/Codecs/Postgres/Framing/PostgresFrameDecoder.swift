@@ -159,15 +159,18 @@ public struct PostgresFrameDecoder: ~Copyable {
             progress = .body
             return continueBody(in: buffer, at: &cursor, partStart: cursor, isFirst: true)
         }
-        // Even the header crosses the edge: keep its bytes inline.
+        // Even the header crosses the edge: keep its bytes inline. Whether the message is
+        // reassembled is decided now (the type byte is known; startup packets always are),
+        // so every part of one message reports the same `isBuffered`.
         header = 0
         headerFilled = 0
         currentKind = phase == .startup ? nil : .message(buffer[cursor])
+        buffering = currentKind.map { mustBuffer($0) } ?? true
         let start = cursor
         absorbHeaderBytes(buffer, at: &cursor, count: available)
         progress = .header
         return .part(PostgresFramePart(kind: currentKind, offset: start, count: available, messageLength: nil,
-                                       isFirst: true, isLast: false, isBuffered: false))
+                                       isFirst: true, isLast: false, isBuffered: buffering))
     }
 
     @usableFromInline
@@ -189,7 +192,7 @@ public struct PostgresFrameDecoder: ~Copyable {
         absorbHeaderBytes(buffer, at: &cursor, count: take)
         guard headerFilled == size else {
             return .part(PostgresFramePart(kind: currentKind, offset: start, count: take, messageLength: nil,
-                                           isFirst: false, isLast: false, isBuffered: false))
+                                           isFirst: false, isLast: false, isBuffered: buffering))
         }
         let (kind, length, error) = parseHeader(header)
         if let error { return fail(error) }
@@ -197,9 +200,8 @@ public struct PostgresFrameDecoder: ~Copyable {
         currentKind = kind
         currentLength = length
         remaining = length - size
-        if mustBuffer(kind) {
+        if buffering {
             if let error = reserveScratch(length) { return fail(error) }
-            buffering = true
             if let scratch {
                 var i = 0
                 while i < size {
@@ -208,8 +210,6 @@ public struct PostgresFrameDecoder: ~Copyable {
                 }
             }
             scratchCount = size
-        } else {
-            buffering = false
         }
         progress = .body
         return continueBody(in: buffer, at: &cursor, partStart: start, isFirst: false)
