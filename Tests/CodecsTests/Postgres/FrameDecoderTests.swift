@@ -148,3 +148,87 @@ extension PostgresFrameDecoderConfiguration {
              maxMessageLength: maxMessageLength, maxStartupLength: maxStartupLength)
     }
 }
+
+@Suite struct FrameDecoderInspectionSwitchTests {
+    /// A session that masks nothing in the current result stops inspecting DataRow: a row
+    /// over the inspection limit then streams through instead of failing.
+    @Test func inspectionCanBeTurnedOffBetweenMessages() {
+        let big = Wire.message("D", [UInt8](repeating: 1, count: 5000))
+        let chunks = cut(big + big, at: [100, 5100, 6000])
+        var decoder = PostgresFrameDecoder(configuration: .backend(maxInspectedLength: 1024))
+        decoder.inspectedTypes = PostgresMessageTypeSet(UInt8(ascii: "T"))
+        var completed = 0
+        for chunk in chunks {
+            chunk.withUnsafeBytes { buffer in
+                var cursor = 0
+                while true {
+                    switch decoder.next(in: buffer, at: &cursor) {
+                    case .needMoreData: return
+                    case .part(let part): if part.isLast { completed += 1 }; #expect(!part.isBuffered)
+                    case .protocolError(let error): Issue.record("unexpected \(error)"); return
+                    default: continue
+                    }
+                }
+            }
+        }
+        #expect(completed == 2 && decoder.scratchBufferCapacity == 0)
+        // With DataRow inspected again, the same row is over the limit: fail closed.
+        var strict = PostgresFrameDecoder(configuration: .backend(maxInspectedLength: 1024))
+        big.withUnsafeBytes { buffer in
+            var cursor = 0
+            #expect(strict.next(in: buffer, at: &cursor) == .protocolError(.messageTooLarge(type: UInt8(ascii: "D"), length: 5005, limit: 1024)))
+        }
+    }
+}
+
+@Suite struct FrameForwardingTests {
+    /// What a forwarding proxy sends: frames and unbuffered parts as they arrive, buffered
+    /// messages once, from the scratch copy.
+    static func forward(_ chunks: [[UInt8]], configuration: PostgresFrameDecoderConfiguration) -> (bytes: [UInt8], error: PostgresProtocolError?) {
+        var decoder = PostgresFrameDecoder(configuration: configuration)
+        var out: [UInt8] = []
+        var error: PostgresProtocolError?
+        var flags: [Bool] = []
+        for chunk in chunks {
+            chunk.withUnsafeBytes { buffer in
+                var cursor = 0
+                while true {
+                    switch decoder.next(in: buffer, at: &cursor) {
+                    case .needMoreData: return
+                    case .frame(let frame): out += frame.bytes(in: buffer)
+                    case .part(let part):
+                        if part.isFirst { flags = [] }
+                        flags.append(part.isBuffered)
+                        if !part.isBuffered { out += buffer[part.offset..<(part.offset + part.count)] }
+                        if part.isLast && Set(flags).count != 1 { error = .decoderFailed }
+                    case .reassembled(let frame): out += UnsafeRawBufferPointer(decoder.reassembled)[0..<frame.length]
+                    case .singleByte(let byte): out.append(byte)
+                    case .protocolError(let e): error = e; return
+                    }
+                }
+            }
+        }
+        return (out, error)
+    }
+
+    @Test(arguments: [true, false])
+    func forwardedBytesEqualTheStreamWhereverItIsCut(frontend: Bool) {
+        var rng = SeededGenerator(seed: frontend ? 11 : 12)
+        let sender: PostgresFrameDecoderConfiguration.Sender = frontend ? .frontend : .backend
+        for _ in 0..<4 {
+            let (bytes, _) = randomStream(frontend: frontend, count: 8, maxPayload: 10, using: &rng)
+            for configuration in [PostgresFrameDecoderConfiguration(sender: sender),
+                                  PostgresFrameDecoderConfiguration(sender: sender, inspectedTypes: FrameDecoderTests.everyType),
+                                  frontend ? .frontend() : .backend()] {
+                for a in 0...bytes.count {
+                    for b in stride(from: a, through: bytes.count, by: 2) {
+                        let result = Self.forward(cut(bytes, at: [a, b]), configuration: configuration)
+                        #expect(result.error == nil && result.bytes == bytes)
+                    }
+                }
+                let bytewise = Self.forward(bytes.map { [$0] }, configuration: configuration)
+                #expect(bytewise.error == nil && bytewise.bytes == bytes)
+            }
+        }
+    }
+}

@@ -336,3 +336,43 @@ func withBytes<R>(_ string: String, _ body: (UnsafeRawBufferPointer) throws -> R
         }
     }
 }
+
+@Suite struct EncodedStreamCutTests {
+    /// Everything the gateway encodes, concatenated, decodes to the same messages wherever
+    /// the stream is cut (with and without reassembly of every type).
+    @Test func encodedStreamsSurviveEveryCut() throws {
+        let backend = try encode(capacity: 8192) { w in
+            PostgresBackendEncoder.authenticationSASL(&w, mechanism: "SCRAM-SHA-256")
+            Array("r=abc,s=c2FsdA==,i=4096".utf8).withUnsafeBytes { PostgresBackendEncoder.authenticationSASLContinue(&w, data: $0) }
+            Array("v=xyz".utf8).withUnsafeBytes { PostgresBackendEncoder.authenticationSASLFinal(&w, data: $0) }
+            PostgresBackendEncoder.authenticationOk(&w)
+            Array("client_encoding".utf8).withUnsafeBytes { n in Array("UTF8".utf8).withUnsafeBytes { v in PostgresBackendEncoder.parameterStatus(&w, name: n, value: v) } }
+            PostgresBackendEncoder.backendKeyData(&w, processID: 1, secretKey: 2)
+            PostgresBackendEncoder.noticeResponse(&w, PostgresErrorFields(severity: .warning, sqlState: "01000", message: "note"))
+            PostgresBackendEncoder.errorResponse(&w, PostgresErrorFields(severity: .error, sqlState: "42501", message: "blocked"))
+            PostgresBackendEncoder.emptyMessage(&w, type: UInt8(ascii: "I"))
+            PostgresBackendEncoder.readyForQuery(&w, transactionStatus: UInt8(ascii: "I"))
+        }
+        let frontend = try encode(capacity: 8192) { w in
+            PostgresFrontendEncoder.sslRequest(&w)
+            Array("u".utf8).withUnsafeBytes { u in Array("d".utf8).withUnsafeBytes { d in PostgresFrontendEncoder.startupMessage(&w, user: u, database: d) } }
+            Array("n,,n=,r=x".utf8).withUnsafeBytes { PostgresFrontendEncoder.saslInitialResponse(&w, mechanism: "SCRAM-SHA-256", data: $0) }
+            Array("c=biws".utf8).withUnsafeBytes { PostgresFrontendEncoder.saslResponse(&w, data: $0) }
+            Array("pw".utf8).withUnsafeBytes { PostgresFrontendEncoder.passwordMessage(&w, password: $0) }
+            Array("select 1".utf8).withUnsafeBytes { PostgresFrontendEncoder.query(&w, sql: $0) }
+            PostgresFrontendEncoder.sync(&w)
+            PostgresFrontendEncoder.terminate(&w)
+        }
+        for (bytes, sender, count) in [(backend, PostgresFrameDecoderConfiguration.Sender.backend, 10), (frontend, .frontend, 8)] {
+            let all = PostgresFrameDecoderConfiguration(sender: sender, inspectedTypes: FrameDecoderTests.everyType)
+            let whole = decodeStream([bytes], configuration: all)
+            #expect(whole.error == nil && whole.messages.count == count)
+            for point in 0...bytes.count {
+                for configuration in [all, PostgresFrameDecoderConfiguration(sender: sender)] {
+                    let result = decodeStream(cut(bytes, at: [point]), configuration: configuration)
+                    #expect(result.error == nil && result.messages == whole.messages && result.reassembledMismatches == 0)
+                }
+            }
+        }
+    }
+}

@@ -64,8 +64,10 @@ public struct PostgresFrame: Sendable, Hashable {
 /// Bytes of a message that crosses the edge of a receive buffer.
 ///
 /// A proxy that only forwards can send `[offset, offset + count)` of the current buffer
-/// as it arrives. When `isBuffered` is true the bytes are also being collected in the
-/// decoder's bounded scratch buffer and a `.reassembled` event follows the last part.
+/// as it arrives. When `isBuffered` is true (the same for every part of one message) the
+/// bytes are also being collected in the decoder's bounded scratch buffer and a
+/// `.reassembled` event with the whole message follows the last part: forward that
+/// instead of the parts (after inspecting or masking it).
 public struct PostgresFramePart: Sendable, Hashable {
     /// The message's kind; `nil` only while a startup-phase packet's 8-byte header is incomplete.
     public var kind: PostgresFrameKind?

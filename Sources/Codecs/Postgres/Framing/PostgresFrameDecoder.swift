@@ -22,11 +22,21 @@
 /// demand up to `maxInspectedLength` and is reused, so steady-state decoding allocates
 /// nothing. Lengths below the minimum, negative, or above the limits are protocol
 /// errors; the decoder never traps on input and never buffers without bound.
+///
+/// After the `.frame` of an SSLRequest or GSSENCRequest that the server accepted, the
+/// bytes that follow are TLS or GSSAPI records, not protocol messages: stop feeding the
+/// raw stream and feed the decrypted one instead (the decoder stays in the startup phase
+/// and expects the StartupMessage next). Nothing may follow a CancelRequest.
 public struct PostgresFrameDecoder: ~Copyable {
     @usableFromInline enum Phase: UInt8 { case startup, regular, closed, failed }
     @usableFromInline enum Progress: UInt8 { case boundary, header, body }
 
     public let configuration: PostgresFrameDecoderConfiguration
+    /// Types reassembled when they cross a buffer edge; starts as the configuration's set.
+    /// A session may change it between messages, for example stop inspecting DataRow while
+    /// the current result masks nothing, so large rows stream through without a limit
+    /// other than `maxMessageLength`. A change applies from the next message header on.
+    public var inspectedTypes: PostgresMessageTypeSet
     @usableFromInline var phase: Phase
     @usableFromInline var progress: Progress = .boundary
     @usableFromInline var failure: PostgresProtocolError = .decoderFailed
@@ -48,6 +58,7 @@ public struct PostgresFrameDecoder: ~Copyable {
 
     public init(configuration: PostgresFrameDecoderConfiguration) {
         self.configuration = configuration
+        self.inspectedTypes = configuration.inspectedTypes
         self.phase = configuration.sender == .frontend ? .startup : .regular
     }
 
@@ -118,7 +129,13 @@ public struct PostgresFrameDecoder: ~Copyable {
         let available = buffer.count - cursor
         let size = headerSize
         if available >= size {
-            let (kind, length, error) = parseHeader(UnsafeRawBufferPointer(rebasing: buffer[cursor..<(cursor + size)]))
+            var packed: UInt64 = 0
+            var i = 0
+            while i < size {
+                packed |= UInt64(buffer[cursor + i]) << UInt64(56 - 8 * i)
+                i += 1
+            }
+            let (kind, length, error) = parseHeader(packed)
             if let error { return fail(error) }
             guard let kind else { return fail(.decoderFailed) }
             if available >= length {
@@ -142,15 +159,18 @@ public struct PostgresFrameDecoder: ~Copyable {
             progress = .body
             return continueBody(in: buffer, at: &cursor, partStart: cursor, isFirst: true)
         }
-        // Even the header crosses the edge: keep its bytes inline.
+        // Even the header crosses the edge: keep its bytes inline. Whether the message is
+        // reassembled is decided now (the type byte is known; startup packets always are),
+        // so every part of one message reports the same `isBuffered`.
         header = 0
         headerFilled = 0
         currentKind = phase == .startup ? nil : .message(buffer[cursor])
+        buffering = currentKind.map { mustBuffer($0) } ?? true
         let start = cursor
         absorbHeaderBytes(buffer, at: &cursor, count: available)
         progress = .header
         return .part(PostgresFramePart(kind: currentKind, offset: start, count: available, messageLength: nil,
-                                       isFirst: true, isLast: false, isBuffered: false))
+                                       isFirst: true, isLast: false, isBuffered: buffering))
     }
 
     @usableFromInline
@@ -172,26 +192,24 @@ public struct PostgresFrameDecoder: ~Copyable {
         absorbHeaderBytes(buffer, at: &cursor, count: take)
         guard headerFilled == size else {
             return .part(PostgresFramePart(kind: currentKind, offset: start, count: take, messageLength: nil,
-                                           isFirst: false, isLast: false, isBuffered: false))
+                                           isFirst: false, isLast: false, isBuffered: buffering))
         }
-        var headerBytes = header.bigEndian
-        let (kind, length, error): (PostgresFrameKind?, Int, PostgresProtocolError?) = withUnsafeBytes(of: &headerBytes) {
-            parseHeader(UnsafeRawBufferPointer(rebasing: $0[0..<size]))
-        }
+        let (kind, length, error) = parseHeader(header)
         if let error { return fail(error) }
         guard let kind else { return fail(.decoderFailed) }
         currentKind = kind
         currentLength = length
         remaining = length - size
-        if mustBuffer(kind) {
+        if buffering {
             if let error = reserveScratch(length) { return fail(error) }
-            buffering = true
-            withUnsafeBytes(of: &headerBytes) { source in
-                if let base = source.baseAddress { scratch?.copyMemory(from: base, byteCount: size) }
+            if let scratch {
+                var i = 0
+                while i < size {
+                    scratch.storeBytes(of: UInt8(truncatingIfNeeded: header >> UInt64(56 - 8 * i)), toByteOffset: i, as: UInt8.self)
+                    i += 1
+                }
             }
             scratchCount = size
-        } else {
-            buffering = false
         }
         progress = .body
         return continueBody(in: buffer, at: &cursor, partStart: start, isFirst: false)
@@ -224,12 +242,12 @@ public struct PostgresFrameDecoder: ~Copyable {
         return .part(part)
     }
 
-    /// Validates a complete header. Returns the kind and total length, or an error.
+    /// Validates a complete header (big-endian bytes packed from the top of `packed`). Returns the kind and total length, or an error.
     @usableFromInline
-    func parseHeader(_ bytes: UnsafeRawBufferPointer) -> (PostgresFrameKind?, Int, PostgresProtocolError?) {
+    func parseHeader(_ packed: UInt64) -> (PostgresFrameKind?, Int, PostgresProtocolError?) {
         if phase == .startup {
-            let length = Int32(bitPattern: WireReader.loadUInt32(bytes, at: 0))
-            let code = Int32(bitPattern: WireReader.loadUInt32(bytes, at: 4))
+            let length = Int32(bitPattern: UInt32(truncatingIfNeeded: packed >> 32))
+            let code = Int32(bitPattern: UInt32(truncatingIfNeeded: packed))
             guard length >= 8 else { return (nil, 0, .lengthTooSmall(type: 0, length: length)) }
             let total = Int(length)
             guard total <= configuration.maxStartupLength else {
@@ -254,14 +272,14 @@ public struct PostgresFrameDecoder: ~Copyable {
             }
             return (kind, total, nil)
         }
-        let type = bytes[0]
-        let length = Int32(bitPattern: WireReader.loadUInt32(bytes, at: 1))
+        let type = UInt8(truncatingIfNeeded: packed >> 56)
+        let length = Int32(bitPattern: UInt32(truncatingIfNeeded: packed >> 24))
         guard length >= 4 else { return (nil, 0, .lengthTooSmall(type: type, length: length)) }
         let total = Int(length) + 1
         guard total <= configuration.maxMessageLength else {
             return (nil, 0, .messageTooLarge(type: type, length: total, limit: configuration.maxMessageLength))
         }
-        if configuration.inspectedTypes.contains(type), total > configuration.maxInspectedLength {
+        if inspectedTypes.contains(type), total > configuration.maxInspectedLength {
             return (nil, 0, .messageTooLarge(type: type, length: total, limit: configuration.maxInspectedLength))
         }
         return (.message(type), total, nil)
@@ -270,7 +288,7 @@ public struct PostgresFrameDecoder: ~Copyable {
     @usableFromInline
     func mustBuffer(_ kind: PostgresFrameKind) -> Bool {
         switch kind {
-        case .message(let type): return configuration.inspectedTypes.contains(type)
+        case .message(let type): return inspectedTypes.contains(type)
         default: return true
         }
     }

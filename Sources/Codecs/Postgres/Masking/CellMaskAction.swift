@@ -16,9 +16,9 @@ public struct MaskStyle: Sendable, Hashable {
     }
 
     /// `*` over everything.
-    public static let full = MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 0)
+    @inlinable public static var full: MaskStyle { MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 0) }
     /// `*` over everything but the last 4 characters.
-    public static let keepLast4 = MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 4)
+    @inlinable public static var keepLast4: MaskStyle { MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 4) }
 
     @usableFromInline
     init(uncheckedFill: UInt8, keepLast: UInt8) {
@@ -38,7 +38,12 @@ public enum CellMaskAction: Sendable, Hashable {
     /// Always send SQL NULL.
     case null
 
-    @inlinable public var masks: Bool { self != .keep }
+    /// Whether this action changes anything (a pattern match, not `==`, which would go
+    /// through the Equatable witness on the hot path).
+    @inlinable public var masks: Bool {
+        if case .keep = self { return false }
+        return true
+    }
 }
 
 /// Finds sensitive values inside a cell and overwrites them in place.

@@ -63,11 +63,12 @@ public enum CopyTextMasker {
             guard field.end >= 0 else { throw .unsupportedCopyData }
             if !field.isNull {
                 let content = UnsafeMutableRawBufferPointer(rebasing: row[field.contentStart..<field.contentEnd])
-                switch columns[index].action {
-                case .keep: break
-                case .redact(let style): fillUnits(content, style: style, format: format, quoted: field.quoted)
-                case .null: fillUnits(content, style: .full, format: format, quoted: field.quoted)
-                case .scan: scanner.maskInPlace(content)
+                let column = columns.storage[index]  // index < columns.count, checked above
+                switch column.actionKind {
+                case PostgresColumn.keepKind: break
+                case PostgresColumn.redactKind: fillUnits(content, style: column.maskStyle, format: format, quoted: field.quoted)
+                case PostgresColumn.scanKind: scanner.maskInPlace(content)
+                default: fillUnits(content, style: .full, format: format, quoted: field.quoted)
                 }
             }
             index += 1

@@ -53,9 +53,9 @@ public enum DataRowMasker {
             if length < -1 { throw .invalidField(type: type) }
             let valueLength = max(Int(length), 0)
             guard message.count - read - 4 >= valueLength else { throw .truncated(type: type) }
-            let column = columns[index]
+            let column = columns.storage[index]  // index < columns.count, checked above
             var makeNull = false
-            if length >= 0, column.action != .keep {
+            if length >= 0, column.actionKind != PostgresColumn.keepKind {
                 let cell = UnsafeMutableRawBufferPointer(rebasing: message[(read + 4)..<(read + 4 + valueLength)])
                 makeNull = maskCell(cell, column: column, scanner: scanner)
             }
@@ -83,23 +83,21 @@ public enum DataRowMasker {
         _ cell: UnsafeMutableRawBufferPointer, column: PostgresColumn, scanner: Scanner
     ) -> Bool {
         let binary = column.format == 1
-        switch column.action {
-        case .keep:
+        switch column.actionKind {
+        case PostgresColumn.keepKind:
             return false
-        case .null:
-            return true
-        case .redact(let style):
+        case PostgresColumn.redactKind:
             switch column.category {
             case .text:
-                TextMasking.fill(cell, style: style)
+                TextMasking.fill(cell, style: column.maskStyle)
                 return false
             case .json:
-                TextMasking.replaceJSON(jsonText(cell, typeOID: column.typeOID, binary: binary), style: style)
+                TextMasking.replaceJSON(jsonText(cell, typeOID: column.typeOID, binary: binary), style: column.maskStyle)
                 return false
             case .integer, .scalar, .other:
                 return true
             }
-        case .scan:
+        case PostgresColumn.scanKind:
             switch column.category {
             case .text:
                 scanner.maskInPlace(cell)
@@ -123,6 +121,8 @@ public enum DataRowMasker {
                 scanner.maskInPlace(cell)
                 return TextMasking.fingerprint(cell) != before
             }
+        default:  // null
+            return true
         }
     }
 

@@ -8,7 +8,16 @@ public struct PostgresColumn: Sendable, Hashable {
     /// 0 text, 1 binary.
     public var format: Int16
     public var category: PostgresTypeCategory
-    public var action: CellMaskAction
+    /// The action, stored flat (kind, fill, keep) so the masking loop reads plain bytes
+    /// rather than an enum with a payload.
+    @usableFromInline var actionKind: UInt8
+    @usableFromInline var maskFill: UInt8
+    @usableFromInline var maskKeepLast: UInt8
+
+    @usableFromInline static let keepKind: UInt8 = 0
+    @usableFromInline static let redactKind: UInt8 = 1
+    @usableFromInline static let scanKind: UInt8 = 2
+    @usableFromInline static let nullKind: UInt8 = 3
 
     @inlinable
     public init(tableOID: UInt32 = 0, attributeNumber: Int16 = 0, typeOID: UInt32, typeSize: Int16 = -1,
@@ -20,8 +29,39 @@ public struct PostgresColumn: Sendable, Hashable {
         self.typeModifier = typeModifier
         self.format = format
         self.category = PostgresTypeCategory(typeOID: typeOID)
+        self.actionKind = Self.keepKind
+        self.maskFill = UInt8(ascii: "*")
+        self.maskKeepLast = 0
         self.action = action
     }
+
+    /// What masking does with this column's cells.
+    @inlinable
+    public var action: CellMaskAction {
+        get {
+            switch actionKind {
+            case Self.redactKind: return .redact(MaskStyle(uncheckedFill: maskFill, keepLast: maskKeepLast))
+            case Self.scanKind: return .scan
+            case Self.nullKind: return .null
+            default: return .keep
+            }
+        }
+        set {
+            switch newValue {
+            case .keep: actionKind = Self.keepKind
+            case .redact(let style):
+                actionKind = Self.redactKind
+                maskFill = style.fill
+                maskKeepLast = style.keepLast
+            case .scan: actionKind = Self.scanKind
+            case .null: actionKind = Self.nullKind
+            }
+        }
+    }
+
+    /// The redaction style (meaningful when the action is `.redact`).
+    @inlinable
+    var maskStyle: MaskStyle { MaskStyle(uncheckedFill: maskFill, keepLast: maskKeepLast) }
 }
 
 /// A fixed-capacity table of the current result's columns, one per session.
