@@ -40,6 +40,9 @@ struct TCPBenchCommand: ParsableCommand {
     @Flag(help: "Leave haproxy out even when it is installed.")
     var noHaproxy = false
 
+    @Flag(help: "Leave direct out (no added-latency columns); for profiling a proxy alone.")
+    var noDirect = false
+
     @Option(help: "Where to write the JSON results (default: .build/bench/tcp-latest.json in the package).")
     var json: String?
 
@@ -77,6 +80,7 @@ struct TCPBenchCommand: ParsableCommand {
             buildRingGate: !noBuildRinggate,
             ringgateBackends: parsedBackends(),
             includeHAProxy: !noHaproxy,
+            includeDirect: !noDirect,
             quick: quick,
             workDirectory: try TCPBench.makeWorkDirectory()
         )

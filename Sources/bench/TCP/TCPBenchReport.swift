@@ -57,6 +57,9 @@ struct TCPBenchReport: Codable, Sendable {
         /// The same stretch from `/proc/PID/stat` `utime + stime` (10 ms ticks), as a cross-check.
         var proxyCpuSecondsFromStat: Double?
         var cpuMicrosecondsPerRoundTrip: Double?
+        /// Heap allocations in the bench process (client and echo server threads) during the
+        /// measured stretch; 0 unless something is wrong with the harness.
+        var benchAllocations: UInt64
     }
 
     /// A target at one connection count: medians across rounds.
