@@ -4,7 +4,8 @@
 #   perf/profile.sh [io_uring|epoll] [seconds]              # perf record -g, attached to the proxy
 #   PROFILER=callgrind perf/profile.sh [io_uring|epoll] [seconds]   # valgrind --tool=callgrind
 #
-# Environment: CONNECTIONS (default 16), LOOPS (default 1), OUT (default .build/perf).
+# Environment: CONNECTIONS (default 16), LOOPS (default 1), OUT (default .build/perf),
+# RINGGATE (another ringgate executable; default: the release build, rebuilt first).
 # Output: $OUT/perf.data + $OUT/perf-report.txt, or $OUT/callgrind.out.* + $OUT/callgrind-report.txt.
 set -euo pipefail
 backend="${1:-io_uring}"
@@ -18,15 +19,18 @@ cd "$root"
 mkdir -p "$out"
 
 swift build -c release --product bench
-swift build -c release --product ringgate
 bin="$(swift build -c release --show-bin-path)"
+if [ -z "${RINGGATE:-}" ]; then
+    swift build -c release --product ringgate
+fi
+ringgate="${RINGGATE:-$bin/ringgate}"
 common=(tcp --backends "$backend" --no-haproxy --no-direct --no-build-ringgate
         --connections "$connections" --loops "$loops" --rounds 1 --warmup 1)
 
 case "$profiler" in
 perf)
     command -v perf >/dev/null || { echo "perf is not installed (apt-get install -y linux-perf)" >&2; exit 1; }
-    "$bin/bench" "${common[@]}" --duration "$((seconds + 2))" --json "$out/profile-bench.json" \
+    "$bin/bench" "${common[@]}" --ringgate "$ringgate" --duration "$((seconds + 2))" --json "$out/profile-bench.json" \
         >"$out/bench.stdout" 2>"$out/bench.stderr" &
     bench_pid=$!
     pid=""
@@ -53,14 +57,15 @@ callgrind)
     rm -f "$out"/callgrind.out.*
     cat >"$wrapper" <<WRAP
 #!/bin/sh
-exec valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p" "$bin/ringgate" "\$@"
+exec valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p" "$ringgate" "\$@"
 WRAP
     chmod +x "$wrapper"
     "$bin/bench" "${common[@]}" --ringgate "$wrapper" --duration "$seconds" --json "$out/profile-bench.json" \
         >"$out/bench.stdout" 2>"$out/bench.stderr"
-    # The largest output is the forwarding process (the others are `forward --help` probes).
-    largest="$(ls -S "$out"/callgrind.out.* | head -1)"
-    callgrind_annotate "$largest" | head -80 >"$out/callgrind-report.txt"
+    # The forwarding process's file (the other one is the `forward --help` probe).
+    profile="$(grep -l '^cmd:.* forward --listen' "$out"/callgrind.out.* | head -1)"
+    [ -n "$profile" ] || { echo "no callgrind output of the forwarding process; bench said:" >&2; cat "$out/bench.stderr" >&2; exit 1; }
+    callgrind_annotate "$profile" | head -80 >"$out/callgrind-report.txt"
     ;;
 *)
     echo "PROFILER must be perf or callgrind" >&2
