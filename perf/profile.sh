@@ -74,4 +74,6 @@ WRAP
 esac
 cat "$out/bench.stdout"
 echo
-echo "profile of ringgate-$backend: see $out (report: $(ls "$out"/*-report.txt))"
+report="$out/perf-report.txt"
+[ "$profiler" = callgrind ] && report="$out/callgrind-report.txt"
+echo "profile of ringgate-$backend: data in $out, report in $report"
