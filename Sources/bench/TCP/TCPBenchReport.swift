@@ -87,7 +87,7 @@ struct TCPBenchReport: Codable, Sendable {
         var target: String
         /// The connection count for latency goals (1 when measured).
         var singleConnections: Int
-        /// The connection count for throughput goals (the largest measured, 16 by default).
+        /// The connection count for throughput goals (16 when measured, else the largest).
         var multiConnections: Int
         /// This target's added p50 / haproxy's added p50 at `singleConnections` (medians).
         var addedP50Ratio: Double?
