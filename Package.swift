@@ -86,6 +86,8 @@ let package = Package(
             dependencies: [
                 "IOCore",
                 "CLibURing",
+                // Counts the bench's own heap allocations to prove its measured loop makes none.
+                "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

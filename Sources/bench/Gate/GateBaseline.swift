@@ -44,9 +44,9 @@ enum GateMetric: String, CaseIterable, Sendable {
     case addedP50RatioVsHAProxy = "added_p50_ratio_vs_haproxy"
     /// A RingGate target's p50 over haproxy's (at the single-connection count).
     case p50RatioVsHAProxy = "p50_ratio_vs_haproxy"
-    /// A RingGate target's RT/s over haproxy's (at the largest connection count).
+    /// A RingGate target's RT/s over haproxy's (at 16 connections when measured, else the largest count).
     case roundTripsPerSecondRatioVsHAProxy = "round_trips_per_second_ratio_vs_haproxy"
-    /// A RingGate target's CPU per round trip over haproxy's (at the largest connection count).
+    /// A RingGate target's CPU per round trip over haproxy's (at 16 connections when measured, else the largest count).
     case cpuPerRoundTripRatioVsHAProxy = "cpu_per_round_trip_ratio_vs_haproxy"
 
     /// The value of this metric in `report`, or nil when it was not measured.

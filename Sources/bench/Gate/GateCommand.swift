@@ -46,7 +46,9 @@ struct GateCommand: ParsableCommand {
         } else {
             let outputPath = json ?? TCPBench.defaultJSONPath(name: "tcp-gate.json")
             for attempt in 1...attempts {
-                let report = try TCPBench.run(try benchConfiguration(rules.bench))
+                let configuration = try benchConfiguration(rules.bench)
+                let report = try TCPBench.run(configuration)
+                TCPBench.cleanUp(configuration.workDirectory, after: report, keep: false)
                 try TCPBench.write(report, to: outputPath)
                 print(ResultTable.render(report))
                 verdicts = GateVerdict.evaluate(rules, against: report, allowMissing: allowMissing)

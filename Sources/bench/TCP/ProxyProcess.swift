@@ -86,15 +86,17 @@ final class ProxyProcess {
 
     /// Runs `executable arguments` to completion and returns its exit status (or -1 when it
     /// could not be started). Output is discarded unless `inheritOutput` (then it goes to the
-    /// bench's stderr). For probes such as `ringgate forward --help`, and for builds.
+    /// bench's stderr) or stdout is captured in `stdoutPath`. For probes such as
+    /// `ringgate forward --help`, and for builds.
     static func runToCompletion(
         executable: String,
         arguments: [String],
         timeoutSeconds: Double = 30,
-        inheritOutput: Bool = false
+        inheritOutput: Bool = false,
+        stdoutPath: String? = nil
     ) -> Int32 {
         let output: String? = inheritOutput ? nil : "/dev/null"
-        guard let pid = try? spawn(executable: executable, arguments: arguments, stdoutPath: output, stderrPath: output) else {
+        guard let pid = try? spawn(executable: executable, arguments: arguments, stdoutPath: stdoutPath ?? output, stderrPath: output) else {
             return -1
         }
         let deadline = MonotonicClock.nanoseconds() &+ MonotonicClock.nanoseconds(seconds: timeoutSeconds)

@@ -39,13 +39,24 @@ enum RingGateBinary {
         return status == 0 ? nil : "`swift build -c \(configuration) --product ringgate` failed (status \(status))"
     }
 
-    /// Nil when `path` runs and has a `forward` command; otherwise why it cannot be measured.
-    static func problem(with path: String) -> String? {
+    /// The options `bench tcp` passes to `ringgate forward`.
+    static let forwardOptions = ["--listen", "--upstream", "--io-backend", "--loops"]
+
+    /// Nil when `path` runs and its `forward --help` documents every option the bench passes;
+    /// otherwise why it cannot be measured. (Exit status alone is not enough: a command without
+    /// subcommands may answer `forward --help` with its own help and status 0.)
+    static func problem(with path: String, workDirectory: String) -> String? {
         guard access(path, X_OK) == 0 else { return "no executable at \(path)" }
-        let status = ProxyProcess.runToCompletion(executable: path, arguments: ["forward", "--help"], timeoutSeconds: 30)
-        guard status == 0 else {
-            return "\(path) has no `forward` command (`ringgate forward --help` exited with status \(status)); "
-                + "the ringgate rows need `ringgate forward --listen --upstream --io-backend --loops`"
+        let helpPath = "\(workDirectory)/ringgate-forward-help.txt"
+        let status = ProxyProcess.runToCompletion(
+            executable: path, arguments: ["forward", "--help"], timeoutSeconds: 30, stdoutPath: helpPath
+        )
+        let help = ProxyProcess.tail(of: helpPath, maxBytes: 64 * 1024)
+        let missing = forwardOptions.filter { !help.contains($0) }
+        guard status == 0, help.contains("forward"), missing.isEmpty else {
+            return "\(path) has no usable `forward` command (`ringgate forward --help` exited with status \(status)"
+                + (missing.isEmpty ? "" : " and does not mention \(missing.joined(separator: ", "))")
+                + "); the ringgate rows need `ringgate forward --listen HOST:PORT --upstream HOST:PORT --io-backend io_uring|epoll --loops N`"
         }
         return nil
     }

@@ -40,8 +40,14 @@ struct TCPBenchCommand: ParsableCommand {
     @Flag(help: "Leave haproxy out even when it is installed.")
     var noHaproxy = false
 
+    @Flag(help: "Leave direct out (no added-latency columns); for profiling a proxy alone.")
+    var noDirect = false
+
     @Option(help: "Where to write the JSON results (default: .build/bench/tcp-latest.json in the package).")
     var json: String?
+
+    @Flag(help: "Keep the proxy configs and logs even when every target ran cleanly.")
+    var keepLogs = false
 
     @Flag(help: "A short run for CI smoke tests and the latency gate.")
     var quick = false
@@ -60,6 +66,7 @@ struct TCPBenchCommand: ParsableCommand {
     func run() throws {
         let configuration = try benchConfiguration()
         let report = try TCPBench.run(configuration)
+        TCPBench.cleanUp(configuration.workDirectory, after: report, keep: keepLogs)
         print(ResultTable.render(report))
         let path = json ?? TCPBench.defaultJSONPath(name: "tcp-latest.json")
         try TCPBench.write(report, to: path)
@@ -77,6 +84,7 @@ struct TCPBenchCommand: ParsableCommand {
             buildRingGate: !noBuildRinggate,
             ringgateBackends: parsedBackends(),
             includeHAProxy: !noHaproxy,
+            includeDirect: !noDirect,
             quick: quick,
             workDirectory: try TCPBench.makeWorkDirectory()
         )
@@ -109,6 +117,17 @@ enum TCPBench {
         }
         FileHandle.standardError.write(Data("[bench] proxy configs and logs in \(configuration.workDirectory)\n".utf8))
         return try runner.run()
+    }
+
+    /// Removes the run's config and log directory when every target was measured (nothing to
+    /// investigate) unless `keep`; otherwise says where the logs are.
+    static func cleanUp(_ workDirectory: String, after report: TCPBenchReport, keep: Bool) {
+        let clean = report.targets.allSatisfy { $0.status == "measured" }
+        if clean, !keep {
+            try? FileManager.default.removeItem(atPath: workDirectory)
+        } else {
+            FileHandle.standardError.write(Data("[bench] proxy configs and logs kept in \(workDirectory)\n".utf8))
+        }
     }
 
     /// Writes the report as pretty, key-sorted JSON with snake_case keys, creating directories.

@@ -16,6 +16,8 @@ struct TCPBenchConfiguration: Sendable {
     /// Which RingGate backends to measure (`io_uring`, `epoll`).
     var ringgateBackends: [String]
     var includeHAProxy: Bool
+    /// Measure `direct` too (needed for added latency; profiling runs leave it out).
+    var includeDirect: Bool = true
     var quick: Bool
     /// Where proxy configs and logs go.
     var workDirectory: String

@@ -57,6 +57,9 @@ struct TCPBenchReport: Codable, Sendable {
         /// The same stretch from `/proc/PID/stat` `utime + stime` (10 ms ticks), as a cross-check.
         var proxyCpuSecondsFromStat: Double?
         var cpuMicrosecondsPerRoundTrip: Double?
+        /// Heap allocations in the bench process (client and echo server threads) during the
+        /// measured stretch; 0 unless something is wrong with the harness.
+        var benchAllocations: UInt64
     }
 
     /// A target at one connection count: medians across rounds.
@@ -84,7 +87,7 @@ struct TCPBenchReport: Codable, Sendable {
         var target: String
         /// The connection count for latency goals (1 when measured).
         var singleConnections: Int
-        /// The connection count for throughput goals (the largest measured, 16 by default).
+        /// The connection count for throughput goals (16 when measured, else the largest).
         var multiConnections: Int
         /// This target's added p50 / haproxy's added p50 at `singleConnections` (medians).
         var addedP50Ratio: Double?

@@ -1,3 +1,4 @@
+import CAllocCounter
 import Histogram
 
 #if canImport(Glibc)
@@ -26,8 +27,10 @@ final class TCPBenchRunner {
         defer { echo.stop() }
         defer { for target in running { target.process?.stop() } }
 
-        running.append(RunningTarget(name: "direct", port: echo.port, process: nil))
-        statuses.append(.init(name: "direct", status: "measured", reason: nil, command: nil))
+        if configuration.includeDirect {
+            running.append(RunningTarget(name: "direct", port: echo.port, process: nil))
+            statuses.append(.init(name: "direct", status: "measured", reason: nil, command: nil))
+        }
         startRingGate(upstreamPort: echo.port)
         startHAProxy(upstreamPort: echo.port)
 
@@ -53,6 +56,9 @@ final class TCPBenchRunner {
                         let sample = try measure(target, connections: connections, round: round, seconds: configuration.durationSeconds)
                         samples[target.name, default: [:]][connections, default: []].append(sample)
                         log(Self.progressLine(round: round, of: configuration.rounds, target: target.name, connections: connections, sample: sample))
+                        if sample.benchAllocations > 0 {
+                            log("warning: the bench itself allocated \(sample.benchAllocations) time(s) while measuring; its numbers carry that cost")
+                        }
                     } catch {
                         fail(target.name, error)
                     }
@@ -90,7 +96,9 @@ final class TCPBenchRunner {
         let warmup = MonotonicClock.nanoseconds(seconds: min(configuration.warmupSeconds, max(seconds / 4, 0.05)))
         _ = try client.run(nanoseconds: warmup, recording: false, into: &histogram)
         let cpuBefore = try target.process?.cpuTime()
+        let allocationsBefore = rg_total_allocation_count()
         let counts = try client.run(nanoseconds: MonotonicClock.nanoseconds(seconds: seconds), recording: true, into: &histogram)
+        let allocations = rg_total_allocation_count() &- allocationsBefore
         let cpuAfter = try target.process?.cpuTime()
 
         let elapsed = Double(counts.elapsedNanoseconds) / 1e9
@@ -108,7 +116,8 @@ final class TCPBenchRunner {
             roundTripsPerSecond: elapsed > 0 ? Double(counts.roundTrips) / elapsed : 0,
             proxyCpuSeconds: cpuSeconds,
             proxyCpuSecondsFromStat: cpuAfter.flatMap { after in cpuBefore.map { after.tickSeconds(since: $0) } },
-            cpuMicrosecondsPerRoundTrip: cpuSeconds.flatMap { counts.roundTrips > 0 ? $0 * 1e6 / Double(counts.roundTrips) : nil }
+            cpuMicrosecondsPerRoundTrip: cpuSeconds.flatMap { counts.roundTrips > 0 ? $0 * 1e6 / Double(counts.roundTrips) : nil },
+            benchAllocations: allocations
         )
     }
 
@@ -132,7 +141,7 @@ final class TCPBenchRunner {
             for name in names { skip(name, "cannot locate the bench executable's directory; pass --ringgate PATH") }
             return
         }
-        if let problem = RingGateBinary.problem(with: executable) {
+        if let problem = RingGateBinary.problem(with: executable, workDirectory: configuration.workDirectory) {
             log("skipping \(names.joined(separator: ", ")): \(problem)")
             for name in names { skip(name, problem) }
             return

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# CI latency gate: a short `bench tcp` run (settings in perf/baselines/tcp.json) that fails only
+# when a ratio measured side by side leaves its bounds. Absolute times never fail it.
+#
+#   perf/gate.sh                    # build, run, judge (exit 1 on a failed rule)
+#   perf/gate.sh --allow-missing    # skip rules whose target could not run (e.g. no `ringgate forward` yet)
+#   perf/gate.sh --results FILE     # judge an existing `bench tcp --json FILE` instead of running
+#
+# Extra arguments go to `bench gate` (see `swift run -c release bench gate --help`).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+command -v haproxy >/dev/null 2>&1 || echo "perf/gate.sh: haproxy not installed; rules against haproxy will be skipped (apt-get install -y haproxy)" >&2
+swift build -c release --product bench
+swift build -c release --product ringgate
+bin="$(swift build -c release --show-bin-path)"
+exec "$bin/bench" gate --baseline "$root/perf/baselines/tcp.json" --no-build-ringgate "$@"
