@@ -168,15 +168,24 @@ final class CountingFetcher: JWKSFetcher {
 /// A real HTTP server on loopback (Python's http.server) serving one directory on a free port.
 final class LoopbackHTTPServer {
     let process = Process()
+    let lifeline = Pipe()
     let port: Int
     let directory: TemporaryDirectory
 
     init(serving directory: TemporaryDirectory) throws {
         self.directory = directory
+        // The child inherits the test process's blocked-signal mask, so SIGTERM alone may not
+        // stop it: it also exits when its stdin (a pipe held by this object) reaches EOF,
+        // which also happens if the test process dies.
         let script = """
-            import functools, http.server, sys
+            import functools, http.server, os, signal, sys, threading
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
             class Quiet(http.server.SimpleHTTPRequestHandler):
                 def log_message(self, *args): pass
+            def watch_stdin():
+                sys.stdin.buffer.read()
+                os._exit(0)
+            threading.Thread(target=watch_stdin, daemon=True).start()
             handler = functools.partial(Quiet, directory=sys.argv[1])
             server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
             print(server.server_address[1], flush=True)
@@ -186,7 +195,7 @@ final class LoopbackHTTPServer {
         process.arguments = ["python3", "-c", script, directory.path]
         let output = Pipe()
         process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = lifeline
         try process.run()
         var line: [UInt8] = []
         while true {
@@ -204,6 +213,7 @@ final class LoopbackHTTPServer {
     func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 
     func stop() {
+        try? lifeline.fileHandleForWriting.close()
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()

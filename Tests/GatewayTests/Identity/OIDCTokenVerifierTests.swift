@@ -74,7 +74,7 @@ struct OIDCTokenVerifierTests {
     func audienceArray() async throws {
         defer { directory.remove() }
         let token = try TestJWT.make(claims(["aud": ["someone-else", "other-app"]]), signer: .es256())
-        #expect(await try verifier().verify(token).isSuccess)
+        #expect(try await verifier().verify(token).isSuccess)
     }
 
     // MARK: time
