@@ -234,3 +234,81 @@ extension Result {
         return false
     }
 }
+
+/// Runs a command to completion and returns its exit status and standard output.
+func runCommand(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A real TLS server on loopback (`openssl s_server -WWW`) with a self-signed certificate
+/// made at test time, serving files from `directory`.
+final class LoopbackTLSServer {
+    let process = Process()
+    let port: Int
+    let certificatePath: String
+
+    init(serving directory: TemporaryDirectory) throws {
+        certificatePath = directory.file("server-cert.pem")
+        let generated = try runCommand(
+            [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", directory.file("server-key.pem"), "-out", certificatePath, "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
+        guard generated.status == 0 else { throw JWKSError("openssl req failed") }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "openssl", "s_server", "-WWW", "-accept", "127.0.0.1:0", "-cert", certificatePath,
+            "-key", directory.file("server-key.pem"),
+        ]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var text: [UInt8] = []
+        var found: Int?
+        while found == nil {
+            let chunk = output.fileHandleForReading.readData(ofLength: 1)
+            guard let byte = chunk.first else { break }
+            if byte == UInt8(ascii: "\n") {
+                let line = String(decoding: text, as: UTF8.self)
+                if line.hasPrefix("ACCEPT "), let colon = line.lastIndex(of: ":") {
+                    found = Int(line[line.index(after: colon)...])
+                }
+                text.removeAll()
+            } else {
+                text.append(byte)
+            }
+        }
+        guard let found else {
+            kill(process.processIdentifier, SIGKILL)
+            throw JWKSError("openssl s_server did not start")
+        }
+        port = found
+    }
+
+    func url(_ name: String) -> String { "https://127.0.0.1:\(port)/\(name)" }
+
+    /// SIGKILL: the child inherits the test process's blocked-signal mask, so SIGTERM may not land.
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}

@@ -140,3 +140,37 @@ struct JWKSRotationTests {
         #expect(await verifier.verify(token).failureReason == .keySetUnavailable)
     }
 }
+
+@Suite("JWKS over HTTPS")
+struct JWKSHTTPSTests {
+    @Test("an HTTPS JWKS endpoint whose certificate is not trusted is refused (TLS verification is on)")
+    func untrustedCertificate() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("jwks.json", TestJWK.set([TestJWK.okp(TestKeys.ed25519.publicKey, kid: "ed-1")]))
+        let server = try LoopbackTLSServer(serving: directory)
+        defer { server.stop() }
+
+        // Control: a client that trusts the test certificate gets the document.
+        let control = try runCommand([
+            "python3", "-c",
+            "import ssl, sys, urllib.request; ctx = ssl.create_default_context(cafile=sys.argv[2]); "
+                + "print(urllib.request.urlopen(sys.argv[1], context=ctx).read().decode())",
+            server.url("jwks.json"), server.certificatePath,
+        ])
+        #expect(control.status == 0)
+        #expect(control.output.contains("\"ed-1\""))
+
+        // RingGate's fetcher uses the system trust store: the self-signed server is refused.
+        let fetcher = try HTTPJWKSFetcher(url: server.url("jwks.json"), timeoutSeconds: 5)
+        await #expect(throws: JWKSError.self) { try await fetcher.fetchJWKS() }
+        let clock = TestClock()
+        let verifier = try OIDCTokenVerifier(
+            settings: OIDCProviderSettings(
+                name: "tls", issuer: "https://idp.example.test/", audiences: ["ringgate"], jwksURL: server.url("jwks.json")),
+            clock: clock.function)
+        let token = try TestJWT.make(
+            ["iss": "https://idp.example.test/", "aud": "ringgate", "sub": "x", "exp": clock.seconds + 60], signer: .edDSA())
+        #expect(await verifier.verify(token).failureReason == .keySetUnavailable)
+    }
+}
