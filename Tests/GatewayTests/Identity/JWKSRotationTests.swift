@@ -112,6 +112,18 @@ struct JWKSRotationTests {
         #expect(fetcher.count == 3)
     }
 
+    @Test("an unknown kid on the very first lookup costs one fetch, not two")
+    func unknownKidOnFirstLoad() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("jwks.json", TestJWK.set([TestJWK.okp(TestKeys.ed25519.publicKey, kid: "ed-1")]))
+        let fetcher = CountingFetcher(FileJWKSFetcher(path: directory.file("jwks.json")))
+        let verifier = try OIDCTokenVerifier(settings: settings(url: "unused"), fetcher: fetcher, clock: clock.function)
+        let token = try TestJWT.make(claims(), signer: .edDSA(kid: "not-there"))
+        #expect(await verifier.verify(token).failureReason == .unknownKey)
+        #expect(fetcher.count == 1)
+    }
+
     @Test("JWKS URLs must be https; plain http only to loopback with the explicit flag")
     func urlPolicy() throws {
         #expect(throws: Never.self) { try HTTPJWKSFetcher(url: "https://idp.example.test/jwks") }
