@@ -182,6 +182,16 @@ final class LoopbackHTTPServer {
             signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
             class Quiet(http.server.SimpleHTTPRequestHandler):
                 def log_message(self, *args): pass
+                def do_GET(self):
+                    # /redirect/NAME answers 302 with an absolute Location to /NAME.
+                    if self.path.startswith("/redirect/"):
+                        host, port = self.server.server_address[:2]
+                        self.send_response(302)
+                        self.send_header("Location", "http://%s:%d/%s" % (host, port, self.path[len("/redirect/"):]))
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    super().do_GET()
             def watch_stdin():
                 sys.stdin.buffer.read()
                 os._exit(0)

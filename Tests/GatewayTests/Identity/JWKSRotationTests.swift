@@ -124,6 +124,20 @@ struct JWKSRotationTests {
         #expect(fetcher.count == 1)
     }
 
+    @Test("redirects are not followed")
+    func redirectsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("jwks.json", TestJWK.set([TestJWK.okp(TestKeys.ed25519.publicKey, kid: "ed-1")]))
+        let server = try LoopbackHTTPServer(serving: directory)
+        defer { server.stop() }
+        let direct = try HTTPJWKSFetcher(url: server.url("jwks.json"), allowInsecureLoopback: true)
+        #expect(try await JWKSKeySet.parse(direct.fetchJWKS()).keys.count == 1)
+        // /redirect/jwks.json answers 302 with an absolute Location to the same document.
+        let redirected = try HTTPJWKSFetcher(url: server.url("redirect/jwks.json"), allowInsecureLoopback: true)
+        await #expect(throws: JWKSError.self) { try await redirected.fetchJWKS() }
+    }
+
     @Test("JWKS URLs must be https; plain http only to loopback with the explicit flag")
     func urlPolicy() throws {
         #expect(throws: Never.self) { try HTTPJWKSFetcher(url: "https://idp.example.test/jwks") }
