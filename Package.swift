@@ -112,7 +112,6 @@ let package = Package(
                 // Identity tests mint their own keys and tokens at test time.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: commonSwiftSettings
         ),

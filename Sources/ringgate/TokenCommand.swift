@@ -23,7 +23,7 @@ struct TokenCommand: AsyncParsableCommand {
             do {
                 try key.write(toNewFile: out)
             } catch {
-                throw ValidationError(error.message)
+                throw TokenCommandError(error.message)
             }
             print("wrote Ed25519 signing key \(key.keyID) to \(out)")
         }
@@ -63,13 +63,13 @@ struct TokenCommand: AsyncParsableCommand {
                 ttlSeconds = try DurationParser.seconds(ttl)
                 maxSeconds = try DurationParser.seconds(maxTTL)
             } catch {
-                throw ValidationError(error.message)
+                throw TokenCommandError(error.message)
             }
             let signingKey: GatewaySigningKey
             do {
                 signingKey = try GatewaySigningKey.load(path: key)
             } catch {
-                throw ValidationError(error.message)
+                throw TokenCommandError(error.message)
             }
             let issuer = GatewayTokenIssuer(signingKey: signingKey, issuer: issuer, maxTTLSeconds: maxSeconds)
             do {
@@ -78,7 +78,7 @@ struct TokenCommand: AsyncParsableCommand {
                     ttlSeconds: ttlSeconds)
                 print(issued.token)
             } catch {
-                throw ValidationError(error.description)
+                throw TokenCommandError(error.description)
             }
         }
 
@@ -103,9 +103,16 @@ struct TokenCommand: AsyncParsableCommand {
             do {
                 try RevocationList.append(jti, toFile: file)
             } catch {
-                throw ValidationError(error.message)
+                throw TokenCommandError(error.message)
             }
             print("revoked \(jti)")
         }
     }
+}
+
+/// A token command failure: printed as `Error: ...` (no usage text), exit status 1.
+struct TokenCommandError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }

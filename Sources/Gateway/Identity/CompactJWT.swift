@@ -61,9 +61,6 @@ struct CompactJWT: Sendable {
         case .string(let value)?: keyID = value
         default: throw AuthenticationFailure(.malformed, "kid is not a string")
         }
-        guard !signature.isEmpty else {
-            throw AuthenticationFailure(.algorithmNotAllowed, "empty signature (alg \(algorithm))")
-        }
         self.algorithm = algorithm
         self.keyID = keyID
         self.claims = claims

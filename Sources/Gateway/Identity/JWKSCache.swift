@@ -50,13 +50,15 @@ public actor JWKSCache {
     /// Loads the key set if none is held, refreshes it if stale, and on a miss triggers one
     /// rate-limited refetch and looks again.
     public func key(id keyID: String?, algorithm: SignatureAlgorithm) async -> Lookup {
+        let fetchesBefore = fetchCount
         let current: JWKSKeySet
         switch await usableKeySet() {
         case .success(let set): current = set
         case .failure(let error): return .unavailable(error)
         }
         if let key = Self.find(keyID, algorithm, in: current) { return .found(key) }
-        guard let refreshed = await refetchForUnknownKey() else { return .unknown }
+        // A set fetched for this very lookup is as fresh as a refetch would be.
+        guard fetchCount == fetchesBefore, let refreshed = await refetchForUnknownKey() else { return .unknown }
         if let key = Self.find(keyID, algorithm, in: refreshed) { return .found(key) }
         return .unknown
     }

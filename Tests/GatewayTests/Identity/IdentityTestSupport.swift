@@ -168,15 +168,34 @@ final class CountingFetcher: JWKSFetcher {
 /// A real HTTP server on loopback (Python's http.server) serving one directory on a free port.
 final class LoopbackHTTPServer {
     let process = Process()
+    let lifeline = Pipe()
     let port: Int
     let directory: TemporaryDirectory
 
     init(serving directory: TemporaryDirectory) throws {
         self.directory = directory
+        // The child inherits the test process's blocked-signal mask, so SIGTERM alone may not
+        // stop it: it also exits when its stdin (a pipe held by this object) reaches EOF,
+        // which also happens if the test process dies.
         let script = """
-            import functools, http.server, sys
+            import functools, http.server, os, signal, sys, threading
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
             class Quiet(http.server.SimpleHTTPRequestHandler):
                 def log_message(self, *args): pass
+                def do_GET(self):
+                    # /redirect/NAME answers 302 with an absolute Location to /NAME.
+                    if self.path.startswith("/redirect/"):
+                        host, port = self.server.server_address[:2]
+                        self.send_response(302)
+                        self.send_header("Location", "http://%s:%d/%s" % (host, port, self.path[len("/redirect/"):]))
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    super().do_GET()
+            def watch_stdin():
+                sys.stdin.buffer.read()
+                os._exit(0)
+            threading.Thread(target=watch_stdin, daemon=True).start()
             handler = functools.partial(Quiet, directory=sys.argv[1])
             server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
             print(server.server_address[1], flush=True)
@@ -186,7 +205,7 @@ final class LoopbackHTTPServer {
         process.arguments = ["python3", "-c", script, directory.path]
         let output = Pipe()
         process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = lifeline
         try process.run()
         var line: [UInt8] = []
         while true {
@@ -204,6 +223,7 @@ final class LoopbackHTTPServer {
     func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 
     func stop() {
+        try? lifeline.fileHandleForWriting.close()
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
@@ -223,4 +243,82 @@ extension Result {
         if case .success = self { return true }
         return false
     }
+}
+
+/// Runs a command to completion and returns its exit status and standard output.
+func runCommand(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A real TLS server on loopback (`openssl s_server -WWW`) with a self-signed certificate
+/// made at test time, serving files from `directory`.
+final class LoopbackTLSServer {
+    let process = Process()
+    let port: Int
+    let certificatePath: String
+
+    init(serving directory: TemporaryDirectory) throws {
+        certificatePath = directory.file("server-cert.pem")
+        let generated = try runCommand(
+            [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", directory.file("server-key.pem"), "-out", certificatePath, "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
+        guard generated.status == 0 else { throw JWKSError("openssl req failed") }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "openssl", "s_server", "-WWW", "-accept", "127.0.0.1:0", "-cert", certificatePath,
+            "-key", directory.file("server-key.pem"),
+        ]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var text: [UInt8] = []
+        var found: Int?
+        while found == nil {
+            let chunk = output.fileHandleForReading.readData(ofLength: 1)
+            guard let byte = chunk.first else { break }
+            if byte == UInt8(ascii: "\n") {
+                let line = String(decoding: text, as: UTF8.self)
+                if line.hasPrefix("ACCEPT "), let colon = line.lastIndex(of: ":") {
+                    found = Int(line[line.index(after: colon)...])
+                }
+                text.removeAll()
+            } else {
+                text.append(byte)
+            }
+        }
+        guard let found else {
+            kill(process.processIdentifier, SIGKILL)
+            throw JWKSError("openssl s_server did not start")
+        }
+        port = found
+    }
+
+    func url(_ name: String) -> String { "https://127.0.0.1:\(port)/\(name)" }
+
+    /// SIGKILL: the child inherits the test process's blocked-signal mask, so SIGTERM may not land.
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
 }

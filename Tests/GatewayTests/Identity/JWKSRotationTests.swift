@@ -112,6 +112,32 @@ struct JWKSRotationTests {
         #expect(fetcher.count == 3)
     }
 
+    @Test("an unknown kid on the very first lookup costs one fetch, not two")
+    func unknownKidOnFirstLoad() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("jwks.json", TestJWK.set([TestJWK.okp(TestKeys.ed25519.publicKey, kid: "ed-1")]))
+        let fetcher = CountingFetcher(FileJWKSFetcher(path: directory.file("jwks.json")))
+        let verifier = try OIDCTokenVerifier(settings: settings(url: "unused"), fetcher: fetcher, clock: clock.function)
+        let token = try TestJWT.make(claims(), signer: .edDSA(kid: "not-there"))
+        #expect(await verifier.verify(token).failureReason == .unknownKey)
+        #expect(fetcher.count == 1)
+    }
+
+    @Test("redirects are not followed")
+    func redirectsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("jwks.json", TestJWK.set([TestJWK.okp(TestKeys.ed25519.publicKey, kid: "ed-1")]))
+        let server = try LoopbackHTTPServer(serving: directory)
+        defer { server.stop() }
+        let direct = try HTTPJWKSFetcher(url: server.url("jwks.json"), allowInsecureLoopback: true)
+        #expect(try await JWKSKeySet.parse(direct.fetchJWKS()).keys.count == 1)
+        // /redirect/jwks.json answers 302 with an absolute Location to the same document.
+        let redirected = try HTTPJWKSFetcher(url: server.url("redirect/jwks.json"), allowInsecureLoopback: true)
+        await #expect(throws: JWKSError.self) { try await redirected.fetchJWKS() }
+    }
+
     @Test("JWKS URLs must be https; plain http only to loopback with the explicit flag")
     func urlPolicy() throws {
         #expect(throws: Never.self) { try HTTPJWKSFetcher(url: "https://idp.example.test/jwks") }
@@ -137,6 +163,40 @@ struct JWKSRotationTests {
         let verifier = try OIDCTokenVerifier(
             settings: settings(url: server.url("missing.json")), allowInsecureLoopback: true, clock: clock.function)
         let token = try TestJWT.make(claims(), signer: .edDSA())
+        #expect(await verifier.verify(token).failureReason == .keySetUnavailable)
+    }
+}
+
+@Suite("JWKS over HTTPS")
+struct JWKSHTTPSTests {
+    @Test("an HTTPS JWKS endpoint whose certificate is not trusted is refused (TLS verification is on)")
+    func untrustedCertificate() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("jwks.json", TestJWK.set([TestJWK.okp(TestKeys.ed25519.publicKey, kid: "ed-1")]))
+        let server = try LoopbackTLSServer(serving: directory)
+        defer { server.stop() }
+
+        // Control: a client that trusts the test certificate gets the document.
+        let control = try runCommand([
+            "python3", "-c",
+            "import ssl, sys, urllib.request; ctx = ssl.create_default_context(cafile=sys.argv[2]); "
+                + "print(urllib.request.urlopen(sys.argv[1], context=ctx).read().decode())",
+            server.url("jwks.json"), server.certificatePath,
+        ])
+        #expect(control.status == 0)
+        #expect(control.output.contains("\"ed-1\""))
+
+        // RingGate's fetcher uses the system trust store: the self-signed server is refused.
+        let fetcher = try HTTPJWKSFetcher(url: server.url("jwks.json"), timeoutSeconds: 5)
+        await #expect(throws: JWKSError.self) { try await fetcher.fetchJWKS() }
+        let clock = TestClock()
+        let verifier = try OIDCTokenVerifier(
+            settings: OIDCProviderSettings(
+                name: "tls", issuer: "https://idp.example.test/", audiences: ["ringgate"], jwksURL: server.url("jwks.json")),
+            clock: clock.function)
+        let token = try TestJWT.make(
+            ["iss": "https://idp.example.test/", "aud": "ringgate", "sub": "x", "exp": clock.seconds + 60], signer: .edDSA())
         #expect(await verifier.verify(token).failureReason == .keySetUnavailable)
     }
 }

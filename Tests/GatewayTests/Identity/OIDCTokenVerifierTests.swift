@@ -74,7 +74,7 @@ struct OIDCTokenVerifierTests {
     func audienceArray() async throws {
         defer { directory.remove() }
         let token = try TestJWT.make(claims(["aud": ["someone-else", "other-app"]]), signer: .es256())
-        #expect(await try verifier().verify(token).isSuccess)
+        #expect(try await verifier().verify(token).isSuccess)
     }
 
     // MARK: time
@@ -265,6 +265,11 @@ struct OIDCTokenVerifierTests {
         #expect(try await reason(noAlg + "." + goodPayload + ".c2ln") == .malformed)
         let numericKid = TestJWT.b64url(TestJWT.json(["alg": "EdDSA", "kid": 7]))
         #expect(try await reason(numericKid + "." + goodPayload + ".c2ln") == .malformed)
+        // Deep nesting inside the size limit is refused cleanly (no stack exhaustion).
+        let deep = TestJWT.b64url(Array(("{\"a\":" + String(repeating: "[", count: 2500) + String(repeating: "]", count: 2500) + "}").utf8))
+        #expect(try await reason(goodHeader + "." + deep + ".c2ln") == .malformed)
+        let deepHeader = TestJWT.b64url(Array(("{\"alg\":\"EdDSA\",\"x\":" + String(repeating: "{\"a\":", count: 800) + "1" + String(repeating: "}", count: 800) + "}").utf8))
+        #expect(try await reason(deepHeader + "." + goodPayload + ".c2ln") == .malformed)
     }
 
     // MARK: claims
