@@ -208,6 +208,8 @@ public struct SensitiveDataScanner: Sendable {
 /// - `@` (e-mail);
 /// - the first two bytes of a keyword (case-folded when the keywords are), up to three
 ///   distinct pairs; more fall back to a byte-at-a-time table of first bytes.
+/// Sixteen bytes are first screened at once (two words in a vector register) for digits,
+/// `:`, `@` and keyword first bytes; only a hit looks at the words in detail.
 /// The last bytes of the buffer, and the byte-at-a-time path, stop at a superset
 /// (every digit, `:`, `@`, keyword first byte); the scanner re-checks every stop.
 @usableFromInline
