@@ -7,7 +7,8 @@
 #   @_cdecl("LLVMFuzzerTestOneInput") func ...(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
 # It is compiled with every Swift file under Sources/Codecs into ONE module (so it uses
 # Codecs types without `import Codecs`, internal ones included), with
-# `swiftc -sanitize=fuzzer,address`, at -Onone so the standard library's bounds checks on
+# `# Compile inside the output folder so no intermediate file lands in the work tree.
+(cd "$out" && swiftc -sanitize=fuzzer,address`, at -Onone so the standard library's bounds checks on
 # unsafe buffer subscripts stay on next to AddressSanitizer. A new harness is one new file
 # in fuzz/ (plus optional seed inputs in fuzz/seeds/TARGET/); nothing here changes.
 #
@@ -41,10 +42,11 @@ binary="$out/$target"
 
 mapfile -t sources < <(find "$root/Sources/Codecs" -name '*.swift' | sort)
 echo "fuzz.sh: building $target (${#sources[@]} Codecs sources + harness)" >&2
-swiftc -sanitize=fuzzer,address -parse-as-library "${FUZZ_OPT:--Onone}" -g \
+# Compile inside the output folder so no intermediate file lands in the work tree.
+(cd "$out" && swiftc -sanitize=fuzzer,address -parse-as-library "${FUZZ_OPT:--Onone}" -g \
     -swift-version 6 -enable-experimental-feature Lifetimes \
     -module-name "Fuzz$target" \
-    "${sources[@]}" "$harness" -o "$binary"
+    "${sources[@]}" "$harness" -o "$binary")
 
 corpora=("$out/$target-corpus")
 [[ -d "$root/fuzz/seeds/$target" ]] && corpora+=("$root/fuzz/seeds/$target")
