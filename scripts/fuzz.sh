@@ -7,8 +7,7 @@
 #   @_cdecl("LLVMFuzzerTestOneInput") func ...(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
 # It is compiled with every Swift file under Sources/Codecs into ONE module (so it uses
 # Codecs types without `import Codecs`, internal ones included), with
-# `# Compile inside the output folder so no intermediate file lands in the work tree.
-(cd "$out" && swiftc -sanitize=fuzzer,address`, at -Onone so the standard library's bounds checks on
+# `swiftc -sanitize=fuzzer,address`, at -Onone so the standard library's bounds checks on
 # unsafe buffer subscripts stay on next to AddressSanitizer. A new harness is one new file
 # in fuzz/ (plus optional seed inputs in fuzz/seeds/TARGET/); nothing here changes.
 #
