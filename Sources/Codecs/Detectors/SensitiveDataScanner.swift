@@ -108,8 +108,33 @@ public struct SensitiveDataScanner: Sendable {
         var lastEnd = 0
         var ipv6Horizon = 0
 
+        // The refined trigger mask of the word at `wordStart`, kept across findings so a
+        // word with several triggers is examined once.
+        var wordStart = Int.min / 2
+        var wordMask: UInt64 = 0
+
         while true {
-            i = triggers.next(base, n, from: i)
+            if triggers.bytewise {
+                i = triggers.nextByte(base, n, from: i)
+            } else {
+                var m: UInt64 = 0
+                if i &- wordStart < 8 {
+                    m = wordMask & (~0 << UInt64(truncatingIfNeeded: (i &- wordStart) &* 8))
+                }
+                if m != 0 {
+                    i = wordStart &+ (m.trailingZeroBitCount &>> 3)
+                } else {
+                    let word = triggers.nextWord(base, n, from: max(i, wordStart &+ 8))
+                    if word.mask != 0 {
+                        wordStart = word.start
+                        wordMask = word.mask
+                        i = word.start &+ (word.mask.trailingZeroBitCount &>> 3)
+                    } else {
+                        // Fewer than nine bytes left: byte at a time.
+                        i = triggers.nextByte(base, n, from: word.start)
+                    }
+                }
+            }
             if i >= n { return }
             let b = p[i]
 
@@ -263,24 +288,8 @@ struct TriggerSet: Sendable {
         return (SWAR.ones &* UInt64(a), SWAR.ones &* UInt64(b), foldA, foldB)
     }
 
-    /// Lanes of `x` that may hold a trigger byte: digits, `:`, `@`, keyword first bytes.
-    /// Cheap, and a superset of ``refine(_:before:after:)``.
-    @inlinable @inline(__always)
-    func quick(_ x: UInt64) -> UInt64 {
-        var m: UInt64 = 0
-        if numeric { m = SWAR.between(x, 0x2F, 0x3B) }
-        if email { m |= SWAR.equalExact(x, SWAR.ones &* 0x40) }
-        if pairCount > 0 {
-            m |= SWAR.equalExact(x | firstFold0, first0)
-            if pairCount > 1 {
-                m |= SWAR.equalExact(x | firstFold1, first1)
-                if pairCount > 2 { m |= SWAR.equalExact(x | firstFold2, first2) }
-            }
-        }
-        return m
-    }
-
-    /// ``quick(_:)`` on sixteen bytes at once (two words in one vector register).
+    /// Whether any of sixteen bytes (two words in one vector register) may be a trigger:
+    /// a digit, `:`, `@` or a keyword's first byte. A cheap superset of ``refine``.
     @inlinable @inline(__always)
     func quick16(_ x: SIMD2<UInt64>) -> Bool {
         var m = SIMD2<UInt64>(repeating: 0)
@@ -329,44 +338,38 @@ struct TriggerSet: Sendable {
         return m
     }
 
-    /// Index of the first trigger byte at or after `from`, or `n`.
+    /// The first word (eight bytes at `start`, `start >= from`) holding a trigger byte, and
+    /// its exact lane mask; or, when fewer than nine bytes are left, `mask == 0` and
+    /// `start` where ``nextByte(_:_:from:)`` must continue.
     @inlinable @inline(__always)
-    func next(_ base: UnsafeRawPointer, _ n: Int, from: Int) -> Int {
+    func nextWord(_ base: UnsafeRawPointer, _ n: Int, from: Int) -> (start: Int, mask: UInt64) {
         var i = from
-        if !bytewise {
+        while true {
             // Sixteen bytes per step while nothing can trigger (most of ordinary text).
             while i &+ 17 <= n {
                 let pair = SIMD2<UInt64>(
                     UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)),
                     UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)))
-                if !quick16(pair) {
-                    i &+= 16
-                    continue
-                }
-                for _ in 0..<2 {
-                    let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                    let before = i > 0
-                        ? UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &- 1, as: UInt64.self))
-                        : x << 8 | 0x20
-                    let after = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 1, as: UInt64.self))
-                    let m = refine(x, before: before, after: after)
-                    if m != 0 { return i &+ (m.trailingZeroBitCount &>> 3) }
-                    i &+= 8
-                }
+                if quick16(pair) { break }
+                i &+= 16
             }
-            while i &+ 9 <= n {
-                let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                if quick(x) != 0 {
-                    let before = i > 0
-                        ? UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &- 1, as: UInt64.self))
-                        : x << 8 | 0x20
-                    let after = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 1, as: UInt64.self))
-                    let m = refine(x, before: before, after: after)
-                    if m != 0 { return i &+ (m.trailingZeroBitCount &>> 3) }
-                }
-                i &+= 8
-            }
+            if i &+ 9 > n { break }
+            let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let before = i > 0
+                ? UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &- 1, as: UInt64.self))
+                : x << 8 | 0x20
+            let after = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 1, as: UInt64.self))
+            let m = refine(x, before: before, after: after)
+            if m != 0 { return (i, m) }
+            i &+= 8
         }
+        return (i, 0)
+    }
+
+    /// Index of the first byte at or after `from` in ``all``, or `n` (byte at a time).
+    @inlinable @inline(__always)
+    func nextByte(_ base: UnsafeRawPointer, _ n: Int, from: Int) -> Int {
+        var i = from
         while i < n && !all.contains(base.load(fromByteOffset: i, as: UInt8.self)) { i &+= 1 }
         return i
     }
