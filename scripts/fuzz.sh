@@ -41,10 +41,11 @@ binary="$out/$target"
 
 mapfile -t sources < <(find "$root/Sources/Codecs" -name '*.swift' | sort)
 echo "fuzz.sh: building $target (${#sources[@]} Codecs sources + harness)" >&2
-swiftc -sanitize=fuzzer,address -parse-as-library "${FUZZ_OPT:--Onone}" -g \
+# Compile inside the output folder so no intermediate file lands in the work tree.
+(cd "$out" && swiftc -sanitize=fuzzer,address -parse-as-library "${FUZZ_OPT:--Onone}" -g \
     -swift-version 6 -enable-experimental-feature Lifetimes \
     -module-name "Fuzz$target" \
-    "${sources[@]}" "$harness" -o "$binary"
+    "${sources[@]}" "$harness" -o "$binary")
 
 corpora=("$out/$target-corpus")
 [[ -d "$root/fuzz/seeds/$target" ]] && corpora+=("$root/fuzz/seeds/$target")

@@ -45,6 +45,26 @@ public enum MixedText {
         return out
     }
 
+    /// `size` bytes of mostly prose with one
+    /// log line per ~1 KiB and one sensitive value per ~4 KiB: text columns of ordinary
+    /// business data, where findings are rare.
+    public static func prose(size: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(size + 256)
+        let sentence = Array("Please review the attached report before the meeting and add your comments inline. ".utf8)
+        let logLine = Array("order shipped on 2024-05-02, version 2.14.7, status 200.\n".utf8)
+        let value = Array("contact ann.lee@example.com or card 4111 1111 1111 1111. ".utf8)
+        var written = 0
+        while out.count < size {
+            out += sentence
+            written += 1
+            if written % 12 == 0 { out += logLine }
+            if written % 48 == 0 { out += value }
+        }
+        out.removeLast(out.count - size)
+        return out
+    }
+
     /// The scanner configuration the scan+mask benchmark uses: every detector and one keyword.
     public static func scanner() -> SensitiveDataScanner {
         let keywords = try? KeywordSet(["project falcon"])

@@ -44,6 +44,9 @@ public enum CreditCardDetector {
             let groupEnd = NumberBoundary.digitRunEnd(p, from: groupStart, limit: 7)
             let length = groupEnd &- groupStart
             if length > 6 { return nil }
+            // Every layout's second group has four or six digits (dates such as
+            // `2024-05-01` end here).
+            if packed.count == 1 && length != 4 && length != 6 { return nil }
             packed.append(length)
             cursor = groupEnd
         }

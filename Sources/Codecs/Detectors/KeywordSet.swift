@@ -27,6 +27,8 @@ public struct KeywordSet: Sendable, Hashable {
     @usableFromInline let entries: [Entry]
     /// Bytes a keyword can start with (both cases when insensitive).
     @usableFromInline let firstBytes: ByteSet
+    /// Second bytes of the keywords (both cases when insensitive): a cheap second filter.
+    @usableFromInline let secondBytes: ByteSet
     @usableFromInline let caseInsensitive: Bool
     @usableFromInline let wholeWords: Bool
 
@@ -52,7 +54,10 @@ public struct KeywordSet: Sendable, Hashable {
         var bytes: [UInt8] = []
         var entries: [Entry] = []
         var firstBytes = ByteSet()
+        var secondBytes = ByteSet()
         for k in utf8 {
+            secondBytes.insert(k[1])
+            if caseInsensitive && ASCII.isAlpha(k[1]) { secondBytes.insert(k[1] & ~0x20) }
             entries.append(Entry(offset: bytes.count, length: k.count, first: k[0]))
             bytes += k
             firstBytes.insert(k[0])
@@ -61,8 +66,19 @@ public struct KeywordSet: Sendable, Hashable {
         self.bytes = bytes
         self.entries = entries
         self.firstBytes = firstBytes
+        self.secondBytes = secondBytes
         self.caseInsensitive = caseInsensitive
         self.wholeWords = wholeWords
+    }
+
+    /// The distinct first two bytes of the keywords (folded to lower case when insensitive).
+    var leadingPairs: [(UInt8, UInt8)] {
+        var pairs: [(UInt8, UInt8)] = []
+        for entry in entries {
+            let pair = (bytes[entry.offset], bytes[entry.offset + 1])
+            if !pairs.contains(where: { $0 == pair }) { pairs.append(pair) }
+        }
+        return pairs
     }
 
     /// Whether the set has no keywords.
@@ -71,7 +87,7 @@ public struct KeywordSet: Sendable, Hashable {
     /// The end (exclusive) of the longest keyword that starts at `start`, or `nil`.
     @inlinable
     public func match(_ text: UnsafeRawBufferPointer, at start: Int) -> Int? {
-        guard start < text.count, firstBytes.contains(text[start]) else { return nil }
+        guard start &+ 1 < text.count, firstBytes.contains(text[start]), secondBytes.contains(text[start &+ 1]) else { return nil }
         if wholeWords && start > 0 && ASCII.isWord(text[start &- 1]) { return nil }
         let first = caseInsensitive ? ASCII.lower(text[start]) : text[start]
         return bytes.withUnsafeBufferPointer { keywordBytes in

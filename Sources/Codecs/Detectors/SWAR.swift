@@ -22,4 +22,28 @@ enum SWAR {
         let v = x ^ pattern
         return (v &- ones) & ~v & highs
     }
+
+    /// Lanes holding the byte broadcast in `pattern`; exact in every lane.
+    @inlinable @inline(__always)
+    static func equalExact(_ x: UInt64, _ pattern: UInt64) -> UInt64 {
+        let v = x ^ pattern
+        let low7 = ones &* 0x7F
+        return ~(((v & low7) &+ low7) | v | low7)
+    }
+
+    /// ``between(_:_:_:)`` on two words at once (vectorised by the compiler).
+    @inlinable @inline(__always)
+    static func between(_ x: SIMD2<UInt64>, _ low: UInt8, _ high: UInt8) -> SIMD2<UInt64> {
+        let low7 = x & SIMD2(repeating: ones &* 127)
+        return (SIMD2(repeating: ones &* (127 &+ UInt64(high))) &- low7) & ~x
+            & (low7 &+ SIMD2(repeating: ones &* (127 &- UInt64(low)))) & SIMD2(repeating: highs)
+    }
+
+    /// ``equalExact(_:_:)`` on two words at once.
+    @inlinable @inline(__always)
+    static func equalExact(_ x: SIMD2<UInt64>, _ pattern: SIMD2<UInt64>) -> SIMD2<UInt64> {
+        let v = x ^ pattern
+        let low7 = SIMD2<UInt64>(repeating: ones &* 0x7F)
+        return ~(((v & low7) &+ low7) | v | low7)
+    }
 }

@@ -131,4 +131,25 @@ import Testing
             #expect(masked == found)
         }
     }
+
+    @Test func wordAtATimeTriggersFindWhatTheByteAtATimePathFinds() throws {
+        // Four keyword pairs force the byte-at-a-time path; the keywords never occur, so
+        // both scanners must report exactly the same built-in findings.
+        let bytewise = SensitiveDataScanner(configuration: .init(keywords: try KeywordSet(["zqzq", "zwzw", "zxzx", "zyzy"])))
+        let wordwise = SensitiveDataScanner(configuration: .init(kinds: .all.subtracting(.keyword)))
+        var rng = SplitMix64(seed: 11)
+        var corpus = OrdinaryTextCorpus(seed: 12)
+        let values = [
+            "4111 1111 1111 1111", "5500000000000004", "ann@example.com", "536-22-8726", "DE89370400440532013000",
+            "GB29 NWBK 6016 1331 9268 19", "10.0.0.1", "fe80::1", "::ffff:192.0.2.1", "2001:db8:0:0:1:0:0:1",
+        ]
+        var text = ""
+        for _ in 0..<2_000 {
+            text += corpus.line()
+            text += Int.random(in: 0..<3, using: &rng) == 0 ? " \(values[Int.random(in: 0..<values.count, using: &rng)]) " : " "
+        }
+        let expected = bytewise.spans(in: text)
+        #expect(expected.count > 300)
+        #expect(wordwise.spans(in: text) == expected)
+    }
 }
