@@ -223,7 +223,7 @@ public final class PolicySnapshot: Sendable {
 
     /// `allow` rules scoped to relations need every relation of the statement in scope (and at
     /// least one); `deny` and `review` rules need any one.
-    private func relationsMatch(
+    func relationsMatch(
         _ rule: CompiledRule, requireAll: Bool, _ relations: UnsafeBufferPointer<RelationReference>,
         _ text: UnsafeRawBufferPointer, _ cache: inout RelationCache
     ) -> Bool {
