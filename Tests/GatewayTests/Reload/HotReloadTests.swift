@@ -126,8 +126,14 @@ final class SessionLoop: Sendable {
         #expect(after.sessionsCreated == 1)
         #expect(after.statements > before.statements)
 
-        let events = try auditLines(auditURL)
-        let reloaded = events.filter { $0["kind"] as? String == "policy_reloaded" }
+        // The audit event is written right after the snapshot is published: wait for it.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        var reloaded: [[String: Any]] = []
+        while clock.now < deadline, reloaded.isEmpty {
+            reloaded = try auditLines(auditURL).filter { $0["kind"] as? String == "policy_reloaded" }
+            if reloaded.isEmpty { usleep(2_000) }
+        }
         #expect(reloaded.count == 1)
         #expect(reloaded.first?["policy_version"] as? String == after.version)
     }
