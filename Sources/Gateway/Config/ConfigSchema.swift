@@ -16,11 +16,14 @@ struct ConfigSchema {
             checkUnique(config.resources.map { ($0.name, $0.location) }, items, section: "resources", what: "resource")
         }
         if let node = top["identity_providers"], let items = reader.sequence(node, "identity_providers") {
-            config.identityProviders = items.enumerated().compactMap { readProvider($1, "identity_providers[\($0)]") }
             var seen: Set<String> = []
-            for (index, provider) in config.identityProviders.enumerated() where !seen.insert(provider.name).inserted {
-                reader.report(items.indices.contains(index) ? items[index] : node, "identity_providers[\(index)].name",
-                    "duplicate identity provider name '\(provider.name)'")
+            for (index, item) in items.enumerated() {
+                guard let provider = readProvider(item, "identity_providers[\(index)]") else { continue }
+                if seen.insert(provider.name).inserted {
+                    config.identityProviders.append(provider)
+                } else {
+                    reader.report(item, "identity_providers[\(index)].name", "duplicate identity provider name '\(provider.name)'")
+                }
             }
         }
         if let node = top["gateway_tokens"] { config.gatewayTokens = readGatewayTokens(node, "gateway_tokens") }

@@ -258,6 +258,29 @@ let validConfigYAML = """
         }
     }
 
+    @Test func identitySectionsAreValidated() {
+        var yaml = validConfigYAML.replacingOccurrences(
+            of: "    jwks_file: /etc/jwks.json", with: "    jwks_file: /etc/jwks.json\n    jwks_url: http://sso.example.com/jwks\n    algorithms: [RS256, HS256]")
+        yaml = yaml.replacingOccurrences(of: "gateway_tokens:\n  signing_key_file: /etc/key\n", with: "gateway_tokens:\n  lifetime: 5m\n")
+        let found = diagnostics(yaml)
+        let paths = found.map(\.path)
+        #expect(paths.contains("identity_providers[0]"))  // both jwks_file and jwks_url
+        #expect(paths.contains("identity_providers[0].jwks_url"))  // not https
+        #expect(paths.contains("identity_providers[0].algorithms"))  // HS256
+        #expect(paths.contains("gateway_tokens.lifetime"))  // unknown key
+        #expect(paths.contains("gateway_tokens.signing_key_file"))  // missing
+        #expect(!paths.contains(where: { $0.hasPrefix("resources") }))
+    }
+
+    @Test func duplicateIdentityProviderIsReportedAtTheRepeatedEntry() {
+        let yaml = validConfigYAML.replacingOccurrences(
+            of: "gateway_tokens:",
+            with: "  - name: sso\n    issuer: https://other.example.com\n    audiences: [x]\n    jwks_file: /etc/other.json\ngateway_tokens:")
+        let found = diagnostics(yaml)
+        #expect(found.map(\.path) == ["identity_providers[1].name"])
+        #expect(found.first?.location.line == 26)
+    }
+
     @Test func hostPortParsing() {
         #expect(HostPort(parsing: "db:5432") == HostPort(host: "db", port: 5432))
         #expect(HostPort(parsing: "[::1]:6432") == HostPort(host: "::1", port: 6432))
