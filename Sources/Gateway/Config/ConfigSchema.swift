@@ -12,8 +12,10 @@ struct ConfigSchema {
         var config = GatewayConfiguration()
         if let node = top["gateway"] { config.gateway = readGateway(node, "gateway") ?? GatewaySettings() }
         if let node = top["resources"], let items = reader.sequence(node, "resources") {
+            // Duplicate names are reported while reading (even for entries with other errors).
+            var names: Set<String> = []
             config.resources = items.enumerated().compactMap { readResource($1, "resources[\($0)]") }
-            checkUnique(config.resources.map { ($0.name, $0.location) }, items, section: "resources", what: "resource")
+                .filter { names.insert($0.name).inserted }
         }
         if let node = top["identity_providers"], let items = reader.sequence(node, "identity_providers") {
             var seen: Set<String> = []
@@ -78,8 +80,11 @@ struct ConfigSchema {
 
     func readResource(_ node: Node, _ path: String) -> ResourceSettings? {
         guard let entries = reader.mapping(node, path, known: Self.resourceKeys) else { return nil }
-        let name = reader.required(entries, "name").flatMap { readName($0, entries.path("name")) }
-        if let name { reader.declaredResourceNames.insert(name) }
+        let nameNode = reader.required(entries, "name")
+        let name = nameNode.flatMap { readName($0, entries.path("name")) }
+        if let name, !reader.declaredResourceNames.insert(name).inserted {
+            reader.report(nameNode, entries.path("name"), "duplicate resource '\(name)'")
+        }
         let proto = reader.required(entries, "protocol").flatMap {
             reader.choice($0, entries.path("protocol"), ResourceProtocol.allCases.map { ($0.rawValue, $0) })
         }

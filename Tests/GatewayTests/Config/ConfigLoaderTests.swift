@@ -165,6 +165,20 @@ let validConfigYAML = """
         #expect(ruleFound.first?.message.contains("duplicate rule id 'oncall-write'") == true)
     }
 
+    @Test func duplicateResourceIsReportedEvenWhenTheRepeatIsOtherwiseBroken() {
+        let yaml = validConfigYAML.replacingOccurrences(
+            of: "identity_providers:", with: "  - name: pg-prod\n    protocol: tcp\n    listen: 127.0.0.1:1\nidentity_providers:")
+        let found = diagnostics(yaml)
+        #expect(found.map(\.path) == ["resources[1].upstream", "resources[1].name"])
+        #expect(found.last?.location == SourceLocation(line: 20, column: 11))
+        #expect(found.last?.message == "duplicate resource 'pg-prod'")
+    }
+
+    @Test func invalidClassDoesNotCascadeIntoARuleThatDoesNothing() {
+        let yaml = validConfigYAML.replacingOccurrences(of: "    allow: [read, write]", with: "    allow: [reads]")
+        #expect(diagnostics(yaml).map(\.path) == ["policies[0].allow[0]"])
+    }
+
     @Test func unknownGroupReferenceIsReportedAtTheReference() {
         let yaml = validConfigYAML.replacingOccurrences(of: "    groups: [oncall]", with: "    groups: [oncall, sre]")
         let found = diagnostics(yaml)
