@@ -127,6 +127,10 @@ struct PolicyCompiler {
             return (deny, review, rule.allow.rawValue & ~deny & ~review)
         }
         let scoped = config.policies.map { !$0.relations.isEmpty }
+        let direct = config.policies.map { !$0.identities.isEmpty }
+        let blooms: [UInt64] = config.policies.map { rule in
+            rule.groups.reduce(0) { bloom, name in groupIndex[name].map { bloom | (1 << UInt64($0 & 63)) } ?? bloom }
+        }
         let hasLength = config.policies.map { $0.limits.maxStatementLength != nil }
         for (r, resource) in config.resources.enumerated() {
             if resourceIndex[resource.name] == nil { resourceIndex[resource.name] = Int32(r) }
@@ -156,7 +160,9 @@ struct PolicyCompiler {
                         remaining &= remaining &- 1
                         guard slot < PolicySnapshot.classSlots else { continue }
                         buckets[slot].append(
-                            (RuleCandidate(rule: Int32(match.rule), action: action, hasRelations: scoped[match.rule]), match.specificity))
+                            (RuleCandidate(
+                                rule: Int32(match.rule), action: action, hasRelations: scoped[match.rule],
+                                direct: direct[match.rule], groupBloom: blooms[match.rule]), match.specificity))
                     }
                 }
             }

@@ -185,6 +185,10 @@ public final class PolicySnapshot: Sendable {
         let end = Int(candidateOffsets[key + 1])
         while index < end {
             let candidate = candidates[index]
+            if !candidate.direct, candidate.groupBloom & subject.groupBloom == 0 {
+                index += 1
+                continue
+            }
             let rule = compiledRules[Int(candidate.rule)]
             if subjectMatches(rule, subject),
                 !candidate.hasRelations
