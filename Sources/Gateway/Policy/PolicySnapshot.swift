@@ -122,6 +122,11 @@ public final class PolicySnapshot: Sendable {
 
     /// Decides one statement.
     ///
+    /// This unbound form checks each candidate rule's identity/group scope as it goes (a group
+    /// bloom filter skips most); it suits one-off decisions (`ringgate explain`). Per
+    /// connection, bind once with ``bind(_:to:)`` and evaluate the ``PolicyBinding``: only the
+    /// caller's rules remain, so its cost does not grow with the rule set. Both allocate nothing.
+    ///
     /// - Parameters:
     ///   - subject: the caller, resolved by this snapshot.
     ///   - resource: the resource, resolved by this snapshot.
