@@ -149,7 +149,13 @@ public final class ConfigReloader: Sendable {
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
         let readEnd = fds[0]
-        reloadSignalPipe.store(fds[1], ordering: .releasing)
+        guard reloadSignalPipe.compareExchange(expected: -1, desired: fds[1], ordering: .acquiringAndReleasing).exchanged else {
+            logger.error("another configuration reloader already handles the reload signal")
+            close(fds[0])
+            close(fds[1])
+            state.withLock { $0.signalInstalled = false }
+            return
+        }
         var action = sigaction()
         action.__sigaction_handler.sa_handler = reloadSignalHandler
         sigemptyset(&action.sa_mask)
