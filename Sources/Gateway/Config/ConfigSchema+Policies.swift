@@ -42,7 +42,7 @@ extension ConfigSchema {
         let allow = entries["allow"].map { classes($0, entries.path("allow")) } ?? []
         let review = entries["review"].map { classes($0, entries.path("review")) } ?? []
         let deny = entries["deny"].map { classes($0, entries.path("deny")) } ?? []
-        if allow.isEmpty, review.isEmpty, deny.isEmpty, entries["mask"] == nil, entries["limits"] == nil {
+        if ["allow", "review", "deny", "mask", "limits"].allSatisfy({ entries[$0] == nil }) {
             reader.report(node, path, "the rule does nothing (give allow, review, deny, mask or limits)")
         }
         var masks: [MaskRule] = []

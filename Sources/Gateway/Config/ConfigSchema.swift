@@ -12,15 +12,20 @@ struct ConfigSchema {
         var config = GatewayConfiguration()
         if let node = top["gateway"] { config.gateway = readGateway(node, "gateway") ?? GatewaySettings() }
         if let node = top["resources"], let items = reader.sequence(node, "resources") {
+            // Duplicate names are reported while reading (even for entries with other errors).
+            var names: Set<String> = []
             config.resources = items.enumerated().compactMap { readResource($1, "resources[\($0)]") }
-            checkUnique(config.resources.map { ($0.name, $0.location) }, items, section: "resources", what: "resource")
+                .filter { names.insert($0.name).inserted }
         }
         if let node = top["identity_providers"], let items = reader.sequence(node, "identity_providers") {
-            config.identityProviders = items.enumerated().compactMap { readProvider($1, "identity_providers[\($0)]") }
             var seen: Set<String> = []
-            for (index, provider) in config.identityProviders.enumerated() where !seen.insert(provider.name).inserted {
-                reader.report(items.indices.contains(index) ? items[index] : node, "identity_providers[\(index)].name",
-                    "duplicate identity provider name '\(provider.name)'")
+            for (index, item) in items.enumerated() {
+                guard let provider = readProvider(item, "identity_providers[\(index)]") else { continue }
+                if seen.insert(provider.name).inserted {
+                    config.identityProviders.append(provider)
+                } else {
+                    reader.report(item, "identity_providers[\(index)].name", "duplicate identity provider name '\(provider.name)'")
+                }
             }
         }
         if let node = top["gateway_tokens"] { config.gatewayTokens = readGatewayTokens(node, "gateway_tokens") }
@@ -75,8 +80,11 @@ struct ConfigSchema {
 
     func readResource(_ node: Node, _ path: String) -> ResourceSettings? {
         guard let entries = reader.mapping(node, path, known: Self.resourceKeys) else { return nil }
-        let name = reader.required(entries, "name").flatMap { readName($0, entries.path("name")) }
-        if let name { reader.declaredResourceNames.insert(name) }
+        let nameNode = reader.required(entries, "name")
+        let name = nameNode.flatMap { readName($0, entries.path("name")) }
+        if let name, !reader.declaredResourceNames.insert(name).inserted {
+            reader.report(nameNode, entries.path("name"), "duplicate resource '\(name)'")
+        }
         let proto = reader.required(entries, "protocol").flatMap {
             reader.choice($0, entries.path("protocol"), ResourceProtocol.allCases.map { ($0.rawValue, $0) })
         }

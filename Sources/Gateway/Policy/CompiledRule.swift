@@ -25,6 +25,11 @@ struct RuleCandidate: Sendable {
     var rule: Int32
     var action: PolicyAction
     var hasRelations: Bool
+    /// The rule names identities or everyone: its scope must be checked in full.
+    var direct: Bool = true
+    /// Bit `g & 63` set for every group `g` the rule names: a subject whose folded group
+    /// bits do not intersect it cannot match through a group (a cheap pre-filter).
+    var groupBloom: UInt64 = 0
 }
 
 /// A statement's relation resolved to identifier ids (-1: not written, -2: named by no rule).

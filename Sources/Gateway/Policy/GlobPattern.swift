@@ -31,6 +31,11 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible {
 
     let elements: [Element]
     public let description: String
+    /// How specific the pattern is: the number of literal characters it pins down, with exact
+    /// names above every wildcard pattern. Higher is more specific.
+    public let specificity: Int
+    /// The pattern's scalars when it has no wildcard (matched by plain comparison).
+    private let literalScalars: [Unicode.Scalar]?
 
     /// Parses `pattern`, throwing on malformed syntax.
     public init(_ pattern: String) throws(SyntaxError) {
@@ -87,6 +92,16 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible {
         }
         self.elements = elements
         self.description = pattern
+        let literal = elements.allSatisfy { if case .literal = $0 { true } else { false } }
+        let weight = elements.reduce(0) { count, element in
+            switch element {
+            case .literal: count + 2
+            case .set, .any: count + 1
+            case .anyRun: count
+            }
+        }
+        self.specificity = literal ? 1 << 20 : weight
+        self.literalScalars = literal ? elements.map { if case .literal(let scalar) = $0 { scalar } else { " " } } : nil
     }
 
     /// Whether the pattern has no wildcard at all (it names exactly one thing).
@@ -94,22 +109,14 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible {
         elements.allSatisfy { if case .literal = $0 { true } else { false } }
     }
 
-    /// How specific the pattern is: the number of literal characters it pins down, with exact
-    /// names above every wildcard pattern. Higher is more specific.
-    public var specificity: Int {
-        let literals = elements.reduce(0) { count, element in
-            switch element {
-            case .literal: count + 2
-            case .set, .any: count + 1
-            case .anyRun: count
-            }
-        }
-        return isLiteral ? 1 << 20 : literals
-    }
-
     /// Whether `text` matches the whole pattern.
     public func matches(_ text: String) -> Bool {
-        let scalars = Array(text.unicodeScalars)
+        matches(scalars: Array(text.unicodeScalars))
+    }
+
+    /// Whether the text, given as Unicode scalars, matches the whole pattern.
+    public func matches(scalars: [Unicode.Scalar]) -> Bool {
+        if let literalScalars { return literalScalars == scalars }
         // Iterative matcher with single-star backtracking (linear in practice, never exponential).
         var p = 0
         var t = 0

@@ -119,34 +119,54 @@ struct PolicyCompiler {
         var resourceRuleOffsets: [Int32] = [0]
         var resourceRules: [Int32] = []
         var hasRelationRules: [Bool] = []
+        // Per rule, the class bits each action decides (a class under several actions of one
+        // rule counts once, at its most severe) and whether it is relation-scoped.
+        let actionBits: [(deny: UInt32, review: UInt32, allow: UInt32)] = config.policies.map { rule in
+            let deny = rule.deny.rawValue
+            let review = rule.review.rawValue & ~deny
+            return (deny, review, rule.allow.rawValue & ~deny & ~review)
+        }
+        let scoped = config.policies.map { !$0.relations.isEmpty }
+        let direct = config.policies.map { !$0.identities.isEmpty }
+        let blooms: [UInt64] = config.policies.map { rule in
+            rule.groups.reduce(0) { bloom, name in groupIndex[name].map { bloom | (1 << UInt64($0 & 63)) } ?? bloom }
+        }
+        let hasLength = config.policies.map { $0.limits.maxStatementLength != nil }
         for (r, resource) in config.resources.enumerated() {
             if resourceIndex[resource.name] == nil { resourceIndex[resource.name] = Int32(r) }
+            let name = Array(resource.name.unicodeScalars)
             // (rule, specificity) for every rule with a pattern matching this resource.
             var matching: [(rule: Int, specificity: Int)] = []
             for (ruleIndex, ruleGlobs) in globs.enumerated() {
-                let best = ruleGlobs.filter { $0.matches(resource.name) }.map(\.specificity).max()
-                if let best { matching.append((ruleIndex, best)) }
+                var best = -1
+                for glob in ruleGlobs where glob.specificity > best && glob.matches(scalars: name) { best = glob.specificity }
+                if best >= 0 { matching.append((ruleIndex, best)) }
             }
             matching.sort { ($0.specificity, -$0.rule) > ($1.specificity, -$1.rule) }
             resourceRules.append(contentsOf: matching.map { Int32($0.rule) })
             resourceRuleOffsets.append(Int32(resourceRules.count))
-            for match in matching where config.policies[match.rule].limits.maxStatementLength != nil {
-                lengthRules.append(Int32(match.rule))
-            }
+            for match in matching where hasLength[match.rule] { lengthRules.append(Int32(match.rule)) }
             lengthOffsets.append(Int32(lengthRules.count))
-            hasRelationRules.append(matching.contains { !config.policies[$0.rule].relations.isEmpty })
-            for slot in 0..<PolicySnapshot.classSlots {
-                let bit = StatementClass(rawValue: 1 << UInt32(slot))
-                var entries: [(candidate: RuleCandidate, specificity: Int)] = []
-                for match in matching {
-                    let rule = config.policies[match.rule]
-                    // A class listed under several actions of one rule counts once, at its most severe.
-                    for action in [PolicyAction.deny, .review, .allow] where rule.classes(for: action).contains(bit) {
-                        entries.append(
-                            (RuleCandidate(rule: Int32(match.rule), action: action, hasRelations: !rule.relations.isEmpty), match.specificity))
-                        break
+            hasRelationRules.append(matching.contains { scoped[$0.rule] })
+            // Bucket by class slot; `matching` is already in specificity order, so a stable
+            // sort by (specificity, severity) keeps file order for complete ties.
+            var buckets = Array(repeating: [(candidate: RuleCandidate, specificity: Int)](), count: PolicySnapshot.classSlots)
+            for match in matching {
+                let bits = actionBits[match.rule]
+                for (action, mask) in [(PolicyAction.deny, bits.deny), (.review, bits.review), (.allow, bits.allow)] {
+                    var remaining = mask
+                    while remaining != 0 {
+                        let slot = remaining.trailingZeroBitCount
+                        remaining &= remaining &- 1
+                        guard slot < PolicySnapshot.classSlots else { continue }
+                        buckets[slot].append(
+                            (RuleCandidate(
+                                rule: Int32(match.rule), action: action, hasRelations: scoped[match.rule],
+                                direct: direct[match.rule], groupBloom: blooms[match.rule]), match.specificity))
                     }
                 }
+            }
+            for var entries in buckets {
                 entries.sort {
                     ($0.specificity, $0.candidate.action.rawValue, -$0.candidate.rule)
                         > ($1.specificity, $1.candidate.action.rawValue, -$1.candidate.rule)

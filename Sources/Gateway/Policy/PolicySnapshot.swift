@@ -122,6 +122,11 @@ public final class PolicySnapshot: Sendable {
 
     /// Decides one statement.
     ///
+    /// This unbound form checks each candidate rule's identity/group scope as it goes (a group
+    /// bloom filter skips most); it suits one-off decisions (`ringgate explain`). Per
+    /// connection, bind once with ``bind(_:to:)`` and evaluate the ``PolicyBinding``: only the
+    /// caller's rules remain, so its cost does not grow with the rule set. Both allocate nothing.
+    ///
     /// - Parameters:
     ///   - subject: the caller, resolved by this snapshot.
     ///   - resource: the resource, resolved by this snapshot.
@@ -185,6 +190,10 @@ public final class PolicySnapshot: Sendable {
         let end = Int(candidateOffsets[key + 1])
         while index < end {
             let candidate = candidates[index]
+            if !candidate.direct, candidate.groupBloom & subject.groupBloom == 0 {
+                index += 1
+                continue
+            }
             let rule = compiledRules[Int(candidate.rule)]
             if subjectMatches(rule, subject),
                 !candidate.hasRelations
@@ -223,7 +232,7 @@ public final class PolicySnapshot: Sendable {
 
     /// `allow` rules scoped to relations need every relation of the statement in scope (and at
     /// least one); `deny` and `review` rules need any one.
-    private func relationsMatch(
+    func relationsMatch(
         _ rule: CompiledRule, requireAll: Bool, _ relations: UnsafeBufferPointer<RelationReference>,
         _ text: UnsafeRawBufferPointer, _ cache: inout RelationCache
     ) -> Bool {

@@ -12,12 +12,15 @@ public struct PolicySubject: Sendable, Hashable {
     let groupWords: [UInt64]
     /// The serial of the snapshot that resolved this subject.
     let snapshotSerial: UInt64
+    /// All group words OR-ed together: bit `g & 63` for every group `g` (see ``RuleCandidate``).
+    let groupBloom: UInt64
 
     init(name: String, identity: Int32, groupWords: [UInt64], snapshotSerial: UInt64) {
         self.name = name
         self.identity = identity
         self.groupWords = groupWords
         self.snapshotSerial = snapshotSerial
+        self.groupBloom = groupWords.reduce(0, |)
     }
 
     @inline(__always)

@@ -61,6 +61,8 @@ public enum SyntheticPolicy {
         public let snapshot: PolicySnapshot
         public let subject: PolicySubject
         public let resource: PolicyResourceID
+        /// ``subject`` on ``resource``, pre-filtered (what a session evaluates with).
+        public let binding: PolicyBinding
         public let statements: [(classes: StatementClass, relations: Range<Int>, length: Int)]
         private let text: UnsafeMutableRawBufferPointer
         private let relations: UnsafeMutableBufferPointer<RelationReference>
@@ -68,9 +70,10 @@ public enum SyntheticPolicy {
         /// - Parameter configuration: ``typical()``, ``large()`` or any generated configuration.
         public init(configuration: GatewayConfiguration) {
             snapshot = PolicySnapshot(compiling: configuration)
-            // user7 sits in a nested group; the token adds one more group.
-            subject = snapshot.subject(identity: "user7", groups: ["g3"])
-            resource = snapshot.resource(named: "pg-3")
+            // user7 sits in a nested group; the token adds two more. pg-2 is production (default deny).
+            subject = snapshot.subject(identity: "user7", groups: ["g3", "g2"])
+            resource = snapshot.resource(named: "pg-2")
+            binding = snapshot.bind(subject, to: resource)
             let statementText = "public.orders schema3.table3 orders_8 accounts"
             let bytes = Array(statementText.utf8)
             text = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
@@ -100,9 +103,21 @@ public enum SyntheticPolicy {
             relations.deallocate()
         }
 
-        /// Evaluates statement `index % statements.count`. Allocates nothing.
+        /// Evaluates statement `index % statements.count` with the bound (per-connection) path.
+        /// Allocates nothing.
         @inline(__always)
         public func evaluate(_ index: Int) -> Decision {
+            let statement = statements[index % statements.count]
+            let slice = UnsafeBufferPointer(rebasing: relations[statement.relations])
+            return snapshot.evaluate(
+                binding, classes: statement.classes, relations: slice, in: UnsafeRawBufferPointer(text),
+                statementLength: statement.length)
+        }
+
+        /// The same statement through the unbound path (scans every rule of the resource).
+        /// Allocates nothing.
+        @inline(__always)
+        public func evaluateUnbound(_ index: Int) -> Decision {
             let statement = statements[index % statements.count]
             let slice = UnsafeBufferPointer(rebasing: relations[statement.relations])
             return snapshot.evaluate(

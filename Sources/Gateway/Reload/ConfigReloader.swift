@@ -1,5 +1,4 @@
 import Crypto
-import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -44,7 +43,8 @@ public final class ConfigReloader: Sendable {
     private struct State {
         var stamp: FileStamp?
         var contentHash: [UInt8] = []
-        var signalSource: SignalSourceBox?
+        var signalInstalled = false
+        var signalNumber: Int32 = SIGHUP
         var watcherRunning = false
     }
 
@@ -75,7 +75,7 @@ public final class ConfigReloader: Sendable {
 
     deinit {
         stopWatching.store(true, ordering: .relaxed)
-        state.withLock { $0.signalSource?.source.cancel() }
+        removeSignalHandler()
     }
 
     /// Reads, validates and compiles the file; publishes it if valid, keeps the old policy if not.
@@ -130,26 +130,66 @@ public final class ConfigReloader: Sendable {
 
     // MARK: SIGHUP
 
-    /// Reloads on `SIGHUP` (or `signalNumber`). The signal is set to be ignored for the default
-    /// handler and delivered to a dispatch source on its own queue, off the data path.
+    /// Reloads on `SIGHUP` (or `signalNumber`). The handler only writes a byte to a pipe
+    /// (async-signal-safe); a dedicated thread reads the pipe and reloads, off the data path.
+    /// One reloader per process owns the signal; installing again is a no-op.
     public func installSignalHandler(signalNumber: Int32 = SIGHUP) {
-        state.withLock { state in
-            guard state.signalSource == nil else { return }
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: DispatchQueue(label: "ringgate.reload.signal"))
-            source.setEventHandler { [weak self] in
+        let alreadyInstalled = state.withLock { state in
+            defer { state.signalInstalled = true }
+            return state.signalInstalled
+        }
+        guard !alreadyInstalled else { return }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            logger.error("cannot create the reload signal pipe", metadata: ["errno": "\(errno)"])
+            state.withLock { $0.signalInstalled = false }
+            return
+        }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        let readEnd = fds[0]
+        guard reloadSignalPipe.compareExchange(expected: -1, desired: fds[1], ordering: .acquiringAndReleasing).exchanged else {
+            logger.error("another configuration reloader already handles the reload signal")
+            close(fds[0])
+            close(fds[1])
+            state.withLock { $0.signalInstalled = false }
+            return
+        }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = reloadSignalHandler
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(signalNumber, &action, nil)
+        let thread = Thread { [weak self] in
+            var byte: UInt8 = 0
+            while true {
+                let count = read(readEnd, &byte, 1)
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 || byte == 0 { break }
+                // Coalesce a burst of signals into one reload.
                 self?.reload(trigger: .signal)
             }
-            source.resume()
-            state.signalSource = SignalSourceBox(source: source)
+            close(readEnd)
         }
+        thread.name = "ringgate.reload.signal"
+        thread.start()
+        state.withLock { $0.signalNumber = signalNumber }
     }
 
-    /// Stops reacting to the signal.
+    /// Restores the default disposition of the signal and stops the signal thread.
     public func removeSignalHandler() {
-        state.withLock { state in
-            state.signalSource?.source.cancel()
-            state.signalSource = nil
+        let number = state.withLock { state -> Int32? in
+            defer { state.signalInstalled = false }
+            return state.signalInstalled ? state.signalNumber : nil
+        }
+        guard let number else { return }
+        signal(number, SIG_DFL)
+        let writeEnd = reloadSignalPipe.exchange(-1, ordering: .acquiringAndReleasing)
+        if writeEnd >= 0 {
+            var stop: UInt8 = 0
+            _ = write(writeEnd, &stop, 1)
+            close(writeEnd)
         }
     }
 
@@ -211,7 +251,16 @@ public final class ConfigReloader: Sendable {
     }
 }
 
-/// Holds the dispatch source (a reference type owned under the reloader's lock).
-private struct SignalSourceBox: @unchecked Sendable {
-    let source: any DispatchSourceSignal
+/// Write end of the pipe the reload signal handler writes to (-1: none installed).
+private let reloadSignalPipe = Atomic<Int32>(-1)
+
+/// The signal handler: async-signal-safe (an atomic load and a non-blocking write).
+private func reloadSignalHandler(_: Int32) {
+    let savedErrno = errno
+    let fd = reloadSignalPipe.load(ordering: .acquiring)
+    if fd >= 0 {
+        var byte: UInt8 = 1
+        _ = write(fd, &byte, 1)
+    }
+    errno = savedErrno
 }

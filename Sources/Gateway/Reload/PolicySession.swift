@@ -14,8 +14,8 @@ public struct PolicySession {
     public let resourceName: String
 
     public private(set) var snapshot: PolicySnapshot
-    public private(set) var subject: PolicySubject
-    public private(set) var resource: PolicyResourceID
+    /// The caller and resource resolved and pre-filtered against ``snapshot``.
+    public private(set) var binding: PolicyBinding
     /// Masks and limits for this caller on this resource under ``snapshot``.
     public private(set) var attributes: EffectiveAttributes
     private var generation: UInt64
@@ -28,9 +28,10 @@ public struct PolicySession {
         let (snapshot, generation) = store.load()
         self.snapshot = snapshot
         self.generation = generation
-        self.subject = snapshot.subject(identity: identity, groups: groups)
-        self.resource = snapshot.resource(named: resource)
-        self.attributes = snapshot.attributes(for: subject, on: self.resource)
+        let subject = snapshot.subject(identity: identity, groups: groups)
+        let resourceID = snapshot.resource(named: resource)
+        self.binding = snapshot.bind(subject, to: resourceID)
+        self.attributes = snapshot.attributes(for: subject, on: resourceID)
     }
 
     /// The version of the policy that made the last decision.
@@ -46,9 +47,10 @@ public struct PolicySession {
         let (snapshot, generation) = store.load()
         self.snapshot = snapshot
         self.generation = generation
-        subject = snapshot.subject(identity: identity, groups: tokenGroups)
-        resource = snapshot.resource(named: resourceName)
-        attributes = snapshot.attributes(for: subject, on: resource)
+        let subject = snapshot.subject(identity: identity, groups: tokenGroups)
+        let resourceID = snapshot.resource(named: resourceName)
+        binding = snapshot.bind(subject, to: resourceID)
+        attributes = snapshot.attributes(for: subject, on: resourceID)
     }
 
     /// Decides one statement against the latest published policy.
@@ -57,16 +59,14 @@ public struct PolicySession {
         statementLength: Int
     ) -> Decision {
         refresh()
-        return snapshot.evaluate(
-            identity: subject, resource: resource, classes: classes, relations: relations, in: text,
-            statementLength: statementLength)
+        return snapshot.evaluate(binding, classes: classes, relations: relations, in: text, statementLength: statementLength)
     }
 
     /// Decides a statement that names no relations.
     public mutating func evaluate(classes: StatementClass, statementLength: Int) -> Decision {
         refresh()
         return snapshot.evaluate(
-            identity: subject, resource: resource, classes: classes, relations: UnsafeBufferPointer(start: nil, count: 0),
+            binding, classes: classes, relations: UnsafeBufferPointer(start: nil, count: 0),
             in: UnsafeRawBufferPointer(start: nil, count: 0), statementLength: statementLength)
     }
 }

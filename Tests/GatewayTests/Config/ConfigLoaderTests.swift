@@ -165,6 +165,20 @@ let validConfigYAML = """
         #expect(ruleFound.first?.message.contains("duplicate rule id 'oncall-write'") == true)
     }
 
+    @Test func duplicateResourceIsReportedEvenWhenTheRepeatIsOtherwiseBroken() {
+        let yaml = validConfigYAML.replacingOccurrences(
+            of: "identity_providers:", with: "  - name: pg-prod\n    protocol: tcp\n    listen: 127.0.0.1:1\nidentity_providers:")
+        let found = diagnostics(yaml)
+        #expect(found.map(\.path) == ["resources[1].upstream", "resources[1].name"])
+        #expect(found.last?.location == SourceLocation(line: 20, column: 11))
+        #expect(found.last?.message == "duplicate resource 'pg-prod'")
+    }
+
+    @Test func invalidClassDoesNotCascadeIntoARuleThatDoesNothing() {
+        let yaml = validConfigYAML.replacingOccurrences(of: "    allow: [read, write]", with: "    allow: [reads]")
+        #expect(diagnostics(yaml).map(\.path) == ["policies[0].allow[0]"])
+    }
+
     @Test func unknownGroupReferenceIsReportedAtTheReference() {
         let yaml = validConfigYAML.replacingOccurrences(of: "    groups: [oncall]", with: "    groups: [oncall, sre]")
         let found = diagnostics(yaml)
@@ -256,6 +270,29 @@ let validConfigYAML = """
             #expect(!config.resources.isEmpty)
             #expect(!config.policies.isEmpty)
         }
+    }
+
+    @Test func identitySectionsAreValidated() {
+        var yaml = validConfigYAML.replacingOccurrences(
+            of: "    jwks_file: /etc/jwks.json", with: "    jwks_file: /etc/jwks.json\n    jwks_url: http://sso.example.com/jwks\n    algorithms: [RS256, HS256]")
+        yaml = yaml.replacingOccurrences(of: "gateway_tokens:\n  signing_key_file: /etc/key\n", with: "gateway_tokens:\n  lifetime: 5m\n")
+        let found = diagnostics(yaml)
+        let paths = found.map(\.path)
+        #expect(paths.contains("identity_providers[0]"))  // both jwks_file and jwks_url
+        #expect(paths.contains("identity_providers[0].jwks_url"))  // not https
+        #expect(paths.contains("identity_providers[0].algorithms"))  // HS256
+        #expect(paths.contains("gateway_tokens.lifetime"))  // unknown key
+        #expect(paths.contains("gateway_tokens.signing_key_file"))  // missing
+        #expect(!paths.contains(where: { $0.hasPrefix("resources") }))
+    }
+
+    @Test func duplicateIdentityProviderIsReportedAtTheRepeatedEntry() {
+        let yaml = validConfigYAML.replacingOccurrences(
+            of: "gateway_tokens:",
+            with: "  - name: sso\n    issuer: https://other.example.com\n    audiences: [x]\n    jwks_file: /etc/other.json\ngateway_tokens:")
+        let found = diagnostics(yaml)
+        #expect(found.map(\.path) == ["identity_providers[1].name"])
+        #expect(found.first?.location.line == 26)
     }
 
     @Test func hostPortParsing() {

@@ -81,8 +81,8 @@ import Testing
                 groups: [analysts]
                 deny: [drop]
             """)
-        // carol is in staff, and (through staff's nested groups? no: staff includes analysts'
-        // members, not the other way round) not in analysts.
+        // carol is a direct member of staff only (staff includes analysts' members, not the
+        // other way round), so deny-drop does not reach her.
         #expect(policy.why(try policy.decide("carol", on: "pg-prod", .read)) == "allow-all")
         #expect(try policy.decide("carol", on: "pg-prod", .write).action == .review)
         #expect(try policy.decide("carol", on: "pg-prod", .drop).action == .review)

@@ -1,0 +1,76 @@
+import Codecs
+import Foundation
+import Gateway
+import Testing
+
+@Suite struct PolicyExplanationTests {
+    func exampleSnapshot() throws -> PolicySnapshot {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return PolicySnapshot(compiling: try ConfigLoader.load(path: root.appendingPathComponent("config/example.yaml").path))
+    }
+
+    @Test func explainNamesTheDecidingRuleAndTheVersion() throws {
+        let snapshot = try exampleSnapshot()
+        let statement = try StatementInput(classNames: ["read"], relationNames: ["HR.Salaries"])
+        let result = PolicyExplanation.explain(
+            snapshot: snapshot, identity: "carol@example.com", groups: [], resource: "pg-prod", statement: statement)
+        #expect(result.decision.action == .deny)
+        #expect(snapshot.ruleID(of: result.decision) == "no-salaries")
+        #expect(result.report.contains("decision:       deny"))
+        #expect(result.report.contains("rule:           no-salaries (line "))
+        #expect(result.report.contains("policy version: \(snapshot.version)"))
+        #expect(result.report.contains("groups: analysts"))
+
+        let orders = try StatementInput(classNames: ["read"], relationNames: ["public.orders"])
+        let allowed = PolicyExplanation.explain(
+            snapshot: snapshot, identity: "carol@example.com", groups: [], resource: "pg-prod", statement: orders)
+        #expect(allowed.decision.action == .allow)
+        #expect(snapshot.ruleID(of: allowed.decision) == "analysts-read-prod")
+    }
+
+    @Test func effectivePolicyListsEveryClassMasksAndLimits() throws {
+        let snapshot = try exampleSnapshot()
+        let text = PolicyExplanation.effectivePolicy(
+            snapshot: snapshot, identity: "bob@example.com", groups: [], resource: "pg-prod")
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("  read ") && $0.contains("allow") && $0.hasSuffix("rule oncall-write-prod") })
+        #expect(lines.contains { $0.hasPrefix("  drop ") && $0.contains("review") })
+        #expect(lines.contains { $0.hasPrefix("  copy-program ") && $0.contains("deny") })
+        #expect(lines.contains { $0.hasPrefix("  opaque ") && $0.hasSuffix("opaque-unmatched") })
+        #expect(lines.contains("identity: bob@example.com (groups: oncall)"))
+
+        let replica = PolicyExplanation.effectivePolicy(
+            snapshot: snapshot, identity: "anyone", groups: [], resource: "pg-analytics-replica")
+        #expect(replica.contains("columns *.ssn, customers.email -> redact (rule replica-read)"))
+        #expect(replica.contains("detector credit_card -> partial (rule replica-read)"))
+        #expect(replica.contains("limits: max_rows=10000 max_bytes=67108864 max_statement_length=none"))
+    }
+
+    @Test func statementInputParsesRelationsLikeTheClassifierReportsThem() throws {
+        let input = try StatementInput(classNames: ["read", "write"], relationNames: ["public.users", "\"Audit\".\"Log\"", "\"a\"\"b\""])
+        #expect(input.classes == [.read, .write])
+        #expect(input.relations.count == 3)
+        func text(_ range: ByteRange?) -> String? {
+            guard let range else { return nil }
+            return String(decoding: input.text[Int(range.start)..<Int(range.end)], as: UTF8.self)
+        }
+        #expect(text(input.relations[0].schema) == "public")
+        #expect(text(input.relations[0].name) == "users")
+        #expect(input.relations[1].schemaQuoted && input.relations[1].nameQuoted)
+        #expect(text(input.relations[1].name) == "Log")
+        #expect(text(input.relations[2].name) == "a\"\"b")
+        #expect(input.relations[2].schema == nil)
+        #expect(throws: StatementInput.InputError.unknownClass("reed")) { try StatementInput(classNames: ["reed"], relationNames: []) }
+        #expect(throws: StatementInput.InputError.self) { try StatementInput(classNames: [], relationNames: ["a.b.c"]) }
+        #expect(throws: StatementInput.InputError.classifierUnavailable) { try StatementInput.classify(sql: "select 1") }
+    }
+
+    @Test func sessionOnAnUnknownResourceDeniesEverything() throws {
+        let store = PolicyStore(try exampleSnapshot())
+        var session = PolicySession(store: store, identity: "alice@example.com", resource: "no-such-resource")
+        let decision = session.evaluate(classes: .read, statementLength: 8)
+        #expect(decision.action == .deny)
+        #expect(decision.reason == .unknownResource)
+    }
+}
