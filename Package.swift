@@ -5,7 +5,6 @@ import PackageDescription
 /// experimental lifetime features that `Span`-returning APIs need.
 let commonSwiftSettings: [SwiftSetting] = [
     .enableExperimentalFeature("Lifetimes"),
-    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 /// Hot-path modules drop exclusivity checks in release builds (see FIELD-NOTES).

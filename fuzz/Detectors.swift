@@ -18,7 +18,7 @@ public func fuzzDetectors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let options = data[0]
     let kinds = SensitiveDataKind(rawValue: options & 0x7F == 0 ? SensitiveDataKind.all.rawValue : options & 0x7F)
-    let style: MaskStyle = options & 0x80 != 0 ? .keepLastFour : .fixed
+    let style: MaskStyle = options & 0x80 != 0 ? .keepLast4 : .full
     let scanner = SensitiveDataScanner(configuration: .init(
         kinds: kinds, keywords: keywordSet, maskStyle: style,
         requirePlausibleCardIssuer: size % 2 == 0, allowUnseparatedSSN: size % 3 == 0))
@@ -55,7 +55,7 @@ public func fuzzDetectors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
 
     // Fixed-style masked values are gone.
-    if !style.keepsLastFour && found <= spanStorage.count {
+    if style.keepLast == 0 && found <= spanStorage.count {
         let again = scanner.scan(UnsafeRawBufferPointer(maskedView), into: spansAfter)
         for after in spansAfter[0..<min(again, spansAfter.count)] {
             for before in spanStorage[0..<stored] {

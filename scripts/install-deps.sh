@@ -12,7 +12,8 @@ packages=(
     haproxy            # peer in `bench tcp`
     pgbouncer          # peer in `bench pg`
     libpg-query-dev    # PostgreSQL's parser: test oracle for the SQL classifier
-    python3-psycopg2   # a second real PostgreSQL client in integration tests
+    python3-psycopg2   # real PostgreSQL clients in integration tests (psycopg2 text, psycopg 3 binary)
+    python3-psycopg
     dpkg-dev           # apt-get source (PostgreSQL's regression corpus)
     procps             # ps/pkill in scripts
 )

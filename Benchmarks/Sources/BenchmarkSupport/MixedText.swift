@@ -68,6 +68,6 @@ public enum MixedText {
     /// The scanner configuration the scan+mask benchmark uses: every detector and one keyword.
     public static func scanner() -> SensitiveDataScanner {
         let keywords = try? KeywordSet(["project falcon"])
-        return SensitiveDataScanner(configuration: .init(keywords: keywords, maskStyle: .keepLastFour))
+        return SensitiveDataScanner(configuration: .init(keywords: keywords, maskStyle: .keepLast4))
     }
 }

@@ -25,7 +25,7 @@ public struct SensitiveDataScanner: Sendable {
         public init(
             kinds: SensitiveDataKind = .all,
             keywords: KeywordSet? = nil,
-            maskStyle: MaskStyle = .fixed,
+            maskStyle: MaskStyle = .full,
             requirePlausibleCardIssuer: Bool = true,
             allowUnseparatedSSN: Bool = false
         ) {

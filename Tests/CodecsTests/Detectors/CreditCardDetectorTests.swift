@@ -106,7 +106,7 @@ import Testing
         let text = "a 4111111111111111, b 5500-0000-0000-0004; c 3782 822463 10005."
         #expect(scanner.findings(in: text).map(\.text) == ["4111111111111111", "5500-0000-0000-0004", "3782 822463 10005"])
         #expect(scanner.masked(text) == "a ****************, b *******************; c *****************.")
-        let lastFour = SensitiveDataScanner.only(.creditCard, maskStyle: .keepLastFour)
+        let lastFour = SensitiveDataScanner.only(.creditCard, maskStyle: .keepLast4)
         #expect(lastFour.masked(text) == "a ************1111, b ****-****-****-0004; c **** ****** *0005.")
     }
 

@@ -23,7 +23,7 @@ struct Found: Hashable, CustomStringConvertible {
 extension SensitiveDataScanner {
     /// A scanner for one kind (plus options), for focused tests.
     static func only(
-        _ kinds: SensitiveDataKind, keywords: KeywordSet? = nil, maskStyle: MaskStyle = .fixed,
+        _ kinds: SensitiveDataKind, keywords: KeywordSet? = nil, maskStyle: MaskStyle = .full,
         requirePlausibleCardIssuer: Bool = true, allowUnseparatedSSN: Bool = false
     ) -> SensitiveDataScanner {
         SensitiveDataScanner(configuration: .init(

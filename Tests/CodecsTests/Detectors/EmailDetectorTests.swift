@@ -50,7 +50,7 @@ import Testing
 
     @Test func masksAddressesInPlace() {
         #expect(scanner.masked("to: bob@example.com!") == "to: ***************!")
-        let lastFour = SensitiveDataScanner.only(.email, maskStyle: .keepLastFour)
+        let lastFour = SensitiveDataScanner.only(.email, maskStyle: .keepLast4)
         #expect(lastFour.masked("to: bob@example.com!") == "to: ***@******e.com!")
     }
 

@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func masksKeepingTheLastFour() {
-        let lastFour = SensitiveDataScanner.only(.iban, maskStyle: .keepLastFour)
+        let lastFour = SensitiveDataScanner.only(.iban, maskStyle: .keepLast4)
         #expect(lastFour.masked("DE89 3704 0044 0532 0130 00") == "**** **** **** **** **30 00")
     }
 }

@@ -52,7 +52,7 @@ import Testing
 
     @Test func masksAddresses() {
         #expect(both.masked("a 10.0.0.1 b ::1 c") == "a ******** b *** c")
-        let lastFour = SensitiveDataScanner.only([.ipv4, .ipv6], maskStyle: .keepLastFour)
+        let lastFour = SensitiveDataScanner.only([.ipv4, .ipv6], maskStyle: .keepLast4)
         #expect(lastFour.masked("192.168.100.23") == "***.***.*00.23")
     }
 }

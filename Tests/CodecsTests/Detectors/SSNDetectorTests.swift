@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func masksKeepingTheLastFour() {
-        let lastFour = SensitiveDataScanner.only(.ssn, maskStyle: .keepLastFour)
+        let lastFour = SensitiveDataScanner.only(.ssn, maskStyle: .keepLast4)
         #expect(lastFour.masked("ssn 536-22-8726 ok") == "ssn ***-**-8726 ok")
         #expect(scanner.masked("ssn 536-22-8726 ok") == "ssn *********** ok")
     }

@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func maskingOverwritesExactlyTheScannedSpans() throws {
-        for style in [MaskStyle.fixed, .keepLastFour, try MaskStyle(maskCharacter: "#")] {
+        for style in [MaskStyle.full, .keepLast4, try MaskStyle(maskCharacter: "#")] {
             let scanner = SensitiveDataScanner(configuration: .init(keywords: try KeywordSet(["project falcon"]), maskStyle: style))
             let spans = scanner.spans(in: Self.mixedText)
             var expected = Array(Self.mixedText.utf8)
@@ -53,7 +53,7 @@ import Testing
         for c: Character in ["\"", "'", "\\", " ", "\n", "é", "\u{0}"] {
             #expect(throws: MaskStyle.Error.unsupportedMaskCharacter) { try MaskStyle(maskCharacter: c) }
         }
-        #expect((try? MaskStyle(maskCharacter: "X", keepLastFour: true))?.maskByte == 0x58)
+        #expect((try? MaskStyle(maskCharacter: "X", keepLastFour: true))?.fill == 0x58)
     }
 
     @Test func reportsTheTotalWhenTheSpanBufferIsTooSmall() throws {
@@ -113,7 +113,7 @@ import Testing
 
     @Test func randomBytesNeverCrashAndSpansAreOrderedAndInBounds() throws {
         let scanner = SensitiveDataScanner(configuration: .init(
-            keywords: try KeywordSet(["ab", "ünï", "12"]), maskStyle: .keepLastFour, allowUnseparatedSSN: true))
+            keywords: try KeywordSet(["ab", "ünï", "12"]), maskStyle: .keepLast4, allowUnseparatedSSN: true))
         var rng = SplitMix64(seed: 7)
         let alphabet = Array("0123456789abcdefABCDEFXYZ:.@- _+,%\n\u{7f}".utf8) + [0xC3, 0xBC, 0xFF, 0x00]
         let storage = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: 512)

@@ -1,32 +1,3 @@
-/// How a masked value is overwritten: a fill character, keeping the last few characters.
-public struct MaskStyle: Sendable, Hashable {
-    /// The ASCII byte written over masked characters (`*` by default). Must be a printable
-    /// ASCII character other than `\` and `"`, so masked text stays valid text, COPY and JSON.
-    public let fill: UInt8
-    /// How many trailing characters (UTF-8 scalars) stay readable, for example 4 for
-    /// "keep the last 4 digits".
-    public let keepLast: UInt8
-
-    /// Returns `nil` when `fill` is not a safe printable ASCII character.
-    @inlinable
-    public init?(fill: UInt8 = UInt8(ascii: "*"), keepLast: UInt8 = 0) {
-        guard fill >= 0x20, fill < 0x7F, fill != UInt8(ascii: "\\"), fill != UInt8(ascii: "\"") else { return nil }
-        self.fill = fill
-        self.keepLast = keepLast
-    }
-
-    /// `*` over everything.
-    @inlinable public static var full: MaskStyle { MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 0) }
-    /// `*` over everything but the last 4 characters.
-    @inlinable public static var keepLast4: MaskStyle { MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 4) }
-
-    @usableFromInline
-    init(uncheckedFill: UInt8, keepLast: UInt8) {
-        self.fill = uncheckedFill
-        self.keepLast = keepLast
-    }
-}
-
 /// What to do with every cell of one result column.
 public enum CellMaskAction: Sendable, Hashable {
     /// Leave the value alone.

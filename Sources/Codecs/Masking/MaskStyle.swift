@@ -1,0 +1,87 @@
+/// How a masker overwrites a sensitive value: a fill byte, keeping the last few characters.
+///
+/// Masking never changes a value's length, so the framing around it (a PostgreSQL DataRow
+/// cell, a COPY field, a JSON string) stays valid. The one type serves both maskers:
+/// - a whole value (a result cell, ``DataRowMasker``): the last ``keepLast`` characters
+///   (UTF-8 scalars) stay readable;
+/// - a finding inside a longer text (``SensitiveDataScanner``): the last ``keepLast`` letters
+///   or digits stay readable, and separators (space, `-`, `.`, `:`, `@`) are kept too, so
+///   `4111 1111 1111 1111` becomes `**** **** **** 1111`.
+public struct MaskStyle: Sendable, Hashable {
+    /// Why a mask style was refused.
+    public enum Error: Swift.Error, Hashable, CustomStringConvertible {
+        /// The mask character is not printable ASCII (it must stay one byte, and must not
+        /// be a quote or backslash that could end or escape the surrounding string).
+        case unsupportedMaskCharacter
+
+        public var description: String {
+            "the mask character must be one printable ASCII character other than quotes and backslash"
+        }
+    }
+
+    /// The ASCII byte written over masked bytes (`*` by default): printable, and never a
+    /// quote or backslash, so masked text stays valid text, COPY and JSON.
+    public let fill: UInt8
+    /// How many trailing characters stay readable (0: none).
+    public let keepLast: UInt8
+
+    /// Returns `nil` when `fill` is not a safe printable ASCII character.
+    @inlinable
+    public init?(fill: UInt8 = UInt8(ascii: "*"), keepLast: UInt8 = 0) {
+        guard Self.isSafeFill(fill) else { return nil }
+        self.fill = fill
+        self.keepLast = keepLast
+    }
+
+    /// A style with a custom mask character, keeping the last four characters or not.
+    /// - Throws: ``Error/unsupportedMaskCharacter`` unless `maskCharacter` is printable
+    ///   ASCII other than `'`, `"` and `\`.
+    public init(maskCharacter: Character = "*", keepLastFour: Bool = false) throws(Error) {
+        guard let ascii = maskCharacter.asciiValue, Self.isSafeFill(ascii) else { throw .unsupportedMaskCharacter }
+        self.fill = ascii
+        self.keepLast = keepLastFour ? 4 : 0
+    }
+
+    @usableFromInline
+    init(uncheckedFill: UInt8, keepLast: UInt8) {
+        self.fill = uncheckedFill
+        self.keepLast = keepLast
+    }
+
+    /// `*` over everything.
+    public static let full = MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 0)
+    /// `*` over everything but the last four characters.
+    public static let keepLast4 = MaskStyle(uncheckedFill: UInt8(ascii: "*"), keepLast: 4)
+
+    @inlinable
+    static func isSafeFill(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "\"")
+            && byte != UInt8(ascii: "'")
+    }
+
+    /// Overwrites the finding `bytes[start..<end]` in place (the in-text rule above).
+    @inlinable
+    public func apply(to bytes: UnsafeMutableRawBufferPointer, _ start: Int, _ end: Int) {
+        guard start >= 0, end <= bytes.count, start < end else { return }
+        if keepLast == 0 {
+            var i = start
+            while i < end {
+                bytes[i] = fill
+                i &+= 1
+            }
+            return
+        }
+        var kept = 0
+        var i = end
+        while i > start {
+            i &-= 1
+            let b = bytes[i]
+            guard ASCII.isAlnum(b) else { continue }
+            if kept < Int(keepLast) {
+                kept &+= 1
+            } else {
+                bytes[i] = fill
+            }
+        }
+    }
+}
