@@ -7,6 +7,6 @@ struct RingGateCommand: ParsableCommand {
         commandName: "ringgate",
         abstract: "RingGate: a Layer-7 access gateway on io_uring.",
         version: RingGateVersion.string,
-        subcommands: []
+        subcommands: [ForwardCommand.self]
     )
 }
