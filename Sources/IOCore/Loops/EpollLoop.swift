@@ -236,7 +236,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
             }
             guard let slot = core.openSlot(clientFD: clientFD, listener: listener) else {
                 Glibc.close(clientFD)
-                pauseAccept(listener, errno: EMFILE)
+                pauseAccept(listener, errno: 0)
                 return
             }
             Socket.setNoDelay(clientFD)

@@ -263,7 +263,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         let clientFD = result
         guard !core.draining, let slot = core.openSlot(clientFD: clientFD, listener: listener) else {
             close(clientFD)
-            if !core.draining { pauseAccept(listener, errno: EMFILE) }
+            if !core.draining { pauseAccept(listener, errno: 0) }
             return
         }
         Socket.setNoDelay(clientFD)
