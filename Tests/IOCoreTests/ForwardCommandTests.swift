@@ -77,6 +77,23 @@ extension ProxyTests {
                 }
             }
 
+            /// The lowest descriptor number the child does not use: with its soft
+            /// RLIMIT_NOFILE set to this, every accept fails with EMFILE.
+            func lowestFreeDescriptor() -> Int {
+                guard let directory = opendir("/proc/\(pid)/fd") else { return 0 }
+                defer { closedir(directory) }
+                var used = Set<Int>()
+                while let entry = readdir(directory) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                    }
+                    if let fd = Int(name) { used.insert(fd) }
+                }
+                var lowest = 0
+                while used.contains(lowest) { lowest += 1 }
+                return lowest
+            }
+
             /// User+system CPU time in clock ticks (from /proc/PID/stat).
             func cpuTicks() -> Int {
                 guard let file = fopen("/proc/\(pid)/stat", "r") else { return 0 }
@@ -135,7 +152,9 @@ extension ProxyTests {
             // Give the child a tiny descriptor table, then storm it with connections.
             var old = rlimit()
             #expect(rg_prlimit(child.pid, Int32(RLIMIT_NOFILE.rawValue), nil, &old) == 0)
-            var limit = rlimit(rlim_cur: 24, rlim_max: old.rlim_max)
+            let lowestFree = child.lowestFreeDescriptor()
+            #expect(lowestFree > 3)
+            var limit = rlimit(rlim_cur: rlim_t(lowestFree), rlim_max: old.rlim_max)
             #expect(rg_prlimit(child.pid, Int32(RLIMIT_NOFILE.rawValue), &limit, nil) == 0)
             var storm: [TestSocket] = []
             for _ in 0..<40 { if let socket = try? TestSocket.connect(to: address, timeoutSeconds: 2) { storm.append(socket) } }
