@@ -58,7 +58,7 @@ extension ProxyTests {
             #expect(stalledAt == stillStalledAt, "upstream kept sending into a stalled client")
             #expect(stalledAt < 64 << 20, "gateway absorbed \(stalledAt) bytes for a client that reads nothing")
             let stalledStats = server.loopStatistics[0]
-            #expect(stalledStats.buffersInUse * Self.bufferSize <= 2 * Self.highWaterMark)
+            #expect(stalledStats.buffersInUse <= Self.highWaterMark / Self.bufferSize + 32)
 
             // Another connection on the same loop is served while the stream is stalled.
             let other = try TestSocket.connect(to: server.boundAddresses[1])
@@ -93,9 +93,10 @@ extension ProxyTests {
             #expect(total == Self.streamSize)
             #expect(checksumOK)
             let stats = server.loopStatistics[0]
-            // Never more than twice the high-water mark of buffers held (the mark, plus
-            // completions already in flight when reading stopped).
-            #expect(stats.peakBuffersInUse * Self.bufferSize <= 2 * Self.highWaterMark + 64 * 1024,
+            // Never more than the high-water mark plus one multishot burst (the kernel retries
+            // a multishot recv up to 32 buffers per wake-up before the loop can switch it to
+            // one-shot), whatever the stream length: a fixed bound of 48 buffers here.
+            #expect(stats.peakBuffersInUse <= Self.highWaterMark / Self.bufferSize + 32,
                     "peak \(stats.peakBuffersInUse) buffers")
             let growth = peakRSS - baselineRSS
             #expect(growth < 48 << 20, "resident memory grew by \(growth >> 20) MiB while streaming 1 GiB")

@@ -27,8 +27,10 @@ extension ProxyTests {
             #expect(try live.readToEnd().isEmpty)
             server.waitUntilStopped()
             #expect(monotonicNanoseconds() - start < 5_000_000_000, "stopped as soon as the last session ended")
-            #expect(log.records.count == 1)
-            #expect(log.records.first?.closeReason == .completed)
+            // The live session's record (a probe connect may have raced the listener close).
+            let records = log.records
+            #expect(records.contains { $0.bytesFromClient == 12 && $0.bytesFromUpstream == 12 && $0.closeReason == .completed })
+            #expect(records.count <= 2)
             try echo.stop()
         }
 

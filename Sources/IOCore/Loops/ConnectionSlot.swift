@@ -10,6 +10,12 @@ struct ConnectionSlot {
     var outstanding: Int32 = 0
     var clientRecvArmed = false
     var upstreamRecvArmed = false
+    /// The armed recv is multishot (io_uring).
+    var clientRecvMultishot = false
+    var upstreamRecvMultishot = false
+    /// A cancel of the armed recv was submitted (io_uring).
+    var clientRecvCancelling = false
+    var upstreamRecvCancelling = false
     /// The last recv completion on the socket said more data was already waiting.
     var clientSocketNonEmpty = false
     var upstreamSocketNonEmpty = false
@@ -32,6 +38,22 @@ struct ConnectionSlot {
     @inline(__always)
     mutating func setRecvArmed(_ side: ProxySide, _ value: Bool) {
         if side == .client { clientRecvArmed = value } else { upstreamRecvArmed = value }
+    }
+
+    @inline(__always)
+    func recvMultishot(_ side: ProxySide) -> Bool { side == .client ? clientRecvMultishot : upstreamRecvMultishot }
+
+    @inline(__always)
+    mutating func setRecvMultishot(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientRecvMultishot = value } else { upstreamRecvMultishot = value }
+    }
+
+    @inline(__always)
+    func recvCancelling(_ side: ProxySide) -> Bool { side == .client ? clientRecvCancelling : upstreamRecvCancelling }
+
+    @inline(__always)
+    mutating func setRecvCancelling(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientRecvCancelling = value } else { upstreamRecvCancelling = value }
     }
 
     @inline(__always)

@@ -206,23 +206,36 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
     /// Arms a recv on `side` selecting from the buffer ring.
     ///
     /// Multishot when the flow is drained and the socket had nothing more waiting: the
-    /// request-response path then needs no re-arm per message. One-shot otherwise (a
-    /// backlog is forming, or the socket holds more data than one buffer): a multishot
-    /// armed on a full socket would pull the whole socket receive queue into pool buffers
-    /// in one burst, past the high-water mark; one-shot recvs stop exactly at it.
+    /// request-response path then needs no re-arm per message. One-shot while a backlog
+    /// exists: a multishot recv keeps pulling whatever the socket holds into pool buffers
+    /// (the kernel retries it up to 32 buffers per wake-up) before a cancel can land, which
+    /// would overshoot the high-water mark by up to the socket's receive queue. One-shot
+    /// recvs stop exactly at the mark. See ``received(_:from:result:flags:)`` for the switch.
     @inline(__always)
     private mutating func armRecv(_ slot: Int32, _ side: ProxySide) {
         let index = Int(slot)
         guard !core.slots[index].recvArmed(side) else { return }
         let tag = core.tag(.recv(from: side), slot).rawValue
         let fd = core.slots[index].fd(side)
-        if core.pairs[index][from: side].isEmpty && !core.slots[index].socketNonEmpty(side) {
+        let multishot = core.pairs[index][from: side].isEmpty && !core.slots[index].socketNonEmpty(side)
+        if multishot {
             rg_prep_recv_multishot_select(nextSQE(), fd, 0, tag)
         } else {
             rg_prep_recv_select(nextSQE(), fd, 0, tag)
         }
         core.slots[index].setRecvArmed(side, true)
+        core.slots[index].setRecvMultishot(side, multishot)
+        core.slots[index].setRecvCancelling(side, false)
         core.slots[index].outstanding += 1
+    }
+
+    /// Cancels the armed recv on `side` (once).
+    @inline(__always)
+    private mutating func cancelRecv(_ slot: Int32, _ side: ProxySide) {
+        let index = Int(slot)
+        guard core.slots[index].recvArmed(side), !core.slots[index].recvCancelling(side) else { return }
+        core.slots[index].setRecvCancelling(side, true)
+        cancel(core.tag(.recv(from: side), slot))
     }
 
     @inline(__always)
@@ -349,10 +362,14 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
                 beginClose(slot, .sessionTerminated)
                 return
             }
-            if decision.startWrite { startWrite(slot, from: side) }
-            if decision.pauseRead && core.slots[index].recvArmed(side) {
-                cancel(core.tag(.recv(from: side), slot))
+            if decision.startWrite {
+                startWrite(slot, from: side)
+            } else if more && core.slots[index].recvMultishot(side) {
+                // The sink is still busy with earlier bytes: a backlog is forming. Trade the
+                // multishot for one-shot recvs so reading stops exactly at the high-water mark.
+                cancelRecv(slot, side)
             }
+            if decision.pauseRead { cancelRecv(slot, side) }
         } else if result == 0 {
             if hasBuffer { core.pool.release(buffer) }
             if core.pairs[index].receivedEOF(from: side) {
@@ -419,8 +436,8 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         core.pairs[index].phase = .closing
         core.slots[index].closeReason = reason
         if phase == .connecting { cancel(core.tag(.connect, slot)) }
-        for side in ProxySide.allCases {
-            if core.slots[index].recvArmed(side) { cancel(core.tag(.recv(from: side), slot)) }
+        for side in [ProxySide.client, .upstream] {
+            cancelRecv(slot, side)
             if core.pairs[index][from: side].writing { cancel(core.tag(.send(to: side.opposite), slot)) }
         }
         finishIfIdle(slot)
