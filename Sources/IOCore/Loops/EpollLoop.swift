@@ -248,6 +248,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         let index = Int(slot)
         let upstream = core.upstreams[listener]
         let fd = Socket.makeStream(family: upstream.family, nonBlocking: true)
+        Socket.setReceiveBuffer(fd, core.socketReceiveBufferSize)
         guard fd >= 0 else {
             let error = rg_errno()
             core.slots[index].closeReason = .resourceExhausted(errno: error)

@@ -30,6 +30,7 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
     let idleTimeout: UInt64
     let tick: UInt64
     let acceptRetryDelay: UInt64
+    let socketReceiveBufferSize: Int?
 
     /// Loop time, refreshed once per iteration.
     var now: UInt64
@@ -70,6 +71,7 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         idleTimeout = configuration.idleTimeout?.nanoseconds ?? 0
         tick = configuration.tickNanoseconds
         acceptRetryDelay = configuration.acceptRetryDelay.nanoseconds
+        socketReceiveBufferSize = configuration.socketReceiveBufferSize
         allocationCounter = configuration.testing.threadAllocationCounter
         now = monotonicNanoseconds()
         nextTick = now &+ tick

@@ -205,19 +205,21 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
 
     /// Arms a recv on `side` selecting from the buffer ring.
     ///
-    /// Multishot when the flow is drained and the socket had nothing more waiting: the
-    /// request-response path then needs no re-arm per message. One-shot while a backlog
-    /// exists: a multishot recv keeps pulling whatever the socket holds into pool buffers
-    /// (the kernel retries it up to 32 buffers per wake-up) before a cancel can land, which
-    /// would overshoot the high-water mark by up to the socket's receive queue. One-shot
-    /// recvs stop exactly at the mark. See ``received(_:from:result:flags:)`` for the switch.
+    /// Multishot once the side looks interactive (its last two reads were short, left the
+    /// socket empty and found the sink idle): request-response traffic then needs no
+    /// re-arm per message. One-shot otherwise (streams, backlogs, connection starts): a
+    /// multishot recv keeps pulling whatever the socket holds into pool buffers until a
+    /// cancel lands (the kernel retries it up to 32 buffers per task-work pass), while
+    /// one-shot recvs stop exactly at the high-water mark. A multishot that starts seeing a
+    /// stream or a backlog is traded for one-shot recvs at its first such completion (see
+    /// ``received(_:from:result:flags:)``), so the overshoot is one burst.
     @inline(__always)
     private mutating func armRecv(_ slot: Int32, _ side: ProxySide) {
         let index = Int(slot)
         guard !core.slots[index].recvArmed(side) else { return }
         let tag = core.tag(.recv(from: side), slot).rawValue
         let fd = core.slots[index].fd(side)
-        let multishot = core.pairs[index][from: side].isEmpty && !core.slots[index].socketNonEmpty(side)
+        let multishot = core.slots[index].interactiveReads(side) >= 2
         if multishot {
             rg_prep_recv_multishot_select(nextSQE(), fd, 0, tag)
         } else {
@@ -282,6 +284,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         Socket.setNoDelay(clientFD)
         let upstream = core.upstreams + listener
         let upstreamFD = Socket.makeStream(family: upstream.pointee.family, nonBlocking: false)
+        Socket.setReceiveBuffer(upstreamFD, core.socketReceiveBufferSize)
         guard upstreamFD >= 0 else {
             let error = rg_errno()
             core.slots[Int(slot)].closeReason = .resourceExhausted(errno: error)
@@ -354,7 +357,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             return
         }
         if result > 0 && hasBuffer {
-            core.slots[index].setSocketNonEmpty(side, flags & IORING_CQE_F_SOCK_NONEMPTY != 0)
+            let streaming = flags & IORING_CQE_F_SOCK_NONEMPTY != 0 || Int(result) >= core.pool.bufferSize
             core.slots[index].lastActivity = core.now
             core.forwarded &+= 1
             let decision = core.pairs[index].received(buffer, length: Int(result), from: side, pool: &core.pool)
@@ -362,11 +365,11 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
                 beginClose(slot, .sessionTerminated)
                 return
             }
-            if decision.startWrite {
-                startWrite(slot, from: side)
-            } else if more && core.slots[index].recvMultishot(side) {
-                // The sink is still busy with earlier bytes: a backlog is forming. Trade the
-                // multishot for one-shot recvs so reading stops exactly at the high-water mark.
+            core.slots[index].noteRead(side, interactive: !streaming && decision.startWrite)
+            if decision.startWrite { startWrite(slot, from: side) }
+            if more && core.slots[index].recvMultishot(side) && (!decision.startWrite || streaming) {
+                // A stream or a backlog is forming (the sink is still busy with earlier
+                // bytes): trade the multishot for one-shot recvs so reading stops at the mark.
                 cancelRecv(slot, side)
             }
             if decision.pauseRead { cancelRecv(slot, side) }

@@ -16,6 +16,11 @@ public struct ProxyConfiguration: Sendable {
     public var highWaterMark: Int = 256 * 1024
     /// Limit for the upstream TCP connect; nil waits for the kernel's own timeout.
     public var connectTimeout: Duration? = .seconds(10)
+    /// SO_RCVBUF for both sockets of every connection; nil keeps the kernel's autotuning.
+    /// It bounds how much an io_uring multishot recv can pull in before the loop stops it,
+    /// so per-direction pool use stays within about `highWaterMark` + twice this value
+    /// (the kernel doubles SO_RCVBUF).
+    public var socketReceiveBufferSize: Int? = 256 * 1024
     /// Close connections on which nothing was received in either direction for this long.
     public var idleTimeout: Duration? = nil
     /// How long accept pauses after EMFILE/ENFILE or a full slot table.

@@ -102,6 +102,8 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
                 var address = listener.address
                 for loop in 0..<loopCount {
                     let fd = try Socket.makeListener(address, backlog: configuration.listenBacklog)
+                    // Accepted sockets inherit SO_RCVBUF from the listener.
+                    Socket.setReceiveBuffer(fd, configuration.socketReceiveBufferSize)
                     if loop == 0, let local = Socket.localAddress(fd) { address = local }
                     socketsPerLoop[loop].append(fd)
                 }
