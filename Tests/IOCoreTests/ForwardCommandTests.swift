@@ -100,7 +100,7 @@ extension ProxyTests {
                 defer { fclose(file) }
                 var buffer = [CChar](repeating: 0, count: 4096)
                 guard fgets(&buffer, Int32(buffer.count), file) != nil else { return 0 }
-                let text = String(cString: buffer)
+                let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 guard let close = text.lastIndex(of: ")") else { return 0 }
                 let fields = text[text.index(after: close)...].split(separator: " ")
                 // After "pid (comm)": state is field 0, utime 11, stime 12.

@@ -169,7 +169,11 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             armTick()
         case .ignored, .clientSocket, .upstreamSocket, .none:
             // A recv that selected a buffer always carries F_BUFFER; nothing else does.
-            if flags & IORING_CQE_F_BUFFER != 0 { core.pool.release(rg_cqe_buffer_id_flags(flags)) }
+            if flags & IORING_CQE_F_BUFFER != 0 {
+                let buffer = rg_cqe_buffer_id_flags(flags)
+                core.pool.noteAcquired(buffer)
+                core.pool.release(buffer)
+            }
         }
     }
 

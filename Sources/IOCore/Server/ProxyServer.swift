@@ -268,11 +268,26 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
         }
     }
 
+    /// Runs one loop thread. The loops are internal generics: a call site with a concrete
+    /// session type inside this module is what lets the optimizer specialize them (no
+    /// witness-table dispatch per message). Passthrough is routed to such a call site here;
+    /// a protocol session added to the gateway needs the same treatment (see ``ProxySession``).
     private static func runLoop(backend: IOBackendKind, context: LoopContext, ready: Semaphore, failures: borrowing Mutex<[SystemError]>) {
+        if Session.self == PassthroughSession.self {
+            runLoop(PassthroughSession.self, backend: backend, context: context, ready: ready, failures: failures)
+        } else {
+            runLoop(Session.self, backend: backend, context: context, ready: ready, failures: failures)
+        }
+    }
+
+    private static func runLoop<S: ProxySession>(
+        _ session: S.Type, backend: IOBackendKind, context: LoopContext, ready: Semaphore,
+        failures: borrowing Mutex<[SystemError]>
+    ) {
         switch backend {
         case .ioUring:
             do {
-                var loop = try URingLoop<Session>(context: context)
+                var loop = try URingLoop<S>(context: context)
                 ready.signal()
                 loop.run()
             } catch {
@@ -282,7 +297,7 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
             }
         case .epoll:
             do {
-                var loop = try EpollLoop<Session>(context: context)
+                var loop = try EpollLoop<S>(context: context)
                 ready.signal()
                 loop.run()
             } catch {
