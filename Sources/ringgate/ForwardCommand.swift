@@ -92,9 +92,38 @@ struct ForwardCommand: ParsableCommand {
 
         var received: Int32 = 0
         while sigwait(&signals, &received) != 0 {}
-        printError("ringgate: \(received == SIGINT ? "SIGINT" : "SIGTERM") received, draining for up to \(drainTimeout) s")
+        printError("ringgate: \(received == SIGINT ? "SIGINT" : "SIGTERM") received, draining for up to \(drainTimeout) s (signal again to close now)")
         server.shutdown(deadline: .milliseconds(Int64(drainTimeout * 1000)))
+        // A second signal cuts the drain short; the thread ends with the process.
+        let waitSet = signals
+        startSignalThread {
+            var again: Int32 = 0
+            var set = waitSet
+            while sigwait(&set, &again) != 0 {}
+            printError("ringgate: second signal, closing live connections now")
+            server.shutdown(deadline: .zero)
+        }
         server.waitUntilStopped()
+    }
+}
+
+/// Runs `body` on a detached pthread (the signal waiter during a drain).
+private func startSignalThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { argument in
+        guard let argument else { return nil }
+        Unmanaged<Box>.fromOpaque(argument).takeRetainedValue().body()
+        return nil
+    }, box)
+    if rc == 0 {
+        pthread_detach(thread)
+    } else {
+        Unmanaged<Box>.fromOpaque(box).release()
     }
 }
 

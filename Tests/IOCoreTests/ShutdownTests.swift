@@ -53,5 +53,26 @@ extension ProxyTests {
             #expect(log.records.map(\.closeReason) == [.shutdown])
             try echo.stop()
         }
+
+        /// A second shutdown request can bring the deadline forward, never push it back.
+        @Test(arguments: IOBackendKind.allCases)
+        func secondShutdownShortensTheDrain(backend: IOBackendKind) throws {
+            let echo = try TestServer.echo()
+            let log = RecordingAccessLog()
+            let (server, address) = try startProxy(backend: backend, upstream: echo.address, log: log)
+            let live = try TestSocket.connect(to: address)
+            try live.send("x")
+            #expect(try live.read(exactly: 1) == Array("x".utf8))
+            server.shutdown(deadline: .seconds(30))
+            usleep(100_000)
+            server.shutdown(deadline: .seconds(60))  // ignored: later than the first
+            let start = monotonicNanoseconds()
+            server.shutdown(deadline: .zero)
+            server.waitUntilStopped()
+            #expect(monotonicNanoseconds() - start < 3_000_000_000)
+            #expect(try live.readToEnd().isEmpty)
+            #expect(log.records.map(\.closeReason) == [.shutdown])
+            try echo.stop()
+        }
     }
 }

@@ -206,9 +206,16 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
 
     /// Reads the shutdown request; returns true the first time it is seen.
     mutating func checkShutdownRequest() -> Bool {
-        guard !draining else { return false }
         let deadline = context.control.drainDeadline.load(ordering: .acquiring)
         guard deadline != 0 else { return false }
+        if draining {
+            // A later request may only bring the deadline forward.
+            if deadline < drainDeadline {
+                drainDeadline = deadline
+                nextTick = now
+            }
+            return false
+        }
         draining = true
         drainDeadline = deadline
         return true

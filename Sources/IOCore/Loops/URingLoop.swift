@@ -164,7 +164,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         case .accept: accepted(listener: Int(tag.slot), result: result, flags: flags)
         case .connect: connected(tag, result: result)
         case .wake:
-            if !core.draining { armWake() }
+            armWake()
         case .tick:
             armTick()
         case .ignored, .clientSocket, .upstreamSocket, .none:

@@ -204,7 +204,8 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
 
     /// Graceful shutdown: every loop stops accepting at once, lets live connections finish
     /// for up to `deadline`, then closes what is left. Returns immediately; pair with
-    /// ``waitUntilStopped()``. Safe to call from any thread (and from a signal-waiting thread).
+    /// ``waitUntilStopped()``. Safe to call from any thread, and more than once: a later
+    /// call can only bring the deadline forward (`.zero` closes everything now).
     public func shutdown(deadline: Duration) {
         let controls = state.withLock { $0.controls }
         let when = monotonicNanoseconds() &+ deadline.nanoseconds
@@ -225,7 +226,15 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
     }
 
     private static func requestShutdown(_ control: LoopControl, deadline: UInt64) {
-        _ = control.drainDeadline.compareExchange(expected: 0, desired: max(deadline, 1), ordering: .releasing)
+        // Keep the earliest deadline: a second, shorter shutdown request wins.
+        let desired = max(deadline, 1)
+        var current = control.drainDeadline.load(ordering: .relaxed)
+        while current == 0 || desired < current {
+            let (exchanged, original) = control.drainDeadline.compareExchange(
+                expected: current, desired: desired, ordering: .releasing)
+            if exchanged { break }
+            current = original
+        }
         var one: UInt64 = 1
         _ = write(control.wakeFD, &one, 8)
     }
