@@ -75,6 +75,7 @@ let package = Package(
             name: "ringgate",
             dependencies: [
                 "Gateway",
+                "IOCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -74,6 +74,14 @@ extern int pthread_setname_np(pthread_t, const char *);
 /// Names a thread (visible in top/perf); not visible to Swift without _GNU_SOURCE.
 static inline int rg_set_thread_name(pthread_t thread, const char *name) { return pthread_setname_np(thread, name); }
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/// prlimit(2) on another process (tests give a child gateway a tiny descriptor table).
+static inline int rg_prlimit(pid_t pid, int resource, const struct rlimit *limit, struct rlimit *old) {
+    return (int)syscall(SYS_prlimit64, pid, resource, limit, old);
+}
+
 /// Thread-local errno, readable from Swift without going through the Glibc overlay.
 static inline int rg_errno(void) { return errno; }
 #endif

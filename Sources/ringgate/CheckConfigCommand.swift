@@ -60,19 +60,6 @@ func splitList(_ text: String?) -> [String] {
     return text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
 }
 
-func printError(_ line: String) {
-    var output = line
-    output.append("\n")
-    var bytes = Array(output.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeMutableBytes { raw in
-            write(STDERR_FILENO, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-        }
-        if written <= 0 { return }
-        offset += written
-    }
-}
 
 extension String {
     func trimmingWhitespace() -> String {

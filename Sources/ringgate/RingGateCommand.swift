@@ -7,6 +7,9 @@ struct RingGateCommand: AsyncParsableCommand {
         commandName: "ringgate",
         abstract: "RingGate: a Layer-7 access gateway on io_uring.",
         version: RingGateVersion.string,
-        subcommands: [CheckConfigCommand.self, ExplainCommand.self, TokenCommand.self]
+        subcommands: [
+            ServeCommand.self, ForwardCommand.self, CheckConfigCommand.self, ExplainCommand.self,
+            TokenCommand.self,
+        ]
     )
 }

@@ -67,5 +67,44 @@ extension ProxyTests {
             server.waitUntilStopped()
             try echo.stop()
         }
+
+        /// A pool far too small for the traffic: recvs run out of buffers (io_uring:
+        /// -ENOBUFS; epoll: empty free list), wait, and resume as buffers come back. Every
+        /// byte still arrives, in order, on every connection.
+        @Test(arguments: IOBackendKind.allCases)
+        func survivesBufferPoolExhaustion(backend: IOBackendKind) throws {
+            let echo = try TestServer.echo()
+            let (server, address) = try startProxy(backend: backend, upstream: echo.address, loops: 1) {
+                $0.bufferSize = 4096
+                $0.buffersPerLoop = 8
+                $0.highWaterMark = 8192
+            }
+            let size = 8 << 20  // more than the kernel socket buffers on the way can absorb
+            let payloads = (0..<4).map { makePayload(size, seed: UInt64($0 + 1)) }
+            let clients = try payloads.map { _ in try TestSocket.connect(to: address) }
+            let writers = zip(clients, payloads).map { client, payload in
+                TestThread {
+                    try client.sendAll(payload)
+                    client.shutdownWrite()
+                }
+            }
+            // Readers start late, so echoed bytes pile up in the gateway until the pool is dry.
+            let readers = zip(clients, payloads).map { client, payload in
+                TestThread {
+                    usleep(300_000)
+                    let received = try client.readToEnd()
+                    if !sameBytes(received, payload) {
+                        throw TestSocketError(operation: "echo of \(payload.count) bytes came back as \(received.count) different bytes", errno: 0)
+                    }
+                }
+            }
+            for thread in writers + readers { try thread.join() }
+            let stats = server.loopStatistics[0]
+            #expect(stats.peakBuffersInUse == 8, "the pool was exhausted (peak \(stats.peakBuffersInUse) of 8)")
+            #expect(eventually { server.loopStatistics[0].buffersInUse == 0 })
+            server.shutdown(deadline: .seconds(1))
+            server.waitUntilStopped()
+            try echo.stop()
+        }
     }
 }

@@ -10,9 +10,16 @@ struct ConnectionSlot {
     var outstanding: Int32 = 0
     var clientRecvArmed = false
     var upstreamRecvArmed = false
-    /// The last recv completion on the socket said more data was already waiting.
-    var clientSocketNonEmpty = false
-    var upstreamSocketNonEmpty = false
+    /// The armed recv is multishot (io_uring).
+    var clientRecvMultishot = false
+    var upstreamRecvMultishot = false
+    /// A cancel of the armed recv was submitted (io_uring).
+    var clientRecvCancelling = false
+    var upstreamRecvCancelling = false
+    /// Consecutive interactive reads (short, socket left empty, sink idle) per side; io_uring
+    /// arms multishot recvs only from two on, so streams and connection starts use one-shot.
+    var clientInteractiveReads: UInt8 = 0
+    var upstreamInteractiveReads: UInt8 = 0
     var clientAwaitingBuffers = false
     var upstreamAwaitingBuffers = false
     /// epoll: the interest mask registered per socket.
@@ -35,11 +42,29 @@ struct ConnectionSlot {
     }
 
     @inline(__always)
-    func socketNonEmpty(_ side: ProxySide) -> Bool { side == .client ? clientSocketNonEmpty : upstreamSocketNonEmpty }
+    func recvMultishot(_ side: ProxySide) -> Bool { side == .client ? clientRecvMultishot : upstreamRecvMultishot }
 
     @inline(__always)
-    mutating func setSocketNonEmpty(_ side: ProxySide, _ value: Bool) {
-        if side == .client { clientSocketNonEmpty = value } else { upstreamSocketNonEmpty = value }
+    mutating func setRecvMultishot(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientRecvMultishot = value } else { upstreamRecvMultishot = value }
+    }
+
+    @inline(__always)
+    func recvCancelling(_ side: ProxySide) -> Bool { side == .client ? clientRecvCancelling : upstreamRecvCancelling }
+
+    @inline(__always)
+    mutating func setRecvCancelling(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientRecvCancelling = value } else { upstreamRecvCancelling = value }
+    }
+
+    @inline(__always)
+    func interactiveReads(_ side: ProxySide) -> UInt8 { side == .client ? clientInteractiveReads : upstreamInteractiveReads }
+
+    /// Counts an interactive read (saturating at 2) or resets the count.
+    @inline(__always)
+    mutating func noteRead(_ side: ProxySide, interactive: Bool) {
+        let value: UInt8 = interactive ? min(interactiveReads(side) + 1, 2) : 0
+        if side == .client { clientInteractiveReads = value } else { upstreamInteractiveReads = value }
     }
 
     @inline(__always)

@@ -236,7 +236,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
             }
             guard let slot = core.openSlot(clientFD: clientFD, listener: listener) else {
                 Glibc.close(clientFD)
-                pauseAccept(listener, errno: EMFILE)
+                pauseAccept(listener, errno: 0)
                 return
             }
             Socket.setNoDelay(clientFD)
@@ -248,6 +248,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         let index = Int(slot)
         let upstream = core.upstreams[listener]
         let fd = Socket.makeStream(family: upstream.family, nonBlocking: true)
+        Socket.setReceiveBuffer(fd, core.socketReceiveBufferSize)
         guard fd >= 0 else {
             let error = rg_errno()
             core.slots[index].closeReason = .resourceExhausted(errno: error)

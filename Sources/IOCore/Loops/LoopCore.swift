@@ -26,10 +26,12 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
     let acceptPausedUntil: UnsafeMutablePointer<UInt64>
 
     let highWaterMark: Int
-    let connectTimeout: UInt64
-    let idleTimeout: UInt64
+    /// Connect and idle timeouts (ns, 0: none) per listener.
+    let connectTimeouts: UnsafeMutablePointer<UInt64>
+    let idleTimeouts: UnsafeMutablePointer<UInt64>
     let tick: UInt64
     let acceptRetryDelay: UInt64
+    let socketReceiveBufferSize: Int?
 
     /// Loop time, refreshed once per iteration.
     var now: UInt64
@@ -60,16 +62,21 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         upstreams = .allocate(capacity: max(1, listenerCount))
         listenerFDs = .allocate(capacity: max(1, listenerCount))
         acceptPausedUntil = .allocate(capacity: max(1, listenerCount))
+        connectTimeouts = .allocate(capacity: max(1, listenerCount))
+        idleTimeouts = .allocate(capacity: max(1, listenerCount))
         for (index, listener) in context.listeners.enumerated() {
             (upstreams + index).initialize(to: listener.upstream)
             listenerFDs[index] = context.listenerFDs[index]
             acceptPausedUntil[index] = 0
+            connectTimeouts[index] = (listener.connectTimeout ?? configuration.connectTimeout)?.nanoseconds ?? 0
+            idleTimeouts[index] = (listener.idleTimeout ?? configuration.idleTimeout)?.nanoseconds ?? 0
         }
         highWaterMark = configuration.highWaterMark
-        connectTimeout = configuration.connectTimeout?.nanoseconds ?? 0
-        idleTimeout = configuration.idleTimeout?.nanoseconds ?? 0
-        tick = configuration.tickNanoseconds
+        var timeouts: [Duration?] = [configuration.connectTimeout, configuration.idleTimeout]
+        for listener in context.listeners { timeouts += [listener.connectTimeout, listener.idleTimeout] }
+        tick = ProxyConfiguration.tickNanoseconds(forShortestOf: timeouts)
         acceptRetryDelay = configuration.acceptRetryDelay.nanoseconds
+        socketReceiveBufferSize = configuration.socketReceiveBufferSize
         allocationCounter = configuration.testing.threadAllocationCounter
         now = monotonicNanoseconds()
         nextTick = now &+ tick
@@ -93,6 +100,8 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         upstreams.deallocate()
         listenerFDs.deallocate()
         acceptPausedUntil.deallocate()
+        connectTimeouts.deallocate()
+        idleTimeouts.deallocate()
     }
 
     var listenerCount: Int { context.listeners.count }
@@ -192,8 +201,10 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         let index = Int(slot)
         switch pairs[index].phase {
         case .connecting:
+            let connectTimeout = connectTimeouts[Int(slots[index].listener)]
             if connectTimeout > 0 && now &- slots[index].startedAt >= connectTimeout { return .connectTimeout }
         case .established:
+            let idleTimeout = idleTimeouts[Int(slots[index].listener)]
             if idleTimeout > 0 && now &- slots[index].lastActivity >= idleTimeout { return .idleTimeout }
         case .closing:
             return nil
@@ -204,9 +215,16 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
 
     /// Reads the shutdown request; returns true the first time it is seen.
     mutating func checkShutdownRequest() -> Bool {
-        guard !draining else { return false }
         let deadline = context.control.drainDeadline.load(ordering: .acquiring)
         guard deadline != 0 else { return false }
+        if draining {
+            // A later request may only bring the deadline forward.
+            if deadline < drainDeadline {
+                drainDeadline = deadline
+                nextTick = now
+            }
+            return false
+        }
         draining = true
         drainDeadline = deadline
         return true

@@ -164,12 +164,16 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         case .accept: accepted(listener: Int(tag.slot), result: result, flags: flags)
         case .connect: connected(tag, result: result)
         case .wake:
-            if !core.draining { armWake() }
+            armWake()
         case .tick:
             armTick()
         case .ignored, .clientSocket, .upstreamSocket, .none:
             // A recv that selected a buffer always carries F_BUFFER; nothing else does.
-            if flags & IORING_CQE_F_BUFFER != 0 { core.pool.release(rg_cqe_buffer_id_flags(flags)) }
+            if flags & IORING_CQE_F_BUFFER != 0 {
+                let buffer = rg_cqe_buffer_id_flags(flags)
+                core.pool.noteAcquired(buffer)
+                core.pool.release(buffer)
+            }
         }
     }
 
@@ -205,24 +209,39 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
 
     /// Arms a recv on `side` selecting from the buffer ring.
     ///
-    /// Multishot when the flow is drained and the socket had nothing more waiting: the
-    /// request-response path then needs no re-arm per message. One-shot otherwise (a
-    /// backlog is forming, or the socket holds more data than one buffer): a multishot
-    /// armed on a full socket would pull the whole socket receive queue into pool buffers
-    /// in one burst, past the high-water mark; one-shot recvs stop exactly at it.
+    /// Multishot once the side looks interactive (its last two reads were short, left the
+    /// socket empty and found the sink idle): request-response traffic then needs no
+    /// re-arm per message. One-shot otherwise (streams, backlogs, connection starts): a
+    /// multishot recv keeps pulling whatever the socket holds into pool buffers until a
+    /// cancel lands (the kernel retries it up to 32 buffers per task-work pass), while
+    /// one-shot recvs stop exactly at the high-water mark. A multishot that starts seeing a
+    /// stream or a backlog is traded for one-shot recvs at its first such completion (see
+    /// ``received(_:from:result:flags:)``), so the overshoot is one burst.
     @inline(__always)
     private mutating func armRecv(_ slot: Int32, _ side: ProxySide) {
         let index = Int(slot)
         guard !core.slots[index].recvArmed(side) else { return }
         let tag = core.tag(.recv(from: side), slot).rawValue
         let fd = core.slots[index].fd(side)
-        if core.pairs[index][from: side].isEmpty && !core.slots[index].socketNonEmpty(side) {
+        let multishot = core.slots[index].interactiveReads(side) >= 2
+        if multishot {
             rg_prep_recv_multishot_select(nextSQE(), fd, 0, tag)
         } else {
             rg_prep_recv_select(nextSQE(), fd, 0, tag)
         }
         core.slots[index].setRecvArmed(side, true)
+        core.slots[index].setRecvMultishot(side, multishot)
+        core.slots[index].setRecvCancelling(side, false)
         core.slots[index].outstanding += 1
+    }
+
+    /// Cancels the armed recv on `side` (once).
+    @inline(__always)
+    private mutating func cancelRecv(_ slot: Int32, _ side: ProxySide) {
+        let index = Int(slot)
+        guard core.slots[index].recvArmed(side), !core.slots[index].recvCancelling(side) else { return }
+        core.slots[index].setRecvCancelling(side, true)
+        cancel(core.tag(.recv(from: side), slot))
     }
 
     @inline(__always)
@@ -263,12 +282,13 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         let clientFD = result
         guard !core.draining, let slot = core.openSlot(clientFD: clientFD, listener: listener) else {
             close(clientFD)
-            if !core.draining { pauseAccept(listener, errno: EMFILE) }
+            if !core.draining { pauseAccept(listener, errno: 0) }
             return
         }
         Socket.setNoDelay(clientFD)
         let upstream = core.upstreams + listener
         let upstreamFD = Socket.makeStream(family: upstream.pointee.family, nonBlocking: false)
+        Socket.setReceiveBuffer(upstreamFD, core.socketReceiveBufferSize)
         guard upstreamFD >= 0 else {
             let error = rg_errno()
             core.slots[Int(slot)].closeReason = .resourceExhausted(errno: error)
@@ -341,7 +361,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             return
         }
         if result > 0 && hasBuffer {
-            core.slots[index].setSocketNonEmpty(side, flags & IORING_CQE_F_SOCK_NONEMPTY != 0)
+            let streaming = flags & IORING_CQE_F_SOCK_NONEMPTY != 0 || Int(result) >= core.pool.bufferSize
             core.slots[index].lastActivity = core.now
             core.forwarded &+= 1
             let decision = core.pairs[index].received(buffer, length: Int(result), from: side, pool: &core.pool)
@@ -349,10 +369,14 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
                 beginClose(slot, .sessionTerminated)
                 return
             }
+            core.slots[index].noteRead(side, interactive: !streaming && decision.startWrite)
             if decision.startWrite { startWrite(slot, from: side) }
-            if decision.pauseRead && core.slots[index].recvArmed(side) {
-                cancel(core.tag(.recv(from: side), slot))
+            if more && core.slots[index].recvMultishot(side) && (!decision.startWrite || streaming) {
+                // A stream or a backlog is forming (the sink is still busy with earlier
+                // bytes): trade the multishot for one-shot recvs so reading stops at the mark.
+                cancelRecv(slot, side)
             }
+            if decision.pauseRead { cancelRecv(slot, side) }
         } else if result == 0 {
             if hasBuffer { core.pool.release(buffer) }
             if core.pairs[index].receivedEOF(from: side) {
@@ -419,8 +443,8 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         core.pairs[index].phase = .closing
         core.slots[index].closeReason = reason
         if phase == .connecting { cancel(core.tag(.connect, slot)) }
-        for side in ProxySide.allCases {
-            if core.slots[index].recvArmed(side) { cancel(core.tag(.recv(from: side), slot)) }
+        for side in [ProxySide.client, .upstream] {
+            cancelRecv(slot, side)
             if core.pairs[index][from: side].writing { cancel(core.tag(.send(to: side.opposite), slot)) }
         }
         finishIfIdle(slot)

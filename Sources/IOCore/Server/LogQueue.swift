@@ -7,6 +7,7 @@ import Synchronization
 enum LogEvent: Sendable {
     case connection(AccessLogRecord)
     case upstreamUnavailable(listener: String, upstream: SocketAddress, errno: Int32)
+    /// errno 0: the loop's connection table is full.
     case acceptPaused(listener: String, errno: Int32)
     case notice(String)
 }
@@ -56,7 +57,8 @@ final class LogQueue: Sendable {
                 case .upstreamUnavailable(let listener, let upstream, let errno):
                     log.notice("listener '\(listener)': upstream \(upstream) unavailable: \(SystemError.name(of: errno))")
                 case .acceptPaused(let listener, let errno):
-                    log.notice("listener '\(listener)': accept paused: \(SystemError.name(of: errno))")
+                    let cause = errno == 0 ? "connection table full" : SystemError.name(of: errno)
+                    log.notice("listener '\(listener)': accept paused: \(cause)")
                 case .notice(let message):
                     log.notice(message)
                 }

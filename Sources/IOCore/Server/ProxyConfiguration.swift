@@ -16,6 +16,11 @@ public struct ProxyConfiguration: Sendable {
     public var highWaterMark: Int = 256 * 1024
     /// Limit for the upstream TCP connect; nil waits for the kernel's own timeout.
     public var connectTimeout: Duration? = .seconds(10)
+    /// SO_RCVBUF for both sockets of every connection; nil keeps the kernel's autotuning.
+    /// It bounds how much an io_uring multishot recv can pull in before the loop stops it,
+    /// so per-direction pool use stays within about `highWaterMark` + twice this value
+    /// (the kernel doubles SO_RCVBUF).
+    public var socketReceiveBufferSize: Int? = 256 * 1024
     /// Close connections on which nothing was received in either direction for this long.
     public var idleTimeout: Duration? = nil
     /// How long accept pauses after EMFILE/ENFILE or a full slot table.
@@ -42,10 +47,9 @@ public struct ProxyConfiguration: Sendable {
     }
 
     /// The timer tick: a quarter of the shortest timeout, between 5 ms and 250 ms.
-    var tickNanoseconds: UInt64 {
+    static func tickNanoseconds(forShortestOf timeouts: [Duration?]) -> UInt64 {
         var shortest: UInt64 = 1_000_000_000
-        if let connectTimeout { shortest = min(shortest, connectTimeout.nanoseconds) }
-        if let idleTimeout { shortest = min(shortest, idleTimeout.nanoseconds) }
+        for case let timeout? in timeouts { shortest = min(shortest, timeout.nanoseconds) }
         return min(max(shortest / 4, 5_000_000), 250_000_000)
     }
 }

@@ -102,6 +102,8 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
                 var address = listener.address
                 for loop in 0..<loopCount {
                     let fd = try Socket.makeListener(address, backlog: configuration.listenBacklog)
+                    // Accepted sockets inherit SO_RCVBUF from the listener.
+                    Socket.setReceiveBuffer(fd, configuration.socketReceiveBufferSize)
                     if loop == 0, let local = Socket.localAddress(fd) { address = local }
                     socketsPerLoop[loop].append(fd)
                 }
@@ -202,7 +204,8 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
 
     /// Graceful shutdown: every loop stops accepting at once, lets live connections finish
     /// for up to `deadline`, then closes what is left. Returns immediately; pair with
-    /// ``waitUntilStopped()``. Safe to call from any thread (and from a signal-waiting thread).
+    /// ``waitUntilStopped()``. Safe to call from any thread, and more than once: a later
+    /// call can only bring the deadline forward (`.zero` closes everything now).
     public func shutdown(deadline: Duration) {
         let controls = state.withLock { $0.controls }
         let when = monotonicNanoseconds() &+ deadline.nanoseconds
@@ -223,7 +226,15 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
     }
 
     private static func requestShutdown(_ control: LoopControl, deadline: UInt64) {
-        _ = control.drainDeadline.compareExchange(expected: 0, desired: max(deadline, 1), ordering: .releasing)
+        // Keep the earliest deadline: a second, shorter shutdown request wins.
+        let desired = max(deadline, 1)
+        var current = control.drainDeadline.load(ordering: .relaxed)
+        while current == 0 || desired < current {
+            let (exchanged, original) = control.drainDeadline.compareExchange(
+                expected: current, desired: desired, ordering: .releasing)
+            if exchanged { break }
+            current = original
+        }
         var one: UInt64 = 1
         _ = write(control.wakeFD, &one, 8)
     }
@@ -266,11 +277,26 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
         }
     }
 
+    /// Runs one loop thread. The loops are internal generics: a call site with a concrete
+    /// session type inside this module is what lets the optimizer specialize them (no
+    /// witness-table dispatch per message). Passthrough is routed to such a call site here;
+    /// a protocol session added to the gateway needs the same treatment (see ``ProxySession``).
     private static func runLoop(backend: IOBackendKind, context: LoopContext, ready: Semaphore, failures: borrowing Mutex<[SystemError]>) {
+        if Session.self == PassthroughSession.self {
+            runLoop(PassthroughSession.self, backend: backend, context: context, ready: ready, failures: failures)
+        } else {
+            runLoop(Session.self, backend: backend, context: context, ready: ready, failures: failures)
+        }
+    }
+
+    private static func runLoop<S: ProxySession>(
+        _ session: S.Type, backend: IOBackendKind, context: LoopContext, ready: Semaphore,
+        failures: borrowing Mutex<[SystemError]>
+    ) {
         switch backend {
         case .ioUring:
             do {
-                var loop = try URingLoop<Session>(context: context)
+                var loop = try URingLoop<S>(context: context)
                 ready.signal()
                 loop.run()
             } catch {
@@ -280,7 +306,7 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
             }
         case .epoll:
             do {
-                var loop = try EpollLoop<Session>(context: context)
+                var loop = try EpollLoop<S>(context: context)
                 ready.signal()
                 loop.run()
             } catch {

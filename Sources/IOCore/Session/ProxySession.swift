@@ -24,7 +24,10 @@ public enum SessionVerdict: Sendable, Equatable {
 ///
 /// The loops are generic over the session type and specialize on it (no existential, no
 /// allocation per message): a conforming type should be a small value type whose methods
-/// are `@inlinable` when it lives in another module.
+/// are `@inlinable` when it lives in another module. The loop types are internal to IOCore
+/// and get specialized at a concrete call site in `ProxyServer.runLoop`; a new session type
+/// (the PostgreSQL session) gets the same by adding its case there, or by a gateway-side
+/// enum session that wraps several protocols and switches per call (still no existential).
 ///
 /// The first conformer is ``PassthroughSession`` (transparent TCP). Planned growth for
 /// protocol sessions (PostgreSQL first), kept out of this first version on purpose:
@@ -35,7 +38,7 @@ public enum SessionVerdict: Sendable, Equatable {
 /// - *partial forward*: forward a sub-range when a frame is split across buffers.
 /// Those arrive as new verdict cases plus an event entry point (`deliver(event:)`), so
 /// existing sessions keep compiling.
-public protocol ProxySession {
+public protocol ProxySession: SendableMetatype {
     /// Creates the session for a freshly accepted connection.
     init(context: SessionContext)
 

@@ -59,6 +59,13 @@ enum Socket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    @inline(__always)
+    static func setReceiveBuffer(_ fd: Int32, _ bytes: Int?) {
+        guard let bytes else { return }
+        var value = Int32(clamping: bytes)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     /// Makes the next close() send RST instead of FIN (RST propagation).
     @inline(__always)
     static func setAbortiveClose(_ fd: Int32) {

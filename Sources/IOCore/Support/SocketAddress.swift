@@ -113,13 +113,17 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
                 let sin6 = raw.load(as: sockaddr_in6.self)
                 var addr = sin6.sin6_addr
                 inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count))
-                return "[\(String(cString: buffer))]:\(port)"
+                return "[\(Self.text(buffer))]:\(port)"
             }
             let sin = raw.load(as: sockaddr_in.self)
             var addr = sin.sin_addr
             inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count))
-            return "\(String(cString: buffer)):\(port)"
+            return "\(Self.text(buffer)):\(port)"
         }
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {

@@ -1,0 +1,152 @@
+import IOCore
+import Logging
+
+/// Why the gateway could not start.
+public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
+    /// The configuration file is invalid (every diagnostic is attached).
+    case invalidConfiguration(ConfigValidationError)
+    /// A resource uses a protocol this build does not serve. The gateway fails closed: it
+    /// never relays an inspecting protocol as uninspected bytes.
+    case unsupportedProtocol(resource: String, protocol: ResourceProtocol, location: SourceLocation)
+    /// An address in the configuration cannot be used as a socket address.
+    case badAddress(resource: String, address: String, reason: String)
+    /// The data plane failed to start.
+    case dataPlane(ProxyServerError)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let error):
+            error.diagnostics.map(\.description).joined(separator: "\n")
+        case .unsupportedProtocol(let resource, let proto, let location):
+            "\(location): resources.\(resource): protocol '\(proto.rawValue)' is validated and explained by this build "
+                + "but not yet served; refusing to start rather than relay it uninspected"
+        case .badAddress(let resource, let address, let reason):
+            "resources.\(resource): cannot use address '\(address)': \(reason)"
+        case .dataPlane(let error):
+            "\(error)"
+        }
+    }
+}
+
+/// The running gateway: one data-plane listener per resource on the event loops, the policy
+/// store with hot reload (SIGHUP and file changes), and the audit sink.
+///
+/// The executable is a thin shell around this type, so tests can run a whole gateway
+/// in-process against real servers.
+public final class GatewayRuntime: Sendable {
+    /// The configuration the gateway started with (listeners do not change on reload).
+    public let configuration: GatewayConfiguration
+    /// The policy holder the protocol sessions read; swapped by ``reloader``.
+    public let reloader: ConfigReloader
+    private let server: ProxyServer<PassthroughSession>
+
+    /// Loads `configPath`, binds every resource's listener and starts the loops.
+    /// - Parameters:
+    ///   - backend: overrides `gateway.io_backend` when set (the `--io-backend` flag).
+    ///   - watchFile: also reload when the file changes (SIGHUP always reloads).
+    public init(
+        configPath: String, backend: IOBackendSelection? = nil, watchFile: Bool = true, logger: Logger
+    ) throws(GatewayRuntimeError) {
+        let config: GatewayConfiguration
+        do {
+            config = try ConfigLoader.load(path: configPath)
+        } catch {
+            throw .invalidConfiguration(error)
+        }
+        let listeners = try Self.listeners(for: config.resources)
+
+        var proxy = ProxyConfiguration()
+        proxy.backend = backend ?? Self.selection(config.gateway.ioBackend)
+        if let loops = config.gateway.loops { proxy.loopCount = loops }
+        let audit: (any AuditSink)? = config.gateway.auditLogPath.flatMap { try? JSONLinesAuditSink(path: $0) }
+        let accessLog = LoggerAccessLog(logger: logger)
+        let server = ProxyServer<PassthroughSession>(configuration: proxy, listeners: listeners, accessLog: accessLog)
+
+        let reloader: ConfigReloader
+        do {
+            reloader = try ConfigReloader.start(path: configPath, logger: logger, audit: audit)
+        } catch {
+            throw .invalidConfiguration(error)
+        }
+        do {
+            try server.start()
+        } catch {
+            throw .dataPlane(error)
+        }
+        reloader.installSignalHandler()
+        if watchFile { reloader.startWatching() }
+        self.configuration = config
+        self.reloader = reloader
+        self.server = server
+        logger.notice(
+            "ringgate serving",
+            metadata: [
+                "backend": "\(server.backend)", "backend_reason": "\(server.backendReason)",
+                "loops": "\(proxy.loopCount)", "resources": "\(config.resources.map(\.name).joined(separator: ","))",
+                "policy_version": "\(reloader.store.snapshot.version)",
+            ])
+    }
+
+    /// The backend the loops run on.
+    public var backend: IOBackendKind { server.backend }
+
+    /// Each resource's bound address, in configuration order.
+    public var boundAddresses: [SocketAddress] { server.boundAddresses }
+
+    /// Stops accepting, lets live sessions finish for up to `deadline`, then closes them.
+    public func shutdown(deadline: Duration) {
+        reloader.stopWatchingFile()
+        reloader.removeSignalHandler()
+        server.shutdown(deadline: deadline)
+    }
+
+    /// Blocks until the loops have exited and the logs are flushed.
+    public func waitUntilStopped() {
+        server.waitUntilStopped()
+    }
+
+    private static func selection(_ preference: IOBackendPreference) -> IOBackendSelection {
+        switch preference {
+        case .auto: .auto
+        case .ioUring: .ioUring
+        case .epoll: .epoll
+        }
+    }
+
+    private static func listeners(for resources: [ResourceSettings]) throws(GatewayRuntimeError) -> [ListenerSpec] {
+        var specs: [ListenerSpec] = []
+        for resource in resources {
+            guard resource.protocol == .tcp else {
+                throw .unsupportedProtocol(resource: resource.name, protocol: resource.protocol, location: resource.location)
+            }
+            let listen = try address(resource.listen, resource: resource.name)
+            let upstream = try address(resource.upstream, resource: resource.name)
+            var spec = ListenerSpec(name: resource.name, address: listen, upstream: upstream)
+            spec.connectTimeout = .milliseconds(Int64(resource.connectTimeoutMilliseconds))
+            spec.idleTimeout = resource.idleTimeoutMilliseconds > 0 ? .milliseconds(Int64(resource.idleTimeoutMilliseconds)) : nil
+            specs.append(spec)
+        }
+        return specs
+    }
+
+    private static func address(_ hostPort: HostPort, resource: String) throws(GatewayRuntimeError) -> SocketAddress {
+        do {
+            return try SocketAddress(parsing: hostPort.description)
+        } catch {
+            throw .badAddress(resource: resource, address: hostPort.description, reason: "\(error)")
+        }
+    }
+}
+
+/// Access records and data-plane notices as swift-log lines (on the server's logging thread).
+struct LoggerAccessLog: AccessLog {
+    let logger: Logger
+
+    func record(_ record: AccessLogRecord) {
+        logger.info("access \(record)")
+    }
+
+    func notice(_ message: String) {
+        logger.notice("\(message)")
+    }
+}

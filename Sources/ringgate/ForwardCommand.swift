@@ -1,0 +1,142 @@
+import ArgumentParser
+import Glibc
+import IOCore
+
+/// `ringgate forward`: one transparent TCP listener, no configuration file.
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Forward one TCP listener to one upstream, byte for byte.",
+        discussion: """
+            Runs the data plane without a configuration file: accepts on --listen, connects \
+            each client to --upstream, forwards both directions until either side closes. \
+            SIGTERM or SIGINT stops accepting, lets live connections finish for up to \
+            --drain-timeout seconds, then exits.
+            """
+    )
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT.")
+    var listen: String
+
+    @Option(name: .long, help: "Upstream to forward to, HOST:PORT.")
+    var upstream: String
+
+    @Option(name: .long, help: "I/O backend: auto, io_uring or epoll.")
+    var ioBackend: String = "auto"
+
+    @Option(name: .long, help: "Number of event-loop threads (default: one per core).")
+    var loops: Int?
+
+    @Option(name: .long, help: "Upstream connect timeout in seconds.")
+    var connectTimeout: Double = 10
+
+    @Option(name: .long, help: "Close connections idle for this many seconds (0: never).")
+    var idleTimeout: Double = 0
+
+    @Option(name: .long, help: "On SIGTERM/SIGINT, wait this many seconds for live connections.")
+    var drainTimeout: Double = 10
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Print one access-log line per connection to stderr.")
+    var accessLog = true
+
+    func validate() throws {
+        guard IOBackendSelection(rawValue: ioBackend) != nil else {
+            throw ValidationError("--io-backend must be auto, io_uring or epoll (got '\(ioBackend)')")
+        }
+        if let loops, loops < 1 || loops > 1024 { throw ValidationError("--loops must be between 1 and 1024") }
+        for (name, value) in [("connect-timeout", connectTimeout), ("idle-timeout", idleTimeout), ("drain-timeout", drainTimeout)] {
+            guard value.isFinite, value >= 0, value <= 86_400 else {
+                throw ValidationError("--\(name) must be between 0 and 86400 seconds")
+            }
+        }
+    }
+
+    func run() throws {
+        let listenAddress: SocketAddress
+        let upstreamAddress: SocketAddress
+        do {
+            listenAddress = try SocketAddress(parsing: listen)
+            upstreamAddress = try SocketAddress(parsing: upstream)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+
+        var configuration = ProxyConfiguration()
+        configuration.backend = IOBackendSelection(rawValue: ioBackend) ?? .auto
+        if let loops { configuration.loopCount = loops }
+        configuration.connectTimeout = connectTimeout > 0 ? .milliseconds(Int64(connectTimeout * 1000)) : nil
+        configuration.idleTimeout = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
+
+        // Block the shutdown signals before any loop thread exists, so every thread
+        // inherits the mask and only the sigwait below receives them.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let server = ProxyServer<PassthroughSession>(
+            configuration: configuration,
+            listeners: [ListenerSpec(name: "forward", address: listenAddress, upstream: upstreamAddress)],
+            accessLog: StderrAccessLog(printsRecords: accessLog))
+        do {
+            try server.start()
+        } catch {
+            printError("ringgate: \(error)")
+            throw ExitCode.failure
+        }
+        let bound = server.boundAddresses.first.map { "\($0)" } ?? listen
+        let loopCount = configuration.loopCount
+        printError("ringgate: forwarding \(bound) -> \(upstreamAddress) on \(server.backend) with \(loopCount) loop\(loopCount == 1 ? "" : "s")")
+
+        var received: Int32 = 0
+        while sigwait(&signals, &received) != 0 {}
+        printError("ringgate: \(received == SIGINT ? "SIGINT" : "SIGTERM") received, draining for up to \(drainTimeout) s (signal again to close now)")
+        server.shutdown(deadline: .milliseconds(Int64(drainTimeout * 1000)))
+        // A second signal cuts the drain short; the thread ends with the process.
+        let waitSet = signals
+        startSignalThread {
+            var again: Int32 = 0
+            var set = waitSet
+            while sigwait(&set, &again) != 0 {}
+            printError("ringgate: second signal, closing live connections now")
+            server.shutdown(deadline: .zero)
+        }
+        server.waitUntilStopped()
+    }
+}
+
+/// Runs `body` on a detached pthread (the signal waiter during a drain).
+private func startSignalThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { argument in
+        guard let argument else { return nil }
+        Unmanaged<Box>.fromOpaque(argument).takeRetainedValue().body()
+        return nil
+    }, box)
+    if rc == 0 {
+        pthread_detach(thread)
+    } else {
+        Unmanaged<Box>.fromOpaque(box).release()
+    }
+}
+
+/// Writes one line per record/notice to stderr.
+struct StderrAccessLog: AccessLog {
+    var printsRecords: Bool
+
+    func record(_ record: AccessLogRecord) {
+        if printsRecords { printError("ringgate: access \(record)") }
+    }
+
+    func notice(_ message: String) {
+        printError("ringgate: \(message)")
+    }
+}
+

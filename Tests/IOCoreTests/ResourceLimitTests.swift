@@ -1,0 +1,76 @@
+import Glibc
+import Testing
+@testable import IOCore
+
+extension ProxyTests {
+    @Suite struct ResourceLimits {
+        /// An accept storm past the loop's connection table: surplus clients are closed at
+        /// once, accepting pauses (one notice, no busy loop), and resumes when slots free up.
+        /// (Real EMFILE is exercised against a `ringgate forward` process in ForwardCommandTests,
+        /// so this process's descriptor table is never exhausted under other tests.)
+        @Test(arguments: IOBackendKind.allCases)
+        func fullConnectionTablePausesAccept(backend: IOBackendKind) throws {
+            let echo = try TestServer.echo()
+            let log = RecordingAccessLog()
+            let (server, address) = try startProxy(backend: backend, upstream: echo.address, loops: 1, log: log) {
+                $0.maxConnectionsPerLoop = 2
+                $0.acceptRetryDelay = .milliseconds(100)
+            }
+            let first = try TestSocket.connect(to: address)
+            let second = try TestSocket.connect(to: address)
+            for client in [first, second] {
+                try client.send("ping")
+                #expect(try client.read(exactly: 4) == Array("ping".utf8))
+            }
+            let before = server.loopStatistics[0].iterations
+            var rejected: [TestSocket] = []
+            for _ in 0..<20 { rejected.append(try TestSocket.connect(to: address, timeoutSeconds: 3)) }
+            usleep(400_000)
+            let iterations = server.loopStatistics[0].iterations - before
+            #expect(iterations < 400, "\(iterations) loop iterations in 400 ms of accept storm")
+            #expect(server.loopStatistics[0].activeConnections == 2)
+            #expect(log.notices.contains { $0.contains("accept paused: connection table full") })
+            // Slots free up: a waiting connection is served after the pause.
+            first.close()
+            second.close()
+            rejected.removeAll()
+            var recovered = false
+            _ = eventually(seconds: 5) {
+                guard let client = try? TestSocket.connect(to: address, timeoutSeconds: 2) else { return false }
+                guard (try? client.send("late")) != nil, let reply = try? client.read(exactly: 4) else { return false }
+                recovered = reply == Array("late".utf8)
+                return recovered
+            }
+            #expect(recovered, "no connection was served after slots freed up")
+            server.shutdown(deadline: .zero)
+            server.waitUntilStopped()
+            try echo.stop()
+        }
+
+        /// An upstream that never answers the handshake: the client is closed at the
+        /// connect timeout and the failure is logged with the listener name.
+        @Test(arguments: IOBackendKind.allCases)
+        func connectTimeoutClosesClient(backend: IOBackendKind) throws {
+            // A listener with a full accept queue drops further SYNs: connects hang.
+            let blackhole = try Socket.makeListener(try SocketAddress(ipAddress: "127.0.0.1", port: 0), backlog: 0)
+            defer { close(blackhole) }
+            let blackholeAddress = try #require(Socket.localAddress(blackhole))
+            var fillers: [TestSocket] = []
+            for _ in 0..<2 { if let socket = try? TestSocket.connect(to: blackholeAddress, timeoutSeconds: 1) { fillers.append(socket) } }
+            let log = RecordingAccessLog()
+            let (server, address) = try startProxy(backend: backend, upstream: blackholeAddress, log: log) {
+                $0.connectTimeout = .milliseconds(300)
+            }
+            let client = try TestSocket.connect(to: address, timeoutSeconds: 5)
+            let start = monotonicNanoseconds()
+            #expect(try client.readToEnd().isEmpty)
+            let elapsed = monotonicNanoseconds() - start
+            #expect(elapsed >= 250_000_000 && elapsed < 3_000_000_000, "closed after \(elapsed / 1_000_000) ms")
+            #expect(eventually { log.records.count == 1 })
+            #expect(log.records.first?.closeReason == .connectTimeout)
+            #expect(log.notices.contains { $0.contains("test-\(backend)") && $0.contains("ETIMEDOUT") })
+            server.shutdown(deadline: .zero)
+            server.waitUntilStopped()
+        }
+    }
+}
