@@ -199,6 +199,24 @@ extension SQLStatementAnalyzer {
         }
     }
 
+    /// For statements with only names after their first word (SHOW, FETCH): a word that starts
+    /// other statements (DROP, DELETE ...) outside a name position makes them opaque.
+    @inlinable
+    mutating func flagStatementWords(_ c: inout SQLTokenCursor) {
+        while !c.isAtEnd {
+            if let keyword = c.keyword, c.previous.kind != .dot, c.previous.keyword != .as {
+                switch keyword {
+                case .drop, .truncate, .alter, .grant, .revoke, .create, .copy, .execute, .call, .do,
+                     .insert, .update, .delete, .merge, .select, .vacuum:
+                    summary.classes.insert(.opaque)
+                default:
+                    break
+                }
+            }
+            c.advance()
+        }
+    }
+
     /// Records a call of a function with side effects (when configured to).
     @inlinable
     mutating func functionCall(named token: SQLToken, runs: Bool) {

@@ -92,6 +92,8 @@ struct SQLStatementAnalyzer {
             reset(&c)
         case .show, .fetch:
             summary.classes.insert(.read)
+            c.advance()
+            flagStatementWords(&c)
         case .declare:
             declare(&c)
         case .execute, .call, .do, .load:

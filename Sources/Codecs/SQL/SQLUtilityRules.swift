@@ -26,11 +26,17 @@ extension SQLStatementAnalyzer {
             }
             _ = c.accept(.verbose)
         }
+        if !analyze && c.keyword == .execute {
+            // Plans a prepared statement without running it.
+            summary.classes.insert(.read)
+            return
+        }
         statement(&c)
         if analyze {
             summary.classes.insert(.read)
         } else {
-            summary.classes = .read
+            // Nothing runs; what the classifier could not read stays unknown.
+            summary.classes = summary.classes.contains(.opaque) ? [.read, .opaque] : .read
             summary.dropKind = nil
             summary.relations.clearModified()
         }
