@@ -164,7 +164,7 @@ extension SQLStatementAnalyzer {
             break
         }
         guard let kind = objectKind(&c) else {
-            summary.classes.formUnion([.create, .opaque])
+            summary.classes.formUnion(StatementClass.create.union(.opaque))
             return
         }
         switch kind {
@@ -215,7 +215,7 @@ extension SQLStatementAnalyzer {
         case .userMapping:
             summary.classes.insert(.create)
         case .defaultPrivileges, .system, .owned:
-            summary.classes.formUnion([.create, .opaque])
+            summary.classes.formUnion(StatementClass.create.union(.opaque))
         default:
             summary.classes.insert(.create)
         }
@@ -228,7 +228,7 @@ extension SQLStatementAnalyzer {
         guard c.skip(untilTopLevel: .as) else { return }
         c.advance()
         if c.keyword == .execute {
-            summary.classes.formUnion([.write, .opaque])
+            summary.classes.formUnion(StatementClass.write.union(.opaque))
             return
         }
         let scan = scanQuery(&c)
@@ -277,7 +277,7 @@ extension SQLStatementAnalyzer {
     mutating func alter(_ c: inout SQLTokenCursor) {
         c.advance()  // ALTER
         guard let kind = objectKind(&c) else {
-            summary.classes.formUnion([.alter, .opaque])
+            summary.classes.formUnion(StatementClass.alter.union(.opaque))
             return
         }
         switch kind {

@@ -163,7 +163,7 @@ extension SQLStatementAnalyzer {
             // In a view definition nothing runs (and PostgreSQL rejects INTO there).
             if isNamePosition || !executes { return }
             // SELECT ... INTO [TEMP|TEMPORARY|UNLOGGED|LOCAL|GLOBAL] [TABLE] name creates a table.
-            summary.classes.formUnion([.create, .write])
+            summary.classes.formUnion(StatementClass.create.union(.write))
             var lookahead = c
             lookahead.advance()
             while let next = lookahead.keyword,

@@ -36,7 +36,7 @@ extension SQLStatementAnalyzer {
             summary.classes.insert(.read)
         } else {
             // Nothing runs; what the classifier could not read stays unknown.
-            summary.classes = summary.classes.contains(.opaque) ? [.read, .opaque] : .read
+            summary.classes = summary.classes.contains(.opaque) ? StatementClass.read.union(.opaque) : .read
             summary.dropKind = nil
             summary.relations.clearModified()
         }
@@ -97,7 +97,7 @@ extension SQLStatementAnalyzer {
         }
         switch c.keyword {
         case .from:
-            summary.classes.formUnion([.copyFrom, .write])
+            summary.classes.formUnion(StatementClass.copyFrom.union(.write))
             if isQuery { summary.classes.insert(.opaque) }
             if target.count == 1 {
                 var reference = target[0]
@@ -105,7 +105,7 @@ extension SQLStatementAnalyzer {
                 summary.relations.add(reference, in: text)
             }
         case .to:
-            summary.classes.formUnion([.copyTo, .read])
+            summary.classes.formUnion(StatementClass.copyTo.union(.read))
             summary.relations.add(contentsOf: target, in: text)
         default:
             summary.classes.insert(.opaque)
