@@ -185,7 +185,7 @@ extension SQLStatementAnalyzer {
         case .view:
             summary.classes.insert(.create)
             relation(&c, modified: true)
-            if c.skip(untilTopLevel: .as) {
+            if skipNames(&c, untilTopLevel: .as) {
                 c.advance()
                 _ = scanQuery(&c, executes: false)
             }

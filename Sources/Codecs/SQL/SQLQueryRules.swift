@@ -204,17 +204,32 @@ extension SQLStatementAnalyzer {
     @inlinable
     mutating func flagStatementWords(_ c: inout SQLTokenCursor) {
         while !c.isAtEnd {
-            if let keyword = c.keyword, c.previous.kind != .dot, c.previous.keyword != .as {
-                switch keyword {
-                case .drop, .truncate, .alter, .grant, .revoke, .create, .copy, .execute, .call, .do,
-                     .insert, .update, .delete, .merge, .select, .vacuum:
+            if let keyword = c.keyword, c.previous.kind != .dot, c.previous.keyword != .as,
+               Self.isStatementWord(keyword) || keyword == .select {
+                summary.classes.insert(.opaque)
+            }
+            c.advance()
+        }
+    }
+
+    /// Like ``SQLTokenCursor/skip(untilTopLevel:)`` over a stretch that holds only names and
+    /// options (a cursor declaration, a CTE's column list): statement words there are flagged.
+    @inlinable
+    mutating func skipNames(_ c: inout SQLTokenCursor, untilTopLevel keyword: SQLKeyword) -> Bool {
+        var depth = 0
+        while !c.isAtEnd {
+            switch c.kind {
+            case .leftParen: depth &+= 1
+            case .rightParen: depth &-= 1
+            default:
+                if depth == 0 && c.keyword == keyword { return true }
+                if let word = c.keyword, Self.isStatementWord(word), c.previous.kind != .dot, c.previous.keyword != .as {
                     summary.classes.insert(.opaque)
-                default:
-                    break
                 }
             }
             c.advance()
         }
+        return false
     }
 
     /// Records a call of a function with side effects (when configured to).

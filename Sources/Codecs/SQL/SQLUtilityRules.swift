@@ -9,7 +9,10 @@ extension SQLStatementAnalyzer {
         c.advance()  // EXPLAIN
         var analyze = false
         if c.kind == .leftParen {
-            var options = cursor(over: c.skipGroup())
+            let optionRange = c.skipGroup()
+            var words = cursor(over: optionRange)
+            flagStatementWords(&words)
+            var options = cursor(over: optionRange)
             while !options.isAtEnd {
                 if options.keyword == .analyze || options.keyword == .analyse {
                     options.advance()
@@ -26,9 +29,21 @@ extension SQLStatementAnalyzer {
             }
             _ = c.accept(.verbose)
         }
+        switch c.keyword {
+        case .select, .insert, .update, .delete, .merge, .values, .execute, .declare, .create, .with, .table:
+            break
+        default:
+            if c.kind != .leftParen {
+                // Not a statement EXPLAIN accepts: PostgreSQL rejects it; say unknown.
+                summary.classes.formUnion(StatementClass.read.union(.opaque))
+                return
+            }
+        }
         if !analyze && c.keyword == .execute {
             // Plans a prepared statement without running it.
             summary.classes.insert(.read)
+            c.advance()
+            flagStatementWords(&c)
             return
         }
         statement(&c)
@@ -128,7 +143,7 @@ extension SQLStatementAnalyzer {
             return
         }
         summary.classes.insert(.utility)
-        guard c.skip(untilTopLevel: .as) else {
+        guard skipNames(&c, untilTopLevel: .as) else {
             summary.classes.insert(.opaque)
             return
         }
@@ -141,7 +156,7 @@ extension SQLStatementAnalyzer {
     mutating func declare(_ c: inout SQLTokenCursor) {
         c.advance()
         summary.classes.insert(.read)
-        guard c.skip(untilTopLevel: .for) else {
+        guard skipNames(&c, untilTopLevel: .for) else {
             summary.classes.insert(.opaque)
             return
         }
