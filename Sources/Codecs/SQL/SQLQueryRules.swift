@@ -178,14 +178,6 @@ extension SQLStatementAnalyzer {
             if depth == 0 && previousKeyword == .no && c.beforePrevious.keyword == .with {
                 result.withNoData = true
             }
-        case .drop, .truncate, .alter, .grant, .revoke, .create, .copy, .execute, .call, .vacuum,
-             .reassign, .refresh, .load, .import, .security, .comment, .do:
-            if isNamePosition { return }
-            if keyword == .do && (previousKeyword == .then || result.sawConflict) {
-                // ON CONFLICT ... DO, MERGE ... THEN DO NOTHING
-                return
-            }
-            summary.classes.insert(.opaque)
         case .insert, .update, .delete, .merge:
             if isNamePosition { return }
             switch previousKeyword {
@@ -195,7 +187,12 @@ extension SQLStatementAnalyzer {
                 summary.classes.insert(.opaque)
             }
         default:
-            break
+            // Words that start other statements have no place in a query except as names.
+            guard Self.isStatementWord(keyword), !isNamePosition else { return }
+            if keyword == .do && (previousKeyword == .then || result.sawConflict) {
+                return  // ON CONFLICT ... DO, MERGE ... THEN DO NOTHING
+            }
+            summary.classes.insert(.opaque)
         }
     }
 

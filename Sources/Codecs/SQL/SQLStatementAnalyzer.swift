@@ -190,8 +190,7 @@ struct SQLStatementAnalyzer {
     static func isStatementWord(_ keyword: SQLKeyword) -> Bool {
         switch keyword {
         case .drop, .truncate, .alter, .grant, .revoke, .create, .copy, .execute, .call, .do,
-             .insert, .update, .delete, .merge, .vacuum, .reassign, .refresh, .load, .import,
-             .security, .comment:
+             .insert, .update, .delete, .merge, .vacuum, .reassign:
             return true
         default:
             return false
