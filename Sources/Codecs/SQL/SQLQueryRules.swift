@@ -126,7 +126,8 @@ extension SQLStatementAnalyzer {
         _ c: inout SQLTokenCursor, token: SQLToken, depth: Int, bit: UInt64, queryLevels: UInt64, executes: Bool,
         fromLevels: inout UInt64, relationPosition: inout Bool, result: inout SQLQueryScan
     ) {
-        guard let keyword = token.keyword else { return }
+        // After a dot every word is a name, reserved ones included (`t.where`).
+        guard let keyword = token.keyword, c.previous.kind != .dot else { return }
         let previousKeyword = c.previous.kind == .identifier ? c.previous.keyword : nil
         // A keyword written where a name goes (`t.drop`, `AS delete`) is a name.
         let isNamePosition = c.previous.kind == .dot || previousKeyword == .as
