@@ -51,7 +51,11 @@ extension SQLStatementAnalyzer {
         case .extension: kind = .extension
         case .role, .group: kind = .role
         case .user:
-            if next == .mapping {
+            // USER MAPPING FOR|IF ...; otherwise a role that may be called "mapping".
+            var lookahead = c
+            lookahead.advance()
+            lookahead.advance()
+            if next == .mapping && (lookahead.keyword == .for || lookahead.keyword == .if) {
                 kind = .userMapping
                 words = 2
             } else {

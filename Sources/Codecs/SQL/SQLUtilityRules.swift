@@ -193,7 +193,9 @@ extension SQLStatementAnalyzer {
     mutating func reset(_ c: inout SQLTokenCursor) {
         c.advance()
         switch c.keyword {
-        case .role, .session:
+        case .role:
+            summary.classes.insert(.grant)
+        case .session where c.peek().keyword == .authorization:
             summary.classes.insert(.grant)
         default:
             summary.classes.insert(.set)
