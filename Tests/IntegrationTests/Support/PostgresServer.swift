@@ -31,7 +31,7 @@ final class PostgresServer: @unchecked Sendable {
     /// Whether the PostgreSQL 15 binaries are installed.
     static var isInstalled: Bool {
         FileManager.default.isExecutableFile(atPath: binDirectory + "/initdb")
-            && FileManager.default.isExecutableFile(atPath: "/usr/bin/psql")
+            && FileManager.default.isExecutableFile(atPath: binDirectory + "/psql")
     }
 
     /// The result of running a client command.
@@ -115,7 +115,7 @@ final class PostgresServer: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["PGOPTIONS"] = sessionOptions
         environment["PGCONNECT_TIMEOUT"] = "10"
-        return try Self.run(asServerUser: false, "/usr/bin/psql", arguments, environment: environment)
+        return try Self.run(asServerUser: false, Self.binDirectory + "/psql", arguments, environment: environment)
     }
 
     /// Runs a program to completion, capturing its output in files (no pipe deadlocks).
