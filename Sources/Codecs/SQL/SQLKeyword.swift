@@ -2,7 +2,7 @@
 ///
 /// Not the whole keyword list: only words that start statements or mark clauses whose
 /// presence changes a statement's effect. Any other identifier lexes with no keyword.
-public enum SQLKeyword: UInt8, Sendable, Hashable, CaseIterable {
+public enum SQLKeyword: Sendable, Hashable, CaseIterable {
     case abort, access, aggregate, all, alter, always, analyse, analyze, and, `as`, atomic
     case authorization, begin, binary, by, call, cascade, `case`, cast, chain, characteristics
     case checkpoint, `class`, close, cluster, collation, comment, commit, concurrently
