@@ -15,7 +15,8 @@ struct SQLQueryScan {
 extension SQLStatementAnalyzer {
     /// Walks a query (SELECT, VALUES, TABLE, a WITH body, the rest of an INSERT/UPDATE/DELETE/
     /// MERGE after its target) to the end of the cursor's range and records:
-    /// - relations named after FROM, JOIN, USING, in FROM lists and in parenthesized joins;
+    /// - relations named after FROM, JOIN, USING, in FROM lists and in parenthesized joins
+    ///   (as written: a CTE's name is reported like a table's; functions in FROM are not);
     /// - data-modifying statements heading a parenthesized group (CTE bodies), classified as
     ///   such (``StatementClass/write``, without-WHERE flags, their targets);
     /// - `SELECT ... INTO` (``StatementClass/create`` and ``StatementClass/write``);
