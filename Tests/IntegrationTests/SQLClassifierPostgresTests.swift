@@ -27,12 +27,12 @@ import Testing
     CREATE FUNCTION rg_probe.snapshot() RETURNS SETOF text LANGUAGE plpgsql AS $probe$
     DECLARE r record; n bigint; h text;
     BEGIN
-      FOR r IN SELECT ns.nspname, c.relname, c.relkind FROM pg_class c
+      FOR r IN SELECT ns.nspname, c.relname, c.relkind, c.relispopulated FROM pg_class c
                JOIN pg_namespace ns ON ns.oid = c.relnamespace
                WHERE ns.nspname NOT IN ('pg_catalog', 'information_schema', 'rg_probe')
                  AND ns.nspname NOT LIKE 'pg\_toast%' AND ns.nspname NOT LIKE 'pg\_temp%'
                ORDER BY 1, 2 LOOP
-        IF r.relkind IN ('r', 'm', 'p') THEN
+        IF r.relkind IN ('r', 'p') OR (r.relkind = 'm' AND r.relispopulated) THEN
           EXECUTE format('SELECT count(*), coalesce(md5(string_agg(x::text, '','' ORDER BY x::text)), '''') FROM %I.%I x',
                          r.nspname, r.relname) INTO n, h;
           RETURN NEXT format('%s.%s|%s|%s|%s', r.nspname, r.relname, r.relkind, n, h);

@@ -12,6 +12,31 @@ public struct SQLClassifierOptions: Sendable, Hashable {
     /// Adds ``StatementClass/opaque`` to statements calling ``SQLSideEffectFunctions``.
     public var flagsSideEffectFunctions: Bool
 
+    /// Whether a client_encoding name (as ParameterStatus reports it) keeps ASCII bytes ASCII:
+    /// false for PostgreSQL's client-only encodings SJIS, SHIFT_JIS_2004, BIG5, GBK, UHC,
+    /// GB18030 and JOHAB (compared case-insensitively, ignoring `_` and `-`).
+    @inlinable
+    public static func isASCIISafe(clientEncoding name: UnsafeRawBufferPointer) -> Bool {
+        for candidate in clientOnlyEncodings where matchesEncoding(name, candidate) { return false }
+        return true
+    }
+
+    @usableFromInline
+    static let clientOnlyEncodings: [StaticString] = ["SJIS", "SHIFTJIS2004", "BIG5", "GBK", "UHC", "GB18030", "JOHAB"]
+
+    @inlinable
+    static func matchesEncoding(_ name: UnsafeRawBufferPointer, _ candidate: StaticString) -> Bool {
+        let expected = UnsafeRawBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount)
+        var index = 0
+        for byte in name {
+            if byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") { continue }
+            let upper = byte >= 0x61 && byte <= 0x7A ? byte &- 0x20 : byte
+            guard index < expected.count, expected[index] == upper else { return false }
+            index &+= 1
+        }
+        return index == expected.count
+    }
+
     @inlinable
     public init(standardConformingStrings: Bool = true, clientEncodingIsASCIISafe: Bool = true,
                 flagsSideEffectFunctions: Bool = true) {

@@ -69,7 +69,10 @@ extension SQLStatementAnalyzer {
                 return
             }
             c.advance()
-            if c.kind == .leftParen { _ = c.skipGroup() }
+            if c.kind == .leftParen {
+                var columns = cursor(over: c.skipGroup())
+                flagStatementWords(&columns)
+            }
             guard c.accept(.as) else {
                 summary.classes.insert(.opaque)
                 return
@@ -83,12 +86,12 @@ extension SQLStatementAnalyzer {
             let body = c.skipGroup()
             nestedStatement(body)
             if c.keyword == .search {
-                guard c.skip(untilTopLevel: .set) else { break }
+                guard skipNames(&c, untilTopLevel: .set) else { break }
                 c.advance()  // SET
                 c.advance()  // sequence column
             }
             if c.keyword == .cycle {
-                guard c.skip(untilTopLevel: .using) else { break }
+                guard skipNames(&c, untilTopLevel: .using) else { break }
                 c.advance()  // USING
                 c.advance()  // path column
             }

@@ -51,7 +51,11 @@ extension SQLStatementAnalyzer {
         case .extension: kind = .extension
         case .role, .group: kind = .role
         case .user:
-            if next == .mapping {
+            // USER MAPPING FOR|IF ...; otherwise a role that may be called "mapping".
+            var lookahead = c
+            lookahead.advance()
+            lookahead.advance()
+            if next == .mapping && (lookahead.keyword == .for || lookahead.keyword == .if) {
                 kind = .userMapping
                 words = 2
             } else {
@@ -164,7 +168,7 @@ extension SQLStatementAnalyzer {
             break
         }
         guard let kind = objectKind(&c) else {
-            summary.classes.formUnion([.create, .opaque])
+            summary.classes.formUnion(StatementClass.create.union(.opaque))
             return
         }
         switch kind {
@@ -185,7 +189,7 @@ extension SQLStatementAnalyzer {
         case .view:
             summary.classes.insert(.create)
             relation(&c, modified: true)
-            if c.skip(untilTopLevel: .as) {
+            if skipNames(&c, untilTopLevel: .as) {
                 c.advance()
                 _ = scanQuery(&c, executes: false)
             }
@@ -215,7 +219,7 @@ extension SQLStatementAnalyzer {
         case .userMapping:
             summary.classes.insert(.create)
         case .defaultPrivileges, .system, .owned:
-            summary.classes.formUnion([.create, .opaque])
+            summary.classes.formUnion(StatementClass.create.union(.opaque))
         default:
             summary.classes.insert(.create)
         }
@@ -228,7 +232,7 @@ extension SQLStatementAnalyzer {
         guard c.skip(untilTopLevel: .as) else { return }
         c.advance()
         if c.keyword == .execute {
-            summary.classes.formUnion([.write, .opaque])
+            summary.classes.formUnion(StatementClass.write.union(.opaque))
             return
         }
         let scan = scanQuery(&c)
@@ -277,7 +281,7 @@ extension SQLStatementAnalyzer {
     mutating func alter(_ c: inout SQLTokenCursor) {
         c.advance()  // ALTER
         guard let kind = objectKind(&c) else {
-            summary.classes.formUnion([.alter, .opaque])
+            summary.classes.formUnion(StatementClass.alter.union(.opaque))
             return
         }
         switch kind {

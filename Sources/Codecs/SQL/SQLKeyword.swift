@@ -2,7 +2,7 @@
 ///
 /// Not the whole keyword list: only words that start statements or mark clauses whose
 /// presence changes a statement's effect. Any other identifier lexes with no keyword.
-public enum SQLKeyword: String, Sendable, Hashable, CaseIterable {
+public enum SQLKeyword: Sendable, Hashable, CaseIterable {
     case abort, access, aggregate, all, alter, always, analyse, analyze, and, `as`, atomic
     case authorization, begin, binary, by, call, cascade, `case`, cast, chain, characteristics
     case checkpoint, `class`, close, cluster, collation, comment, commit, concurrently
@@ -23,6 +23,9 @@ public enum SQLKeyword: String, Sendable, Hashable, CaseIterable {
     case transaction, transform, trigger, `true`, truncate, trusted, type, union, unlisten
     case unique, unlogged, update, user, using, vacuum, values, verbose, view, when, `where`, window
     case with, work, wrapper
+
+    /// The keyword in lower case (its case name).
+    public var spelling: String { String(describing: self) }
 
     /// The keyword spelled by `bytes` (ASCII letters compared case-insensitively, as
     /// PostgreSQL folds unquoted identifiers), or nil.
@@ -52,7 +55,7 @@ enum SQLKeywordTable {
     static let slots: [Slot] = {
         var slots = [Slot](repeating: Slot(low: 0, high: 0, length: 0, keyword: nil), count: slotCount)
         for keyword in SQLKeyword.allCases {
-            var spelling = keyword.rawValue
+            var spelling = keyword.spelling
             let (low, high, length) = spelling.withUTF8 { utf8 in
                 pack(UnsafeRawBufferPointer(utf8)) ?? (0, 0, 0)
             }

@@ -19,6 +19,9 @@ public struct SQLLexer {
     @usableFromInline let limit: Int
     /// When false, backslashes escape characters in plain `'...'` strings too.
     public let standardConformingStrings: Bool
+    /// When false, identifiers are returned without a keyword lookup (the caller looks up the
+    /// few it needs with ``SQLKeyword/lookup(_:)``).
+    public var recognizesKeywords: Bool = true
 
     /// A lexer over `text[range]` (the whole buffer when `range` is nil).
     @inlinable
@@ -154,7 +157,9 @@ public struct SQLLexer {
                 } else {
                     while end < limit && Self.isIdentifierContinue(base[end]) { end &+= 1 }
                     kind = .identifier
-                    keyword = SQLKeyword.lookup(UnsafeRawBufferPointer(rebasing: base[start..<end]))
+                    if recognizesKeywords {
+                        keyword = SQLKeyword.lookup(UnsafeRawBufferPointer(rebasing: base[start..<end]))
+                    }
                 }
             } else if Self.isOperatorCharacter(b) {
                 end = scanOperator(from: start)

@@ -15,7 +15,8 @@ struct SQLQueryScan {
 extension SQLStatementAnalyzer {
     /// Walks a query (SELECT, VALUES, TABLE, a WITH body, the rest of an INSERT/UPDATE/DELETE/
     /// MERGE after its target) to the end of the cursor's range and records:
-    /// - relations named after FROM, JOIN, USING, in FROM lists and in parenthesized joins;
+    /// - relations named after FROM, JOIN, USING, in FROM lists and in parenthesized joins
+    ///   (as written: a CTE's name is reported like a table's; functions in FROM are not);
     /// - data-modifying statements heading a parenthesized group (CTE bodies), classified as
     ///   such (``StatementClass/write``, without-WHERE flags, their targets);
     /// - `SELECT ... INTO` (``StatementClass/create`` and ``StatementClass/write``);
@@ -126,7 +127,8 @@ extension SQLStatementAnalyzer {
         _ c: inout SQLTokenCursor, token: SQLToken, depth: Int, bit: UInt64, queryLevels: UInt64, executes: Bool,
         fromLevels: inout UInt64, relationPosition: inout Bool, result: inout SQLQueryScan
     ) {
-        guard let keyword = token.keyword else { return }
+        // After a dot every word is a name, reserved ones included (`t.where`).
+        guard let keyword = token.keyword, c.previous.kind != .dot else { return }
         let previousKeyword = c.previous.kind == .identifier ? c.previous.keyword : nil
         // A keyword written where a name goes (`t.drop`, `AS delete`) is a name.
         let isNamePosition = c.previous.kind == .dot || previousKeyword == .as
@@ -163,7 +165,7 @@ extension SQLStatementAnalyzer {
             // In a view definition nothing runs (and PostgreSQL rejects INTO there).
             if isNamePosition || !executes { return }
             // SELECT ... INTO [TEMP|TEMPORARY|UNLOGGED|LOCAL|GLOBAL] [TABLE] name creates a table.
-            summary.classes.formUnion([.create, .write])
+            summary.classes.formUnion(StatementClass.create.union(.write))
             var lookahead = c
             lookahead.advance()
             while let next = lookahead.keyword,
@@ -178,14 +180,6 @@ extension SQLStatementAnalyzer {
             if depth == 0 && previousKeyword == .no && c.beforePrevious.keyword == .with {
                 result.withNoData = true
             }
-        case .drop, .truncate, .alter, .grant, .revoke, .create, .copy, .execute, .call, .vacuum,
-             .reassign, .refresh, .load, .import, .security, .comment, .do:
-            if isNamePosition { return }
-            if keyword == .do && (previousKeyword == .then || result.sawConflict) {
-                // ON CONFLICT ... DO, MERGE ... THEN DO NOTHING
-                return
-            }
-            summary.classes.insert(.opaque)
         case .insert, .update, .delete, .merge:
             if isNamePosition { return }
             switch previousKeyword {
@@ -195,8 +189,46 @@ extension SQLStatementAnalyzer {
                 summary.classes.insert(.opaque)
             }
         default:
-            break
+            // Words that start other statements have no place in a query except as names.
+            guard Self.isStatementWord(keyword), !isNamePosition else { return }
+            if keyword == .do && (previousKeyword == .then || result.sawConflict) {
+                return  // ON CONFLICT ... DO, MERGE ... THEN DO NOTHING
+            }
+            summary.classes.insert(.opaque)
         }
+    }
+
+    /// For statements with only names after their first word (SHOW, FETCH): a word that starts
+    /// other statements (DROP, DELETE ...) outside a name position makes them opaque.
+    @inlinable
+    mutating func flagStatementWords(_ c: inout SQLTokenCursor) {
+        while !c.isAtEnd {
+            if let keyword = c.keyword, c.previous.kind != .dot, c.previous.keyword != .as,
+               Self.isStatementWord(keyword) || keyword == .select {
+                summary.classes.insert(.opaque)
+            }
+            c.advance()
+        }
+    }
+
+    /// Like ``SQLTokenCursor/skip(untilTopLevel:)`` over a stretch that holds only names and
+    /// options (a cursor declaration, a CTE's column list): statement words there are flagged.
+    @inlinable
+    mutating func skipNames(_ c: inout SQLTokenCursor, untilTopLevel keyword: SQLKeyword) -> Bool {
+        var depth = 0
+        while !c.isAtEnd {
+            switch c.kind {
+            case .leftParen: depth &+= 1
+            case .rightParen: depth &-= 1
+            default:
+                if depth == 0 && c.keyword == keyword { return true }
+                if let word = c.keyword, Self.isStatementWord(word), c.previous.kind != .dot, c.previous.keyword != .as {
+                    summary.classes.insert(.opaque)
+                }
+            }
+            c.advance()
+        }
+        return false
     }
 
     /// Records a call of a function with side effects (when configured to).

@@ -92,6 +92,8 @@ struct SQLStatementAnalyzer {
             reset(&c)
         case .show, .fetch:
             summary.classes.insert(.read)
+            c.advance()
+            flagStatementWords(&c)
         case .declare:
             declare(&c)
         case .execute, .call, .do, .load:
@@ -181,11 +183,26 @@ struct SQLStatementAnalyzer {
         }
     }
 
+    /// Words that begin statements with effects. Unquoted where a query only has names (a
+    /// table called `drop`), they make the statement ``StatementClass/opaque``: legal but rare,
+    /// and the sign of a statement boundary the classifier might have missed.
+    @inlinable
+    static func isStatementWord(_ keyword: SQLKeyword) -> Bool {
+        switch keyword {
+        case .drop, .truncate, .alter, .grant, .revoke, .create, .copy, .execute, .call, .do,
+             .insert, .update, .delete, .merge, .vacuum, .reassign:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// Reads `name(.name)*` at the cursor (keeping the last two parts as schema and name).
     /// Returns nil, consuming nothing, when the current token cannot name a relation.
     @inlinable
     mutating func qualifiedName(_ c: inout SQLTokenCursor, modified: Bool) -> RelationReference? {
         guard Self.isRelationName(c.token) else { return nil }
+        if let keyword = c.keyword, Self.isStatementWord(keyword) { summary.classes.insert(.opaque) }
         var last = Self.nameRange(c.token)
         var qualifier: (ByteRange, Bool)? = nil
         c.advance()

@@ -26,6 +26,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
     @inlinable
     public init(text: UnsafeRawBufferPointer, standardConformingStrings: Bool = true) {
         self.lexer = SQLLexer(text: text, standardConformingStrings: standardConformingStrings)
+        self.lexer.recognizesKeywords = false
     }
 
     @inlinable
@@ -69,7 +70,11 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             default:
                 break
             }
-            let keyword = token.keyword
+            // Keywords matter only at the head and inside CREATE FUNCTION/PROCEDURE.
+            var keyword: SQLKeyword? = nil
+            if token.kind == .identifier && ((headState < 4 && headIndex < 4) || headState == 4) {
+                keyword = SQLKeyword.lookup(UnsafeRawBufferPointer(rebasing: lexer.base[token.start..<token.end]))
+            }
             if headState < 4 && headIndex < 4 {
                 switch (headState, keyword) {
                 case (0, .create) where headIndex == 0: headState = 1

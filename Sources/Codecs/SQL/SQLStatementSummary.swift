@@ -12,7 +12,7 @@ public struct SQLStatementSummary: Sendable {
     @inlinable
     public init() {
         range = ByteRange(start: 0, count: 0)
-        classes = []
+        classes = StatementClass()
         dropKind = nil
         relations = SQLRelationList()
     }
@@ -32,8 +32,8 @@ public struct SQLQuerySummary: Sendable {
 
     @inlinable
     public init() {
-        classes = []
-        dropKinds = []
+        classes = StatementClass()
+        dropKinds = DropObjectKindSet()
         relations = SQLRelationList()
         statementCount = 0
     }
@@ -41,8 +41,8 @@ public struct SQLQuerySummary: Sendable {
     /// Empties the summary for reuse.
     @inlinable
     public mutating func reset() {
-        classes = []
-        dropKinds = []
+        classes = StatementClass()
+        dropKinds = DropObjectKindSet()
         relations.removeAll()
         statementCount = 0
     }

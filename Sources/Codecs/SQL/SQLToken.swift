@@ -1,5 +1,5 @@
 /// The kind of a lexical token of PostgreSQL's SQL dialect.
-public enum SQLTokenKind: UInt8, Sendable, Hashable {
+public enum SQLTokenKind: Sendable, Hashable {
     /// Spaces, tabs, newlines, form feeds, carriage returns and vertical tabs.
     case whitespace
     /// `-- ...` up to the end of the line.
@@ -54,7 +54,7 @@ public enum SQLTokenKind: UInt8, Sendable, Hashable {
 }
 
 /// Why the lexer rejected input, in the words of PostgreSQL's scanner errors.
-public enum SQLLexError: UInt8, Sendable, Hashable {
+public enum SQLLexError: Sendable, Hashable {
     case unterminatedBlockComment
     case unterminatedQuotedString
     case unterminatedQuotedIdentifier

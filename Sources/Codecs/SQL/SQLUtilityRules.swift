@@ -9,7 +9,10 @@ extension SQLStatementAnalyzer {
         c.advance()  // EXPLAIN
         var analyze = false
         if c.kind == .leftParen {
-            var options = cursor(over: c.skipGroup())
+            let optionRange = c.skipGroup()
+            var words = cursor(over: optionRange)
+            flagStatementWords(&words)
+            var options = cursor(over: optionRange)
             while !options.isAtEnd {
                 if options.keyword == .analyze || options.keyword == .analyse {
                     options.advance()
@@ -26,11 +29,29 @@ extension SQLStatementAnalyzer {
             }
             _ = c.accept(.verbose)
         }
+        switch c.keyword {
+        case .select, .insert, .update, .delete, .merge, .values, .execute, .declare, .create, .with, .table:
+            break
+        default:
+            if c.kind != .leftParen {
+                // Not a statement EXPLAIN accepts: PostgreSQL rejects it; say unknown.
+                summary.classes.formUnion(StatementClass.read.union(.opaque))
+                return
+            }
+        }
+        if !analyze && c.keyword == .execute {
+            // Plans a prepared statement without running it.
+            summary.classes.insert(.read)
+            c.advance()
+            flagStatementWords(&c)
+            return
+        }
         statement(&c)
         if analyze {
             summary.classes.insert(.read)
         } else {
-            summary.classes = .read
+            // Nothing runs; what the classifier could not read stays unknown.
+            summary.classes = summary.classes.contains(.opaque) ? StatementClass.read.union(.opaque) : .read
             summary.dropKind = nil
             summary.relations.clearModified()
         }
@@ -91,7 +112,7 @@ extension SQLStatementAnalyzer {
         }
         switch c.keyword {
         case .from:
-            summary.classes.formUnion([.copyFrom, .write])
+            summary.classes.formUnion(StatementClass.copyFrom.union(.write))
             if isQuery { summary.classes.insert(.opaque) }
             if target.count == 1 {
                 var reference = target[0]
@@ -99,7 +120,7 @@ extension SQLStatementAnalyzer {
                 summary.relations.add(reference, in: text)
             }
         case .to:
-            summary.classes.formUnion([.copyTo, .read])
+            summary.classes.formUnion(StatementClass.copyTo.union(.read))
             summary.relations.add(contentsOf: target, in: text)
         default:
             summary.classes.insert(.opaque)
@@ -122,7 +143,7 @@ extension SQLStatementAnalyzer {
             return
         }
         summary.classes.insert(.utility)
-        guard c.skip(untilTopLevel: .as) else {
+        guard skipNames(&c, untilTopLevel: .as) else {
             summary.classes.insert(.opaque)
             return
         }
@@ -135,7 +156,7 @@ extension SQLStatementAnalyzer {
     mutating func declare(_ c: inout SQLTokenCursor) {
         c.advance()
         summary.classes.insert(.read)
-        guard c.skip(untilTopLevel: .for) else {
+        guard skipNames(&c, untilTopLevel: .for) else {
             summary.classes.insert(.opaque)
             return
         }
@@ -172,7 +193,9 @@ extension SQLStatementAnalyzer {
     mutating func reset(_ c: inout SQLTokenCursor) {
         c.advance()
         switch c.keyword {
-        case .role, .session:
+        case .role:
+            summary.classes.insert(.grant)
+        case .session where c.peek().keyword == .authorization:
             summary.classes.insert(.grant)
         default:
             summary.classes.insert(.set)

@@ -52,7 +52,7 @@ enum SQLClassificationTable {
         .init(sql: "SELECT U&\"d!0061t\" UESCAPE '!' FROM (SELECT 1 AS dat) x", classes: .read, runs: true),
         .init(sql: "SELECT B'1010', X'ff', N'text'", classes: .read, runs: true),
         .init(sql: "SELECT 1\u{0C};\u{0C}SELECT 2", classes: .read, runs: true, statements: 2),
-        .init(sql: "SELECT 1::int, 2::text, ARRAY[1,2][1:1]", classes: .read, runs: true),
+        .init(sql: "SELECT 1::int, 2::text, (ARRAY[1,2])[1:1]", classes: .read, runs: true),
         .init(sql: "SELECT $1", classes: .read),
         .init(sql: "SELECT * FROM t WHERE id = $1 AND v = $2", classes: .read),
         .init(sql: "SHOW search_path", classes: .read, runs: true),

@@ -42,3 +42,24 @@ import Testing
         #expect(statements.map(\.summary.dropKind) == [nil, nil, .view])
     }
 }
+
+@Suite struct SQLClientEncodingTests {
+    @Test(arguments: [("UTF8", true), ("LATIN1", true), ("EUC_JP", true), ("SQL_ASCII", true), ("WIN1252", true),
+                      ("SJIS", false), ("sjis", false), ("SHIFT_JIS_2004", false), ("BIG5", false), ("GBK", false),
+                      ("UHC", false), ("GB18030", false), ("JOHAB", false), ("Shift-JIS-2004", false)])
+    func clientOnlyEncodingsAreUnsafe(_ name: String, _ safe: Bool) {
+        var copy = name
+        copy.withUTF8 { #expect(SQLClassifierOptions.isASCIISafe(clientEncoding: UnsafeRawBufferPointer($0)) == safe) }
+    }
+
+    @Test func sjisTrailingBackslashWouldHideAStatement() {
+        // 0x95 0x5C is one SJIS character; as bytes, the 0x5C looks like an escaping backslash.
+        var bytes = Array("SELECT E'".utf8) + [0x95, 0x5C] + Array("'; DROP TABLE t; --'".utf8)
+        bytes.withUnsafeMutableBytes { raw in
+            let text = UnsafeRawBufferPointer(raw)
+            var summary = SQLQuerySummary()
+            SQLClassifier(options: .init(clientEncodingIsASCIISafe: false)).classify(text: text, into: &summary)
+            #expect(summary.classes.contains(.opaque))
+        }
+    }
+}

@@ -144,7 +144,8 @@ enum PgQueryOracle {
             let name = (fields["name"] as? String ?? "").lowercased()
             if name == "role" || name == "session_authorization" {
                 classes.insert(.grant)
-            } else if name.hasPrefix("transaction") {
+            } else if fields["kind"] as? String == "VAR_SET_MULTI" && name.hasPrefix("transaction") {
+                // SET TRANSACTION ... / SET TRANSACTION SNAPSHOT (not RESET transaction_deferrable)
                 classes.insert(.transaction)
             } else {
                 classes.insert(.set)

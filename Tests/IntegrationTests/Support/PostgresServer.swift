@@ -31,7 +31,7 @@ final class PostgresServer: @unchecked Sendable {
     /// Whether the PostgreSQL 15 binaries are installed.
     static var isInstalled: Bool {
         FileManager.default.isExecutableFile(atPath: binDirectory + "/initdb")
-            && FileManager.default.isExecutableFile(atPath: "/usr/bin/psql")
+            && FileManager.default.isExecutableFile(atPath: binDirectory + "/psql")
     }
 
     /// The result of running a client command.
@@ -115,40 +115,49 @@ final class PostgresServer: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["PGOPTIONS"] = sessionOptions
         environment["PGCONNECT_TIMEOUT"] = "10"
-        return try Self.run(asServerUser: false, "/usr/bin/psql", arguments, environment: environment)
+        return try Self.run(asServerUser: false, Self.binDirectory + "/psql", arguments, environment: environment)
     }
 
     /// Runs a program to completion, capturing its output in files (no pipe deadlocks).
+    ///
+    /// Uses posix_spawn and waitpid directly: Foundation's Process.waitUntilExit was seen to
+    /// miss the exit of short-lived children on Linux and hang.
     static func run(asServerUser: Bool, _ program: String, _ arguments: [String],
                     environment: [String: String]? = nil) throws -> CommandResult {
-        let process = Process()
-        if asServerUser {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", program] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
-        }
-        if let environment { process.environment = environment }
+        let executable = asServerUser ? "/usr/sbin/runuser" : program
+        let argv = (asServerUser ? ["runuser", "-u", "postgres", "--", program] : [program]) + arguments
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let outputPath = NSTemporaryDirectory() + "ringgate-cmd-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: outputPath + ".out", contents: nil)
-        FileManager.default.createFile(atPath: outputPath + ".err", contents: nil)
         defer {
-            try? FileManager.default.removeItem(atPath: outputPath + ".out")
-            try? FileManager.default.removeItem(atPath: outputPath + ".err")
+            unlink(outputPath + ".out")
+            unlink(outputPath + ".err")
         }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath + ".out"))
-        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath + ".err"))
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? output.close()
-        try? error.close()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, outputPath + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
+            strings.map { strdup($0) } + [nil]
+        }
+        let cArgv = cStrings(argv)
+        let cEnv = cStrings(env)
+        defer {
+            cArgv.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, cArgv, cEnv)
+        guard spawned == 0 else {
+            throw Failure.command(executable, CommandResult(status: spawned, output: "", error: String(cString: strerror(spawned))))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitStatus: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         let out = (try? String(contentsOfFile: outputPath + ".out", encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: outputPath + ".err", encoding: .utf8)) ?? ""
-        return CommandResult(status: process.terminationStatus, output: out, error: err)
+        return CommandResult(status: exitStatus, output: out, error: err)
     }
 
     /// A loopback port nobody listens on right now (the kernel's pick).
