@@ -118,7 +118,10 @@ let package = Package(
         /// Tests against real Debian servers started on loopback (PostgreSQL 15) and real oracles.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Codecs", "CPgQuery"],
+            dependencies: [
+                "Codecs", "CPgQuery", "Gateway", "IOCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: commonSwiftSettings
         ),
     ]

@@ -48,7 +48,7 @@ struct ExplainCommand: ParsableCommand {
         var statement: StatementInput
         do {
             if let sql {
-                statement = try StatementInput.classify(sql: sql)
+                statement = StatementInput.classify(sql: sql)
             } else {
                 statement = try StatementInput(classNames: splitList(classes), relationNames: relations)
             }

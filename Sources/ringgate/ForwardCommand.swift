@@ -3,7 +3,7 @@ import Glibc
 import IOCore
 
 /// `ringgate forward`: one transparent TCP listener, no configuration file.
-struct ForwardCommand: ParsableCommand {
+struct ForwardCommand: ParsableCommand, OwnsShutdownSignals {
     static let configuration = CommandConfiguration(
         commandName: "forward",
         abstract: "Forward one TCP listener to one upstream, byte for byte.",
@@ -67,14 +67,6 @@ struct ForwardCommand: ParsableCommand {
         configuration.connectTimeout = connectTimeout > 0 ? .milliseconds(Int64(connectTimeout * 1000)) : nil
         configuration.idleTimeout = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
 
-        // Block the shutdown signals before any loop thread exists, so every thread
-        // inherits the mask and only the sigwait below receives them.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
 
         let server = ProxyServer<PassthroughSession>(
             configuration: configuration,
@@ -90,40 +82,15 @@ struct ForwardCommand: ParsableCommand {
         let loopCount = configuration.loopCount
         printError("ringgate: forwarding \(bound) -> \(upstreamAddress) on \(server.backend) with \(loopCount) loop\(loopCount == 1 ? "" : "s")")
 
-        var received: Int32 = 0
-        while sigwait(&signals, &received) != 0 {}
+        let received = ShutdownSignals.wait()
         printError("ringgate: \(received == SIGINT ? "SIGINT" : "SIGTERM") received, draining for up to \(drainTimeout) s (signal again to close now)")
         server.shutdown(deadline: .milliseconds(Int64(drainTimeout * 1000)))
         // A second signal cuts the drain short; the thread ends with the process.
-        let waitSet = signals
-        startSignalThread {
-            var again: Int32 = 0
-            var set = waitSet
-            while sigwait(&set, &again) != 0 {}
+        ShutdownSignals.onNextSignal {
             printError("ringgate: second signal, closing live connections now")
             server.shutdown(deadline: .zero)
         }
         server.waitUntilStopped()
-    }
-}
-
-/// Runs `body` on a detached pthread (the signal waiter during a drain).
-private func startSignalThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { argument in
-        guard let argument else { return nil }
-        Unmanaged<Box>.fromOpaque(argument).takeRetainedValue().body()
-        return nil
-    }, box)
-    if rc == 0 {
-        pthread_detach(thread)
-    } else {
-        Unmanaged<Box>.fromOpaque(box).release()
     }
 }
 

@@ -12,4 +12,21 @@ struct RingGateCommand: AsyncParsableCommand {
             TokenCommand.self,
         ]
     )
+
+    /// Blocks the shutdown signals before anything else runs (see ``ShutdownSignals``), then
+    /// parses and runs the command.
+    static func main() async {
+        ShutdownSignals.block()
+        do {
+            var command = try parseAsRoot()
+            if !(command is any OwnsShutdownSignals) { ShutdownSignals.unblock() }
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -5,7 +5,7 @@ import IOCore
 import Logging
 
 /// `ringgate serve --config FILE`: runs every configured resource until SIGTERM/SIGINT.
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: ParsableCommand, OwnsShutdownSignals {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the gateway with a configuration file.",
@@ -37,14 +37,6 @@ struct ServeCommand: ParsableCommand {
         var logger = Logger(label: "ringgate")
         logger.logLevel = .info
 
-        // Shutdown signals are blocked before any thread exists, so every thread inherits the
-        // mask and only the sigwait below receives them. SIGHUP stays with the reloader.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
 
         let runtime: GatewayRuntime
         do {
@@ -59,11 +51,15 @@ struct ServeCommand: ParsableCommand {
             printError("ringgate: \(resource.name) (\(resource.protocol.rawValue)) listening on \(address) -> \(resource.upstream)")
         }
 
-        var received: Int32 = 0
-        while sigwait(&signals, &received) != 0 {}
+        let received = ShutdownSignals.wait()
         let drain = runtime.configuration.gateway.drainTimeoutMilliseconds
-        printError("ringgate: \(received == SIGINT ? "SIGINT" : "SIGTERM") received, draining for up to \(drain) ms")
+        printError("ringgate: \(received == SIGINT ? "SIGINT" : "SIGTERM") received, draining for up to \(drain) ms (signal again to close now)")
         runtime.shutdown(deadline: .milliseconds(Int64(drain)))
+        // A second signal cuts the drain short.
+        ShutdownSignals.onNextSignal {
+            printError("ringgate: second signal, closing live sessions now")
+            runtime.shutdown(deadline: .zero)
+        }
         runtime.waitUntilStopped()
     }
 }

@@ -80,7 +80,7 @@ extension ConfigSchema {
 
     func readMask(_ node: Node, _ path: String) -> MaskRule? {
         guard let entries = reader.mapping(node, path, known: ["columns", "detector", "keywords", "style"]) else { return nil }
-        let style = entries["style"].flatMap { reader.choice($0, entries.path("style"), MaskStyle.allCases.map { ($0.rawValue, $0) }) } ?? .redact
+        let style = entries["style"].flatMap { reader.choice($0, entries.path("style"), MaskStyleName.allCases.map { ($0.rawValue, $0) }) } ?? .redact
         switch (entries["columns"], entries["detector"]) {
         case (let columns?, nil):
             if entries["keywords"] != nil { reader.report(entries["keywords"], entries.path("keywords"), "keywords belong to detector: keywords") }

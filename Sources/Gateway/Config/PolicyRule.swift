@@ -41,8 +41,8 @@ public enum MaskDetector: String, Sendable, Hashable, CaseIterable {
     case keywords
 }
 
-/// How a masked value is rewritten (always in place, same length).
-public enum MaskStyle: String, Sendable, Hashable, CaseIterable {
+/// A mask style as the configuration names it (`style:`); always in place, same length.
+public enum MaskStyleName: String, Sendable, Hashable, CaseIterable {
     /// Every character becomes `*`.
     case redact
     /// All but the last four characters become `*`.
@@ -61,9 +61,9 @@ public struct MaskRule: Sendable, Hashable {
     }
 
     public var target: Target
-    public var style: MaskStyle
+    public var style: MaskStyleName
 
-    public init(target: Target, style: MaskStyle) {
+    public init(target: Target, style: MaskStyleName) {
         self.target = target
         self.style = style
     }

@@ -20,15 +20,12 @@ public struct StatementInput: Sendable, Hashable {
     public enum InputError: Error, Sendable, Hashable, CustomStringConvertible {
         case unknownClass(String)
         case invalidRelation(String, String)
-        case classifierUnavailable
 
         public var description: String {
             switch self {
             case .unknownClass(let name):
                 "unknown statement class '\(name)' (expected one of: \(StatementClass.allNamed.map(\.name).joined(separator: ", ")))"
             case .invalidRelation(let text, let why): "invalid relation '\(text)': \(why)"
-            case .classifierUnavailable:
-                "the SQL classifier is not part of this build; describe the statement with --class and --relation"
             }
         }
     }
@@ -102,9 +99,15 @@ public struct StatementInput: Sendable, Hashable {
         return parts
     }
 
-    /// Classifies SQL text. This is the single plug-in point for the SQL classifier
-    /// (Codecs/SQL): it must return the statement's classes and relation ranges into its bytes.
-    public static func classify(sql: String) throws(InputError) -> StatementInput {
-        throw .classifierUnavailable
+    /// Classifies SQL text with the PostgreSQL classifier (Codecs/SQL): the union of every
+    /// statement's classes and the relations they name, as ranges into the text's bytes.
+    /// More relations than the classifier keeps count as ``StatementClass/opaque`` (fail closed).
+    public static func classify(sql: String, options: SQLClassifierOptions = SQLClassifierOptions()) -> StatementInput {
+        let text = Array(sql.utf8)
+        var summary = SQLQuerySummary()
+        text.withUnsafeBytes { SQLClassifier(options: options).classify(text: $0, into: &summary) }
+        var classes = summary.classes
+        if summary.relations.isOverflowed { classes.insert(.opaque) }
+        return StatementInput(classes: classes, relations: Array(summary.relations), text: text, length: text.count)
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import IOCore
 import Logging
 
@@ -10,6 +11,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
     case unsupportedProtocol(resource: String, protocol: ResourceProtocol, location: SourceLocation)
     /// An address in the configuration cannot be used as a socket address.
     case badAddress(resource: String, address: String, reason: String)
+    /// A log file named by the configuration cannot be opened.
+    case logFile(String, errno: Int32)
     /// The data plane failed to start.
     case dataPlane(ProxyServerError)
 
@@ -22,6 +25,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
                 + "but not yet served; refusing to start rather than relay it uninspected"
         case .badAddress(let resource, let address, let reason):
             "resources.\(resource): cannot use address '\(address)': \(reason)"
+        case .logFile(let path, let code):
+            "cannot open log file '\(path)': \(String(cString: strerror(code)))"
         case .dataPlane(let error):
             "\(error)"
         }
@@ -43,9 +48,11 @@ public final class GatewayRuntime: Sendable {
     /// Loads `configPath`, binds every resource's listener and starts the loops.
     /// - Parameters:
     ///   - backend: overrides `gateway.io_backend` when set (the `--io-backend` flag).
-    ///   - watchFile: also reload when the file changes (SIGHUP always reloads).
+    ///   - watchFile: also reload when the file changes.
+    ///   - reloadOnSIGHUP: reload on SIGHUP (one reloader per process may own the signal).
     public init(
-        configPath: String, backend: IOBackendSelection? = nil, watchFile: Bool = true, logger: Logger
+        configPath: String, backend: IOBackendSelection? = nil, watchFile: Bool = true,
+        reloadOnSIGHUP: Bool = true, logger: Logger
     ) throws(GatewayRuntimeError) {
         let config: GatewayConfiguration
         do {
@@ -58,22 +65,27 @@ public final class GatewayRuntime: Sendable {
         var proxy = ProxyConfiguration()
         proxy.backend = backend ?? Self.selection(config.gateway.ioBackend)
         if let loops = config.gateway.loops { proxy.loopCount = loops }
-        let audit: (any AuditSink)? = config.gateway.auditLogPath.flatMap { try? JSONLinesAuditSink(path: $0) }
-        let accessLog = LoggerAccessLog(logger: logger)
+        // The audit trail is not optional: without `audit_log` it goes to standard error, and a
+        // file that cannot be opened stops the start (fail closed).
+        let auditPath = config.gateway.auditLogPath ?? "/dev/stderr"
+        let audit: JSONLinesAuditSink
+        do {
+            audit = try JSONLinesAuditSink(path: auditPath)
+        } catch {
+            throw .logFile(auditPath, errno: error.errno)
+        }
+        let accessLog = try AccessLogWriter(path: config.gateway.accessLogPath, logger: logger)
         let server = ProxyServer<PassthroughSession>(configuration: proxy, listeners: listeners, accessLog: accessLog)
 
-        let reloader: ConfigReloader
-        do {
-            reloader = try ConfigReloader.start(path: configPath, logger: logger, audit: audit)
-        } catch {
-            throw .invalidConfiguration(error)
-        }
+        // The snapshot comes from the very file contents the listeners came from.
+        let reloader = ConfigReloader(
+            path: configPath, store: PolicyStore(PolicySnapshot(compiling: config)), logger: logger, audit: audit)
         do {
             try server.start()
         } catch {
             throw .dataPlane(error)
         }
-        reloader.installSignalHandler()
+        if reloadOnSIGHUP { reloader.installSignalHandler() }
         if watchFile { reloader.startWatching() }
         self.configuration = config
         self.reloader = reloader
@@ -138,15 +150,3 @@ public final class GatewayRuntime: Sendable {
     }
 }
 
-/// Access records and data-plane notices as swift-log lines (on the server's logging thread).
-struct LoggerAccessLog: AccessLog {
-    let logger: Logger
-
-    func record(_ record: AccessLogRecord) {
-        logger.info("access \(record)")
-    }
-
-    func notice(_ message: String) {
-        logger.notice("\(message)")
-    }
-}

@@ -2,7 +2,7 @@ import CLibURing
 import Glibc
 
 /// A joinable pthread running one closure (loop threads, the logging thread).
-struct NativeThread: @unchecked Sendable {
+package struct NativeThread: @unchecked Sendable {
     private final class Box {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
@@ -11,7 +11,7 @@ struct NativeThread: @unchecked Sendable {
     private let handle: pthread_t
 
     /// Starts a thread named `name` (at most 15 bytes are kept) running `body`.
-    init(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
+    package init(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { argument in
@@ -29,12 +29,12 @@ struct NativeThread: @unchecked Sendable {
     }
 
     /// Lets the thread clean up after itself; it can no longer be joined.
-    func detach() {
+    package func detach() {
         pthread_detach(handle)
     }
 
     /// Waits for the thread to end.
-    func join() {
+    package func join() {
         pthread_join(handle, nil)
     }
 }

@@ -63,7 +63,21 @@ import Testing
         #expect(input.relations[2].schema == nil)
         #expect(throws: StatementInput.InputError.unknownClass("reed")) { try StatementInput(classNames: ["reed"], relationNames: []) }
         #expect(throws: StatementInput.InputError.self) { try StatementInput(classNames: [], relationNames: ["a.b.c"]) }
-        #expect(throws: StatementInput.InputError.classifierUnavailable) { try StatementInput.classify(sql: "select 1") }
+    }
+
+    @Test func sqlIsClassifiedByTheCodecClassifier() {
+        let input = StatementInput.classify(sql: #"DELETE FROM public.orders; SELECT * FROM "Audit".log"#)
+        #expect(input.classes.contains([.write, .deleteWithoutWhere, .read]))
+        #expect(!input.classes.contains(.opaque))
+        let names = input.relations.map { relation in
+            String(decoding: input.text[Int(relation.name.start)..<Int(relation.name.end)], as: UTF8.self)
+        }
+        #expect(names == ["orders", "log"])
+        #expect(input.relations[0].isModified && !input.relations[1].isModified)
+        #expect(input.relations[1].schemaQuoted)
+        #expect(input.length == input.text.count)
+        // What the classifier cannot see into is never reported as a plain read.
+        #expect(StatementInput.classify(sql: "DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$").classes.contains(.opaque))
     }
 
     @Test func sessionOnAnUnknownResourceDeniesEverything() throws {

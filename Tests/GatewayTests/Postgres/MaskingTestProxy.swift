@@ -9,6 +9,30 @@ import Glibc
 /// through untouched; server bytes go through the frame decoder: RowDescription loads the
 /// column table (actions chosen by column name), DataRows are masked where they landed (or
 /// in the scratch copy when they crossed a buffer edge) and forwarded with their new length.
+/// A client and upstream descriptor pair closed once both forwarding threads are done.
+private final class DescriptorPair: @unchecked Sendable {
+    private let lock = NSLock()
+    private var users = 2
+    let client: Int32
+    let upstream: Int32
+
+    init(client: Int32, upstream: Int32) {
+        self.client = client
+        self.upstream = upstream
+    }
+
+    func release() {
+        lock.lock()
+        users -= 1
+        let last = users == 0
+        lock.unlock()
+        if last {
+            close(client)
+            close(upstream)
+        }
+    }
+}
+
 final class MaskingTestProxy: @unchecked Sendable {
     let port: UInt16
     let listener: Int32
@@ -52,8 +76,19 @@ final class MaskingTestProxy: @unchecked Sendable {
             }
             var noTimeout = timeval(tv_sec: 0, tv_usec: 0)
             setsockopt(upstream, SOL_SOCKET, SO_RCVTIMEO, &noTimeout, socklen_t(MemoryLayout<timeval>.size))
-            Thread.detachNewThread { Self.pipe(from: client, to: upstream) }
-            Thread.detachNewThread { [self] in maskServerStream(from: upstream, to: client) }
+            // Both directions' threads share the descriptors; the last one to finish closes
+            // them, so neither can act on a descriptor number already reused by a new client.
+            let pair = DescriptorPair(client: client, upstream: upstream)
+            Thread.detachNewThread {
+                Self.pipe(from: client, to: upstream)
+                pair.release()
+            }
+            Thread.detachNewThread { [self] in
+                maskServerStream(from: upstream, to: client)
+                shutdown(client, Int32(SHUT_WR))
+                shutdown(upstream, Int32(SHUT_RD))
+                pair.release()
+            }
         }
     }
 
@@ -92,11 +127,7 @@ final class MaskingTestProxy: @unchecked Sendable {
         var planner = Planner(actions: actions)
         // A small receive buffer so rows cross buffer edges and take the reassembly path.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 97, alignment: 16)
-        defer {
-            buffer.deallocate()
-            close(upstream)
-            close(client)
-        }
+        defer { buffer.deallocate() }
         while true {
             let n = recv(upstream, buffer.baseAddress, buffer.count, 0)
             if n <= 0 { return }
