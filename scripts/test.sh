@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, builds, and runs unit, integration (real
-# PostgreSQL), fuzz-smoke and allocation-gate tests. Usage: scripts/test.sh
+# The whole test suite: installs what it needs, builds, and runs the unit, property and
+# real-server integration tests (PostgreSQL 15, psql, psycopg), bounded fuzzing, the
+# zero-allocation micro-benchmark gates, and the latency gate on side-by-side ratios.
+# Usage: scripts/test.sh            (RINGGATE_FUZZ_SECONDS, default 20 per fuzz target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "dependencies"
 scripts/install-deps.sh
 
-# PostgreSQL 15's own regression SQL: the corpus of the classifier's differential test.
-if [ -x scripts/fetch-pg-regress.sh ]; then
-    scripts/fetch-pg-regress.sh
-fi
+step "PostgreSQL 15 regression corpus (classifier differential test)"
+scripts/fetch-pg-regress.sh
 
+step "build (debug, with tests)"
 swift build --build-tests
+
+step "tests"
 swift test --skip-build
 
-# Bounded fuzzing of every libFuzzer harness (scripts/fuzz.sh documents longer runs).
-if [ -x scripts/fuzz.sh ]; then
-    scripts/fuzz.sh all "${RINGGATE_FUZZ_SECONDS:-20}"
-fi
+step "fuzzing, ${RINGGATE_FUZZ_SECONDS:-20} s per target"
+scripts/fuzz.sh all "${RINGGATE_FUZZ_SECONDS:-20}"
 
-# Micro-benchmark gates: zero allocations per operation (ordo-one/benchmark thresholds).
-if [ -x scripts/bench-check.sh ]; then
-    scripts/bench-check.sh
-fi
+step "micro-benchmark gates (0 allocations per operation)"
+scripts/bench-check.sh
+
+step "latency gate (ratios against direct and haproxy, measured in one run)"
+perf/gate.sh
+
+step "done"
