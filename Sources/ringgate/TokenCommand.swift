@@ -29,19 +29,26 @@ struct TokenCommand: AsyncParsableCommand {
         }
     }
 
-    /// `ringgate token issue --key FILE --identity NAME --groups G --ttl 15m --resources R`
+    /// `ringgate token issue (--config FILE | --key FILE) --identity NAME --groups G --ttl 15m --resources R`
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a short-lived signed token for automation.",
-            discussion: "The token goes to standard output and nowhere else.")
+            discussion: """
+                With --config, the key, issuer and maximum TTL come from the file's gateway_tokens \
+                section; otherwise from --key, --issuer and --max-ttl. The token goes to standard \
+                output and nowhere else.
+                """)
 
-        @Option(name: .long, help: "The Ed25519 signing key file (mode 0600).")
-        var key: String
+        @Option(name: .long, help: "A configuration file whose gateway_tokens section to use.")
+        var config: String?
 
-        @Option(name: .long, help: "The token issuer; must match gateway_tokens.issuer.")
+        @Option(name: .long, help: "The Ed25519 signing key file (mode 0600), without --config.")
+        var key: String?
+
+        @Option(name: .long, help: "The token issuer; must match gateway_tokens.issuer (without --config).")
         var issuer: String = "ringgate"
 
-        @Option(name: .customLong("max-ttl"), help: "The configured maximum TTL (like 1h); longer TTLs are refused.")
+        @Option(name: .customLong("max-ttl"), help: "The maximum TTL (like 1h), without --config; longer TTLs are refused.")
         var maxTTL: String = "1h"
 
         @Option(name: .long, help: "The identity the token names (its sub claim).")
@@ -56,22 +63,46 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(name: .long, parsing: .singleValue, help: "A resource the token may reach (repeatable, or comma-separated).")
         var resources: [String]
 
+        func validate() throws {
+            guard (config == nil) != (key == nil) else { throw ValidationError("give exactly one of --config and --key") }
+        }
+
+        /// Key path, issuer and maximum TTL, from the configuration file or the flags.
+        func settings() throws -> (key: String, issuer: String, maxSeconds: Int) {
+            if let config {
+                let loaded: GatewayConfiguration
+                do {
+                    loaded = try ConfigLoader.load(path: config)
+                } catch {
+                    throw TokenCommandError(error.diagnostics.map(\.description).joined(separator: "\n"))
+                }
+                guard let tokens = loaded.gatewayTokens else {
+                    throw TokenCommandError("\(config) has no gateway_tokens section")
+                }
+                return (tokens.signingKeyFile, tokens.issuer, tokens.maxTTLSeconds)
+            }
+            do {
+                return (key ?? "", issuer, try DurationParser.seconds(maxTTL))
+            } catch {
+                throw TokenCommandError(error.message)
+            }
+        }
+
         func run() async throws {
             let ttlSeconds: Int
-            let maxSeconds: Int
             do {
                 ttlSeconds = try DurationParser.seconds(ttl)
-                maxSeconds = try DurationParser.seconds(maxTTL)
             } catch {
                 throw TokenCommandError(error.message)
             }
+            let (keyPath, issuerName, maxSeconds) = try settings()
             let signingKey: GatewaySigningKey
             do {
-                signingKey = try GatewaySigningKey.load(path: key)
+                signingKey = try GatewaySigningKey.load(path: keyPath)
             } catch {
                 throw TokenCommandError(error.message)
             }
-            let issuer = GatewayTokenIssuer(signingKey: signingKey, issuer: issuer, maxTTLSeconds: maxSeconds)
+            let issuer = GatewayTokenIssuer(signingKey: signingKey, issuer: issuerName, maxTTLSeconds: maxSeconds)
             do {
                 let issued = try await issuer.issue(
                     identity: identity, groups: Self.splitList(groups), resources: Self.splitList(resources),

@@ -84,4 +84,35 @@ struct TokenCommandTests {
         #expect(tooLong.stdout.isEmpty)
         #expect(tooLong.stderr.contains("exceeds the configured maximum"))
     }
+
+    @Test("issue --config takes the key, issuer and TTL cap from gateway_tokens")
+    func issueFromConfiguration() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let keyPath = directory.file("gateway.key")
+        #expect(try Self.run(["token", "keygen", "--out", keyPath]).status == 0)
+        let configPath = directory.file("ringgate.yaml")
+        try directory.write(
+            "ringgate.yaml",
+            Array("gateway_tokens:\n  signing_key_file: \(keyPath)\n  issuer: ringgate-ci\n  max_ttl: 30m\n".utf8))
+
+        let issue = try Self.run([
+            "token", "issue", "--config", configPath, "--identity", "ci-runner-7", "--groups", "deploy",
+            "--ttl", "15m", "--resources", "pg-prod",
+        ])
+        #expect(issue.status == 0, "\(issue.stderr)")
+        let token = issue.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let settings = GatewayTokenSettings(issuer: "ringgate-ci", signingKeyFile: keyPath, maxTTLSeconds: 1800)
+        let identity = try await GatewayTokenVerifier(settings: settings).verify(token, resource: "pg-prod").get()
+        #expect(identity.name == "ci-runner-7")
+
+        // The cap comes from the file (30m), not the flag's default (1h).
+        let tooLong = try Self.run([
+            "token", "issue", "--config", configPath, "--identity", "ci", "--ttl", "45m", "--resources", "pg-prod",
+        ])
+        #expect(tooLong.status != 0)
+        #expect(tooLong.stdout.isEmpty)
+        // Exactly one key source.
+        #expect(try Self.run(["token", "issue", "--identity", "ci", "--ttl", "1m", "--resources", "r"]).status != 0)
+    }
 }
