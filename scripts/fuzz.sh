@@ -59,11 +59,15 @@ mkdir -p "$out/$target-corpus" "$out/$target-artifacts"
 binary="$out/$target"
 
 mapfile -t sources < <(find "$root/Sources/Codecs" -name '*.swift' | sort)
+# swiftc refuses two files with the same name in one module (fuzz/SQLLexer.swift next to
+# Sources/Codecs/SQL/SQLLexer.swift): compile a copy of the harness under a unique name.
+cp "$harness" "$out/FuzzHarness_$target.swift"
+harness="$out/FuzzHarness_$target.swift"
 echo "fuzz.sh: building $target (${#sources[@]} Codecs sources + harness)" >&2
 # Compile inside the output folder so no intermediate file lands in the work tree.
 (cd "$out" && swiftc -sanitize=fuzzer,address -parse-as-library "${FUZZ_OPT:--Onone}" -g \
     -swift-version 6 -enable-experimental-feature Lifetimes \
-    -module-name "Fuzz$target" \
+    -module-name "Fuzz$target" -package-name RingGateFuzz \
     "${sources[@]}" "$harness" -o "$binary")
 
 corpora=("$out/$target-corpus")
