@@ -9,8 +9,8 @@ public enum SQLQueries {
             FROM sales.orders o WHERE o.created_at >= now() - interval '30 days' AND o.status <> 'cancelled') \
             SELECT c.id, c.name, c.email, s.name AS segment, r.name AS region, \
             count(DISTINCT recent.id) AS orders, sum(recent.total_cents)::numeric / 100 AS revenue, \
-            avg(li.quantity) AS avg_items, max(recent.created_at) AS last_order, \
-            rank() OVER (PARTITION BY s.id ORDER BY sum(recent.total_cents) DESC) AS segment_rank
+            max(recent.created_at) AS last_order, \
+            rank() OVER (PARTITION BY s.id ORDER BY sum(recent.total_cents) DESC) AS seg_rank
             """
         let tail = """
              FROM public.customers AS c \
@@ -33,6 +33,7 @@ public enum SQLQueries {
         }
         var text = head + columns + tail
         while text.utf8.count < 1024 { text += " " }
+        precondition(text.utf8.count == 1024, "the join query is \(text.utf8.count) bytes")
         return text
     }()
 
