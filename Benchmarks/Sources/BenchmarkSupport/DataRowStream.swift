@@ -6,7 +6,7 @@ import Codecs
 /// Rows have six columns of an ordinary customer table: `id` (int8, text format),
 /// `email` (varchar), `card` (text), `amount` (int8, binary format), `note` (text, free
 /// prose, NULL in every seventh row, sometimes holding a card number or e-mail), and
-/// `doc` (jsonb, text format). Rows average about 190 bytes on the wire; rows that cross a
+/// `doc` (jsonb, text format). Rows average about 179 bytes on the wire; rows that cross a
 /// buffer edge take the decoder's reassembly path.
 public final class DataRowStream: @unchecked Sendable {
     /// Total bytes of the stream (the sum of the buffers' sizes).
