@@ -25,18 +25,22 @@ let package = Package(
             path: "Sources/BenchmarkSupport"
         ),
         benchmarkTarget("ScanMask"),
+        benchmarkTarget("DataRowDecode"),
+        benchmarkTarget("SQLClassify"),
+        benchmarkTarget("PolicyEvaluate", extra: [.product(name: "Gateway", package: "RingGate")]),
     ]
 )
 
 /// A benchmark executable target in `Benchmarks/<name>`, discovered by the plugin.
-func benchmarkTarget(_ name: String) -> Target {
+/// `extra` adds product dependencies beyond `Codecs` (e.g. `Gateway`).
+func benchmarkTarget(_ name: String, extra: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
         dependencies: [
             "BenchmarkSupport",
             .product(name: "Codecs", package: "RingGate"),
             .product(name: "Benchmark", package: "benchmark"),
-        ],
+        ] + extra,
         path: "Benchmarks/\(name)",
         swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])],
         plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -2,6 +2,7 @@
 # Builds and runs one libFuzzer harness for a bounded time.
 #
 #   scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
+#   scripts/fuzz.sh all [SECONDS] [extra libFuzzer flags...]   # every fuzz/*.swift in turn
 #
 # TARGET names fuzz/TARGET.swift: a file that defines
 #   @_cdecl("LLVMFuzzerTestOneInput") func ...(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
@@ -28,6 +29,24 @@ seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# `all`: run every harness for SECONDS each, one after the other; exit non-zero when any
+# target fails (all are run regardless, so one report covers every harness).
+if [[ "$target" == all ]]; then
+    failed=()
+    for file in "$root"/fuzz/*.swift; do
+        name=$(basename "$file" .swift)
+        echo "fuzz.sh: === $name ===" >&2
+        if ! "$0" "$name" "$seconds" "$@"; then failed+=("$name"); fi
+    done
+    if [[ ${#failed[@]} -gt 0 ]]; then
+        echo "fuzz.sh: FAILED: ${failed[*]}" >&2
+        exit 1
+    fi
+    echo "fuzz.sh: all targets clean" >&2
+    exit 0
+fi
+
 harness="$root/fuzz/$target.swift"
 if [[ ! -f "$harness" ]]; then
     echo "no harness $harness" >&2
@@ -40,11 +59,15 @@ mkdir -p "$out/$target-corpus" "$out/$target-artifacts"
 binary="$out/$target"
 
 mapfile -t sources < <(find "$root/Sources/Codecs" -name '*.swift' | sort)
+# swiftc refuses two files with the same name in one module (fuzz/SQLLexer.swift next to
+# Sources/Codecs/SQL/SQLLexer.swift): compile a copy of the harness under a unique name.
+cp "$harness" "$out/FuzzHarness_$target.swift"
+harness="$out/FuzzHarness_$target.swift"
 echo "fuzz.sh: building $target (${#sources[@]} Codecs sources + harness)" >&2
 # Compile inside the output folder so no intermediate file lands in the work tree.
 (cd "$out" && swiftc -sanitize=fuzzer,address -parse-as-library "${FUZZ_OPT:--Onone}" -g \
     -swift-version 6 -enable-experimental-feature Lifetimes \
-    -module-name "Fuzz$target" \
+    -module-name "Fuzz$target" -package-name RingGateFuzz \
     "${sources[@]}" "$harness" -o "$binary")
 
 corpora=("$out/$target-corpus")
