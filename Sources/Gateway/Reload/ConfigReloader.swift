@@ -32,7 +32,7 @@ public final class ConfigReloader: Sendable {
     private let logger: Logger
     private let audit: (any AuditSink)?
 
-    private struct FileStamp: Equatable {
+    fileprivate struct FileStamp: Equatable, Sendable {
         var device: UInt64
         var inode: UInt64
         var size: Int64
@@ -54,16 +54,39 @@ public final class ConfigReloader: Sendable {
     private let stopWatching = Atomic<Bool>(false)
     private let watcherDone = Atomic<Bool>(true)
 
+    /// A configuration file as read at one moment: the typed configuration and the file's
+    /// identity (stat stamp and content hash) taken *before* reading, so an edit racing the read
+    /// is seen by the next poll rather than lost.
+    public struct LoadedFile: Sendable {
+        public let path: String
+        public let configuration: GatewayConfiguration
+        fileprivate let stamp: FileStamp?
+        fileprivate let contentHash: [UInt8]
+    }
+
+    /// Reads and validates `path` once; hand the result to ``init(loaded:logger:audit:)``.
+    public static func readFile(path: String) throws(ConfigValidationError) -> LoadedFile {
+        let stamp = Self.stamp(path)
+        let hash = Self.contentHash(path) ?? []
+        let configuration = try ConfigLoader.load(path: path)
+        return LoadedFile(path: path, configuration: configuration, stamp: stamp, contentHash: hash)
+    }
+
     /// Loads `path`, publishes its snapshot in a new store, and returns a reloader for it.
     public static func start(path: String, logger: Logger, audit: (any AuditSink)? = nil) throws(ConfigValidationError) -> ConfigReloader {
-        let config = try ConfigLoader.load(path: path)
-        let store = PolicyStore(PolicySnapshot(compiling: config))
-        let reloader = ConfigReloader(path: path, store: store, logger: logger, audit: audit)
-        reloader.state.withLock { state in
-            state.stamp = Self.stamp(path)
-            state.contentHash = Self.contentHash(path) ?? []
+        ConfigReloader(loaded: try readFile(path: path), logger: logger, audit: audit)
+    }
+
+    /// A reloader whose store starts with the snapshot compiled from `loaded`, and whose file
+    /// watcher treats `loaded` as the version already in force (no redundant first reload).
+    public convenience init(loaded: LoadedFile, logger: Logger, audit: (any AuditSink)? = nil) {
+        self.init(
+            path: loaded.path, store: PolicyStore(PolicySnapshot(compiling: loaded.configuration)), logger: logger,
+            audit: audit)
+        state.withLock { state in
+            state.stamp = loaded.stamp
+            state.contentHash = loaded.contentHash
         }
-        return reloader
     }
 
     public init(path: String, store: PolicyStore, logger: Logger, audit: (any AuditSink)? = nil) {

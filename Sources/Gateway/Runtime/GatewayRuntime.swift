@@ -54,12 +54,13 @@ public final class GatewayRuntime: Sendable {
         configPath: String, backend: IOBackendSelection? = nil, watchFile: Bool = true,
         reloadOnSIGHUP: Bool = true, logger: Logger
     ) throws(GatewayRuntimeError) {
-        let config: GatewayConfiguration
+        let loaded: ConfigReloader.LoadedFile
         do {
-            config = try ConfigLoader.load(path: configPath)
+            loaded = try ConfigReloader.readFile(path: configPath)
         } catch {
             throw .invalidConfiguration(error)
         }
+        let config = loaded.configuration
         let listeners = try Self.listeners(for: config.resources)
 
         var proxy = ProxyConfiguration()
@@ -77,9 +78,8 @@ public final class GatewayRuntime: Sendable {
         let accessLog = try AccessLogWriter(path: config.gateway.accessLogPath, logger: logger)
         let server = ProxyServer<PassthroughSession>(configuration: proxy, listeners: listeners, accessLog: accessLog)
 
-        // The snapshot comes from the very file contents the listeners came from.
-        let reloader = ConfigReloader(
-            path: configPath, store: PolicyStore(PolicySnapshot(compiling: config)), logger: logger, audit: audit)
+        // The listeners and the first policy come from one read of the file.
+        let reloader = ConfigReloader(loaded: loaded, logger: logger, audit: audit)
         do {
             try server.start()
         } catch {

@@ -198,6 +198,8 @@ final class SessionLoop: Sendable {
         try write(reloadConfig(write: "review"), to: configURL)
         let reloader = try ConfigReloader.start(path: configURL.path, logger: Logger(label: "test.reload"))
         let generation = reloader.store.generation
+        // The file just loaded is the one in force: the first poll does not load it again.
+        #expect(reloader.pollOnce() == nil)
         // Same policy, different formatting: the version (content hash) is the same.
         try write("# a comment\n" + reloadConfig(write: "review"), to: configURL)
         #expect(reloader.pollOnce() == .unchanged(version: reloader.store.snapshot.version))
