@@ -55,9 +55,13 @@ struct CheckConfigCommand: ParsableCommand {
     }
 }
 
+/// Comma-separated command-line lists (`--groups a,b`), also given as repeated options.
+func splitList(_ values: [String]) -> [String] {
+    values.flatMap { $0.split(separator: ",") }.map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+}
+
 func splitList(_ text: String?) -> [String] {
-    guard let text else { return [] }
-    return text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+    splitList(text.map { [$0] } ?? [])
 }
 
 

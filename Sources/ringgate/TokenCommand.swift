@@ -105,17 +105,12 @@ struct TokenCommand: AsyncParsableCommand {
             let issuer = GatewayTokenIssuer(signingKey: signingKey, issuer: issuerName, maxTTLSeconds: maxSeconds)
             do {
                 let issued = try await issuer.issue(
-                    identity: identity, groups: Self.splitList(groups), resources: Self.splitList(resources),
+                    identity: identity, groups: splitList(groups), resources: splitList(resources),
                     ttlSeconds: ttlSeconds)
                 print(issued.token)
             } catch {
                 throw TokenCommandError(error.description)
             }
-        }
-
-        static func splitList(_ values: [String]) -> [String] {
-            values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-                .filter { !$0.isEmpty }
         }
     }
 
