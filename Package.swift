@@ -121,6 +121,7 @@ let package = Package(
             dependencies: [
                 "Codecs", "CPgQuery", "Gateway", "IOCore",
                 .product(name: "Logging", package: "swift-log"),
+                // The PostgreSQL wire tests log in with Gateway's swift-crypto SCRAM primitives.
             ],
             swiftSettings: commonSwiftSettings
         ),

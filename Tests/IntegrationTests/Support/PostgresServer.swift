@@ -58,8 +58,12 @@ final class PostgresServer: @unchecked Sendable {
         self.directory = directory
     }
 
+    /// The superuser's password when the server asks for one (`authMethod` other than trust).
+    static let password = "s3cret-pw"
+
     /// initdb and start a server; throws when that fails (after cleaning up).
-    static func start(extraSettings: [String] = []) throws -> PostgresServer {
+    /// - Parameter authMethod: `trust`, or `scram-sha-256` / `md5` with ``password``.
+    static func start(extraSettings: [String] = [], authMethod: String = "trust") throws -> PostgresServer {
         guard isInstalled else { throw Failure.notInstalled }
         let isRoot = getuid() == 0
         var template = Array((NSTemporaryDirectory() + "ringgate-pg-XXXXXX").utf8CString)
@@ -70,8 +74,16 @@ final class PostgresServer: @unchecked Sendable {
             chown(directory, account.pointee.pw_uid, account.pointee.pw_gid)
         }
         let data = directory + "/data"
-        let initdb = try run(asServerUser: isRoot, binDirectory + "/initdb",
-                             ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        var initdbArguments = ["-D", data, "-U", "postgres", "--auth=\(authMethod)", "-E", "UTF8", "--locale=C", "--no-sync"]
+        if authMethod != "trust" {
+            let passwordFile = directory + "/pw"
+            FileManager.default.createFile(atPath: passwordFile, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
+            if isRoot, let account = getpwnam("postgres") {
+                chown(passwordFile, account.pointee.pw_uid, account.pointee.pw_gid)
+            }
+            initdbArguments.append("--pwfile=\(passwordFile)")
+        }
+        let initdb = try run(asServerUser: isRoot, binDirectory + "/initdb", initdbArguments)
         guard initdb.status == 0 else {
             try? FileManager.default.removeItem(atPath: directory)
             throw Failure.command("initdb", initdb)

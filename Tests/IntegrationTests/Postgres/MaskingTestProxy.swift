@@ -56,7 +56,7 @@ final class MaskingTestProxy: @unchecked Sendable {
                 bind(listener, pointer, length) == 0 && getsockname(listener, pointer, &length) == 0
             }
         }
-        guard ok, listen(listener, 8) == 0 else { throw RealPostgresServer.Failure(description: "proxy listen failed") }
+        guard ok, listen(listener, 8) == 0 else { throw LoopbackTCP.Failure(description: "proxy listen failed") }
         port = UInt16(bigEndian: address.sin_port)
         Thread.detachNewThread { [self] in acceptLoop() }
     }
@@ -70,7 +70,7 @@ final class MaskingTestProxy: @unchecked Sendable {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
-            guard let upstream = try? RealPostgresServer.connect(port: upstreamPort) else {
+            guard let upstream = try? LoopbackTCP.connect(port: upstreamPort) else {
                 close(client)
                 continue
             }

@@ -105,10 +105,10 @@ private struct LongDigitScanner: CellScanner {
     }
 
     @Test func scramLoginThenMaskedRowsAndCopy() throws {
-        let server = try RealPostgresServer()
+        let server = try PostgresServer.start(authMethod: "scram-sha-256")
         defer { server.stop() }
-        let connection = try WireTestConnection(port: server.port)
-        let afterAuth = try scramLogin(connection, password: RealPostgresServer.password)
+        let connection = try WireTestConnection(port: UInt16(server.port))
+        let afterAuth = try scramLogin(connection, password: PostgresServer.password)
         #expect(afterAuth.first == UInt8(ascii: "R"))  // AuthenticationOk
         let parameters = try readUntilReady(connection)
         #expect(parameters["server_version"]?.hasPrefix("15") == true)
@@ -167,9 +167,9 @@ private struct LongDigitScanner: CellScanner {
     }
 
     @Test func wrongPasswordIsRefusedByTheServer() throws {
-        let server = try RealPostgresServer()
+        let server = try PostgresServer.start(authMethod: "scram-sha-256")
         defer { server.stop() }
-        let connection = try WireTestConnection(port: server.port)
+        let connection = try WireTestConnection(port: UInt16(server.port))
         let outcome = try scramLogin(connection, password: "wrong")
         #expect(outcome.first == UInt8(ascii: "E"))
         try Array(outcome[5...]).withUnsafeBytes { body in
@@ -179,11 +179,11 @@ private struct LongDigitScanner: CellScanner {
     }
 
     @Test func md5Login() throws {
-        let server = try RealPostgresServer(authMethod: "md5")
+        let server = try PostgresServer.start(authMethod: "md5")
         defer { server.stop() }
         // initdb --auth=md5 also sets password_encryption = md5, so the password is
         // stored as an MD5 hash and the server asks for AuthenticationMD5Password.
-        let second = try WireTestConnection(port: server.port)
+        let second = try WireTestConnection(port: UInt16(server.port))
         try startup(second)
         let request = try second.receive().message
         let salt = try Array(request[5...]).withUnsafeBytes { body -> UInt32? in
@@ -191,7 +191,7 @@ private struct LongDigitScanner: CellScanner {
             return salt
         }
         let saltValue = try #require(salt)
-        let response = MD5Password.response(user: b("postgres"), password: b(RealPostgresServer.password), salt: saltValue,
+        let response = MD5Password.response(user: b("postgres"), password: b(PostgresServer.password), salt: saltValue,
                                              primitives: SwiftCryptoAuthPrimitives())
         try second.send(try response.withUnsafeBytes { pw in try encoded { PostgresFrontendEncoder.passwordMessage(&$0, password: pw) } })
         let ok = try second.receive().message

@@ -31,9 +31,9 @@ import Testing
     }
 
     @Test func psqlAndPsycopgReadMaskedRows() throws {
-        let server = try RealPostgresServer(authMethod: "trust")
+        let server = try PostgresServer.start()
         defer { server.stop() }
-        let proxy = try MaskingTestProxy(upstreamPort: server.port, actions: Self.actions)
+        let proxy = try MaskingTestProxy(upstreamPort: UInt16(server.port), actions: Self.actions)
         defer { proxy.stop() }
         let dsn = "host=127.0.0.1 port=\(proxy.port) user=postgres dbname=postgres sslmode=disable gssencmode=disable"
 
