@@ -14,4 +14,12 @@ command -v haproxy >/dev/null 2>&1 || echo "perf/gate.sh: haproxy not installed;
 swift build -c release --product bench
 swift build -c release --product ringgate
 bin="$(swift build -c release --show-bin-path)"
+# The loops must be specialized on the passthrough session (an unspecialized loop looks up type
+# metadata on every slot access; see LoopRunner in Sources/IOCore/Server/ProxyServer.swift).
+for loop in URingLoop EpollLoop; do
+    if ! nm "$bin/ringgate" | grep -q "${#loop}${loop}V3runyyFAA18PassthroughSessionV_Tg5"; then
+        echo "perf/gate.sh: FAIL: $loop.run is not specialized on PassthroughSession in the release ringgate" >&2
+        exit 1
+    fi
+done
 exec "$bin/bench" gate --baseline "$root/perf/baselines/tcp.json" --no-build-ringgate "$@"

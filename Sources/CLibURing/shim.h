@@ -28,6 +28,11 @@ static inline void rg_prep_recv_multishot_select(struct io_uring_sqe *sqe, int f
     sqe->user_data = user_data;
 }
 
+/// Marks `sqe` as addressing a registered (fixed) file: its fd field is a file-table index.
+static inline void rg_sqe_set_fixed_file(struct io_uring_sqe *sqe) {
+    sqe->flags |= IOSQE_FIXED_FILE;
+}
+
 /// One-shot recv that selects one buffer from provided-buffer group `group`.
 static inline void rg_prep_recv_select(struct io_uring_sqe *sqe, int fd,
                                        unsigned short group, __u64 user_data) {

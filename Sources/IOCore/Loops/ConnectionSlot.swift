@@ -29,6 +29,9 @@ struct ConnectionSlot {
     var lastActivity: UInt64 = 0
     var closeReason: CloseReason = .completed
     var clientAddress: SocketAddress?
+    /// io_uring: both sockets are in the ring's registered file table, at `2 * slot` (client)
+    /// and `2 * slot + 1` (upstream).
+    var registeredFiles = false
 
     @inline(__always)
     func fd(_ side: ProxySide) -> Int32 { side == .client ? clientFD : upstreamFD }

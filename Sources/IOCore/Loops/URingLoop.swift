@@ -65,6 +65,11 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
     private let tickSpec: UnsafeMutablePointer<__kernel_timespec>
     private let wakeValue: UnsafeMutablePointer<UInt64>
     private var acceptArmed: UnsafeMutablePointer<Bool>
+    /// Entries in the ring's sparse file table (two per slot, see ``registerFiles(_:)``);
+    /// slots past it, or every slot when the kernel refused the table, use plain descriptors.
+    private let fileTableEntries: Int32
+    /// Stable memory for file-table updates (two descriptors).
+    private let fileUpdate: UnsafeMutablePointer<Int32>
     let setupFlags: UInt32
 
     /// Creates the ring on the calling thread (it becomes the ring's single issuer).
@@ -95,6 +100,9 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         }
         let tick = core.tick
         let listenerCount = core.listenerCount
+        fileTableEntries = Self.registerFileTable(ring, slots: core.capacity)
+        fileUpdate = .allocate(capacity: 2)
+        fileUpdate.initialize(repeating: -1, count: 2)
         self.core = core
         self.ring = ring
         self.setupFlags = flags
@@ -115,6 +123,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         tickSpec.deallocate()
         wakeValue.deallocate()
         acceptArmed.deallocate()
+        fileUpdate.deallocate()
     }
 
     // MARK: Run
@@ -222,13 +231,16 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         let index = Int(slot)
         guard !core.slots[index].recvArmed(side) else { return }
         let tag = core.tag(.recv(from: side), slot).rawValue
-        let fd = core.slots[index].fd(side)
+        let fixed = core.slots[index].registeredFiles
+        let fd = fixed ? Self.fileIndex(slot, side) : core.slots[index].fd(side)
         let multishot = core.slots[index].interactiveReads(side) >= 2
+        let sqe = nextSQE()
         if multishot {
-            rg_prep_recv_multishot_select(nextSQE(), fd, 0, tag)
+            rg_prep_recv_multishot_select(sqe, fd, 0, tag)
         } else {
-            rg_prep_recv_select(nextSQE(), fd, 0, tag)
+            rg_prep_recv_select(sqe, fd, 0, tag)
         }
+        if fixed { rg_sqe_set_fixed_file(sqe) }
         core.slots[index].setRecvArmed(side, true)
         core.slots[index].setRecvMultishot(side, multishot)
         core.slots[index].setRecvCancelling(side, false)
@@ -259,7 +271,10 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         guard let pending = core.pairs[index][from: side].pendingWrite(pool: core.pool) else { return }
         let sink = side.opposite
         let sqe = nextSQE()
-        io_uring_prep_send(sqe, core.slots[index].fd(sink), pending.baseAddress, pending.count, Int32(MSG_NOSIGNAL))
+        let fixed = core.slots[index].registeredFiles
+        let fd = fixed ? Self.fileIndex(slot, sink) : core.slots[index].fd(sink)
+        io_uring_prep_send(sqe, fd, pending.baseAddress, pending.count, Int32(MSG_NOSIGNAL))
+        if fixed { rg_sqe_set_fixed_file(sqe) }
         sqe.pointee.user_data = core.tag(.send(to: sink), slot).rawValue
         core.pairs[index][from: side].writing = true
         core.slots[index].outstanding += 1
@@ -333,6 +348,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             return
         }
         Socket.setNoDelay(core.slots[index].upstreamFD)
+        registerFiles(slot)
         core.pairs[index].phase = .established
         core.slots[index].lastActivity = core.now
         armRecv(slot, .client)
@@ -452,7 +468,50 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
 
     @inline(__always)
     private mutating func finishIfIdle(_ slot: Int32) {
-        if core.slots[Int(slot)].outstanding == 0 { core.finishClose(slot) }
+        guard core.slots[Int(slot)].outstanding == 0 else { return }
+        unregisterFiles(slot)
+        core.finishClose(slot)
+    }
+
+    // MARK: Registered files
+
+    /// Registers a sparse file table with two entries per slot, capped by the descriptor limit
+    /// (the kernel refuses a larger table); returns its size, 0 when refused.
+    private static func registerFileTable(_ ring: UnsafeMutablePointer<io_uring>, slots: Int) -> Int32 {
+        var limit = rlimit()
+        let cap = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 1024
+        let entries = Int32(clamping: min(2 * slots, cap, 1 << 20))
+        guard entries >= 2, io_uring_register_files_sparse(ring, UInt32(entries)) == 0 else { return 0 }
+        return entries
+    }
+
+    /// The file-table index of `side`'s socket in `slot`.
+    @inline(__always)
+    private static func fileIndex(_ slot: Int32, _ side: ProxySide) -> Int32 {
+        2 &* slot &+ (side == .client ? 0 : 1)
+    }
+
+    /// Puts both sockets of an established `slot` into the ring's file table, so its recvs
+    /// and sends skip the per-operation descriptor lookup (fget/fput). One register call
+    /// per connection; on failure the slot keeps using plain descriptors.
+    private mutating func registerFiles(_ slot: Int32) {
+        let index = Int(slot)
+        guard Self.fileIndex(slot, .upstream) < fileTableEntries else { return }
+        fileUpdate[0] = core.slots[index].clientFD
+        fileUpdate[1] = core.slots[index].upstreamFD
+        core.slots[index].registeredFiles =
+            io_uring_register_files_update(ring, UInt32(Self.fileIndex(slot, .client)), fileUpdate, 2) == 2
+    }
+
+    /// Empties `slot`'s file-table entries before its descriptors close (the table holds
+    /// its own reference: a socket left there would stay open after close(2)).
+    private mutating func unregisterFiles(_ slot: Int32) {
+        let index = Int(slot)
+        guard core.slots[index].registeredFiles else { return }
+        fileUpdate[0] = -1
+        fileUpdate[1] = -1
+        _ = io_uring_register_files_update(ring, UInt32(Self.fileIndex(slot, .client)), fileUpdate, 2)
+        core.slots[index].registeredFiles = false
     }
 
     private mutating func resumeBufferWaiters() {

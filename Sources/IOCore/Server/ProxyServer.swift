@@ -277,19 +277,28 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
         }
     }
 
-    /// Runs one loop thread. The loops are internal generics: a call site with a concrete
-    /// session type inside this module is what lets the optimizer specialize them (no
-    /// witness-table dispatch per message). Passthrough is routed to such a call site here;
-    /// a protocol session added to the gateway needs the same treatment (see ``ProxySession``).
+    /// Runs one loop thread. Passthrough is routed to a call site with the concrete type (see
+    /// ``LoopRunner``); a protocol session added to the gateway needs the same treatment (see
+    /// ``ProxySession``).
     private static func runLoop(backend: IOBackendKind, context: LoopContext, ready: Semaphore, failures: borrowing Mutex<[SystemError]>) {
         if Session.self == PassthroughSession.self {
-            runLoop(PassthroughSession.self, backend: backend, context: context, ready: ready, failures: failures)
+            LoopRunner.run(PassthroughSession.self, backend: backend, context: context, ready: ready, failures: failures)
         } else {
-            runLoop(Session.self, backend: backend, context: context, ready: ready, failures: failures)
+            LoopRunner.run(Session.self, backend: backend, context: context, ready: ready, failures: failures)
         }
     }
+}
 
-    private static func runLoop<S: ProxySession>(
+/// Creates and runs a loop on the calling thread.
+///
+/// The loops are internal generics; the optimizer specializes them only where every generic
+/// parameter is concrete. This runner is deliberately outside the generic ``ProxyServer``: a
+/// generic method there would also depend on the server's `Session` parameter, which Swift
+/// does not partially specialize, and the loops would run unspecialized, looking up type
+/// metadata on every slot access. `perf/gate.sh` checks the release binary for the
+/// specialized loops.
+enum LoopRunner {
+    static func run<S: ProxySession>(
         _ session: S.Type, backend: IOBackendKind, context: LoopContext, ready: Semaphore,
         failures: borrowing Mutex<[SystemError]>
     ) {
