@@ -14,12 +14,17 @@ struct RingGateCommand: AsyncParsableCommand {
     )
 
     /// Blocks the shutdown signals before anything else runs (see ``ShutdownSignals``), then
-    /// parses and runs the command.
+    /// parses and runs the command; long-running commands first raise the descriptor limit
+    /// (see ``DescriptorLimit``).
     static func main() async {
         ShutdownSignals.block()
         do {
             var command = try parseAsRoot()
-            if !(command is any OwnsShutdownSignals) { ShutdownSignals.unblock() }
+            if command is any OwnsShutdownSignals {
+                DescriptorLimit.raiseSoftLimit()
+            } else {
+                ShutdownSignals.unblock()
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -191,5 +191,26 @@ extension ProxyTests {
             #expect(child.output.contains("close=completed"))
             try echo.stop()
         }
+        /// Started at a soft descriptor limit of 256 (a shell's `ulimit -Sn`), `ringgate forward`
+        /// runs at the hard limit: two sockets per connection and the io_uring file table are
+        /// bounded by the operator's hard limit, not a distribution's default soft one.
+        @Test func forwardRaisesTheSoftDescriptorLimit() throws {
+            var own = rlimit()
+            try #require(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &own) == 0)
+            try #require(own.rlim_max > 256, "the hard limit must leave room above 256")
+            let echo = try TestServer.echo()
+            let child = try Child(arguments: [
+                "/bin/sh", "-c", "ulimit -Sn 256 && exec \"$0\" \"$@\"", try Self.ringgatePath(), "forward",
+                "--listen", "127.0.0.1:0", "--upstream", "\(echo.address)", "--loops", "1",
+            ])
+            #expect(child.waitFor("forwarding"), "no start-up line: \(child.output)")
+            var limit = rlimit()
+            #expect(rg_prlimit(child.pid, Int32(RLIMIT_NOFILE.rawValue), nil, &limit) == 0)
+            #expect(limit.rlim_cur == own.rlim_max)
+            #expect(limit.rlim_max == own.rlim_max)
+            kill(child.pid, SIGTERM)
+            #expect(child.waitForExit() == 0, "\(child.output)")
+            try echo.stop()
+        }
     }
 }
