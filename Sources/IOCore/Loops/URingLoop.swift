@@ -36,8 +36,10 @@ enum URingSetup {
         return .failure(SystemError("io_uring_queue_init", errno: lastError))
     }
 
-    /// Sets up and tears down a small ring, and checks provided-buffer rings and multishot
-    /// recv support by registering a buffer ring. Used by `.auto` backend selection.
+    /// Sets up and tears down a small ring and checks, on a socket pair, the operations the
+    /// loops depend on: a provided-buffer ring, and a multishot recv that selects from it and
+    /// stays armed (`F_MORE`). Used by `.auto` backend selection, so a kernel or a seccomp
+    /// profile that lacks one of them gets epoll instead of failing connections later.
     static func probe(configuration: ProxyConfiguration) -> Result<UInt32, SystemError> {
         let ring = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
         defer { ring.deallocate() }
@@ -47,10 +49,41 @@ enum URingSetup {
         do {
             var pool = try BufferPool(bufferSize: 4096, count: 8)
             try pool.registerRing(ring, group: 0)
+            try probeMultishotRecv(ring)
         } catch {
             return .failure(error)
         }
         return result
+    }
+
+    /// Arms a multishot buffer-select recv on one end of a Unix socket pair, writes a byte
+    /// to the other end, and expects one completion carrying a buffer and `F_MORE`.
+    private static func probeMultishotRecv(_ ring: UnsafeMutablePointer<io_uring>) throws(SystemError) {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SystemError("socketpair", errno: rg_errno())
+        }
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        guard let sqe = io_uring_get_sqe(ring) else { throw SystemError("io_uring_get_sqe", errno: EBUSY) }
+        rg_prep_recv_multishot_select(sqe, fds[0], 0, 1)
+        var byte: UInt8 = 0x2a
+        guard write(fds[1], &byte, 1) == 1 else { throw SystemError("write", errno: rg_errno()) }
+        var timeout = __kernel_timespec(tv_sec: 2, tv_nsec: 0)
+        var cqe: UnsafeMutablePointer<io_uring_cqe>?
+        let rc = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &timeout, nil)
+        guard rc >= 0, let completion = cqe else {
+            throw SystemError("multishot recv probe", errno: rc < 0 ? -rc : ETIME)
+        }
+        let res = completion.pointee.res
+        let flags = completion.pointee.flags
+        io_uring_cqe_seen(ring, completion)
+        guard res >= 0 else { throw SystemError("multishot recv probe", errno: -res) }
+        guard res == 1, flags & IORING_CQE_F_BUFFER != 0, flags & IORING_CQE_F_MORE != 0 else {
+            throw SystemError("multishot recv probe (no buffer or no F_MORE)", errno: EOPNOTSUPP)
+        }
     }
 }
 
