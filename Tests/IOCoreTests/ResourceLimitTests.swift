@@ -47,6 +47,51 @@ extension ProxyTests {
             try echo.stop()
         }
 
+        /// A stalled access-log sink: records queue up to `accessLogBacklogLimit`, then new
+        /// connections are refused (closed unserved) instead of queuing records without bound
+        /// or dropping them; once the sink moves, every record arrives, one notice reports the
+        /// refusals, and accepting resumes.
+        @Test(arguments: IOBackendKind.allCases)
+        func stalledAccessLogPausesAcceptWithoutLosingRecords(backend: IOBackendKind) throws {
+            let echo = try TestServer.echo()
+            let log = RecordingAccessLog()
+            log.hold()
+            let (server, address) = try startProxy(backend: backend, upstream: echo.address, loops: 1, log: log) {
+                $0.accessLogBacklogLimit = 2
+                $0.acceptRetryDelay = .milliseconds(100)
+            }
+            for text in ["one", "two"] {
+                let client = try TestSocket.connect(to: address)
+                try client.send(text)
+                #expect(try client.read(exactly: 3) == Array(text.utf8))
+                client.shutdownWrite()
+                #expect(try client.readToEnd().isEmpty)
+            }
+            #expect(eventually { server.loopStatistics[0].activeConnections == 0 })
+            // Two records wait behind the stalled sink: the next connection is not served.
+            let refused = try TestSocket.connect(to: address, timeoutSeconds: 3)
+            try? refused.send("three")
+            refused.shutdownWrite()
+            #expect(((try? refused.readToEnd()) ?? []).isEmpty, "a connection was served past the access-log backlog")
+            #expect(log.records.isEmpty)
+
+            log.release()
+            #expect(eventually { log.records.count == 2 })
+            #expect(eventually { log.notices.contains { $0.contains("access log sink fell 2 records behind") && $0.contains("refused") } })
+            #expect(log.records.count == 2, "the refused connection must not have been opened")
+            var recovered = false
+            _ = eventually(seconds: 5) {
+                guard let client = try? TestSocket.connect(to: address, timeoutSeconds: 2) else { return false }
+                guard (try? client.send("late")) != nil, let reply = try? client.read(exactly: 4) else { return false }
+                recovered = reply == Array("late".utf8)
+                return recovered
+            }
+            #expect(recovered, "no connection was served after the sink drained")
+            server.shutdown(deadline: .zero)
+            server.waitUntilStopped()
+            try echo.stop()
+        }
+
         /// An upstream that never answers the handshake: the client is closed at the
         /// connect timeout and the failure is logged with the listener name.
         @Test(arguments: IOBackendKind.allCases)

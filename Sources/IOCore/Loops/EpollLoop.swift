@@ -230,13 +230,19 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
             if clientFD < 0 {
                 let error = rg_errno()
                 if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
-                    pauseAccept(listener, errno: error)
+                    pauseAccept(listener, .resources(errno: error))
                 }
+                return
+            }
+            if core.context.log.isBackedUp {
+                Glibc.close(clientFD)
+                core.context.log.noteRefusedForBacklog()
+                pauseAccept(listener, .accessLogBacklog)
                 return
             }
             guard let slot = core.openSlot(clientFD: clientFD, listener: listener) else {
                 Glibc.close(clientFD)
-                pauseAccept(listener, errno: 0)
+                pauseAccept(listener, .connectionTableFull)
                 return
             }
             Socket.setNoDelay(clientFD)
@@ -254,7 +260,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
             core.slots[index].closeReason = .resourceExhausted(errno: error)
             core.pairs[index].phase = .closing
             core.finishClose(slot)
-            pauseAccept(listener, errno: error)
+            pauseAccept(listener, .resources(errno: error))
             return
         }
         core.slots[index].upstreamFD = fd
@@ -294,9 +300,10 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         updateInterest(slot, .upstream)
     }
 
-    private mutating func pauseAccept(_ listener: Int, errno: Int32) {
-        if core.acceptPausedUntil[listener] == 0 {
-            core.context.log.enqueue(.acceptPaused(listener: core.context.listeners[listener].name, errno: errno))
+    private mutating func pauseAccept(_ listener: Int, _ cause: AcceptPauseCause) {
+        // A backlog pause is reported by the log queue itself (a notice would queue behind it).
+        if core.acceptPausedUntil[listener] == 0 && cause != .accessLogBacklog {
+            core.context.log.enqueue(.acceptPaused(listener: core.context.listeners[listener].name, cause: cause))
             var event = epoll_event()
             epoll_ctl(epollFD, EPOLL_CTL_DEL, core.listenerFDs[listener], &event)
         }

@@ -320,7 +320,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         guard result >= 0 else {
             let error = -result
             if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
-                pauseAccept(listener, errno: error)
+                pauseAccept(listener, .resources(errno: error))
             } else if !acceptArmed[listener] && !core.draining && core.acceptPausedUntil[listener] == 0 {
                 armAccept(listener)
             }
@@ -328,9 +328,15 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         }
         if !acceptArmed[listener] && !core.draining && core.acceptPausedUntil[listener] == 0 { armAccept(listener) }
         let clientFD = result
+        if core.context.log.isBackedUp && !core.draining {
+            close(clientFD)
+            core.context.log.noteRefusedForBacklog()
+            pauseAccept(listener, .accessLogBacklog)
+            return
+        }
         guard !core.draining, let slot = core.openSlot(clientFD: clientFD, listener: listener) else {
             close(clientFD)
-            if !core.draining { pauseAccept(listener, errno: 0) }
+            if !core.draining { pauseAccept(listener, .connectionTableFull) }
             return
         }
         Socket.setNoDelay(clientFD)
@@ -342,7 +348,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             core.slots[Int(slot)].closeReason = .resourceExhausted(errno: error)
             core.pairs[Int(slot)].phase = .closing
             core.finishClose(slot)
-            pauseAccept(listener, errno: error)
+            pauseAccept(listener, .resources(errno: error))
             return
         }
         core.slots[Int(slot)].upstreamFD = upstreamFD
@@ -355,9 +361,10 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         core.slots[Int(slot)].outstanding += 1
     }
 
-    private mutating func pauseAccept(_ listener: Int, errno: Int32) {
-        if core.acceptPausedUntil[listener] == 0 {
-            core.context.log.enqueue(.acceptPaused(listener: core.context.listeners[listener].name, errno: errno))
+    private mutating func pauseAccept(_ listener: Int, _ cause: AcceptPauseCause) {
+        // A backlog pause is reported by the log queue itself (a notice would queue behind it).
+        if core.acceptPausedUntil[listener] == 0 && cause != .accessLogBacklog {
+            core.context.log.enqueue(.acceptPaused(listener: core.context.listeners[listener].name, cause: cause))
         }
         core.acceptPausedUntil[listener] = core.now &+ core.acceptRetryDelay
         if acceptArmed[listener] { cancel(UserData(.accept, slot: Int32(listener), generation: 0)) }

@@ -25,6 +25,10 @@ public struct ProxyConfiguration: Sendable {
     public var idleTimeout: Duration? = nil
     /// How long accept pauses after EMFILE/ENFILE or a full slot table.
     public var acceptRetryDelay: Duration = .milliseconds(100)
+    /// Access records that may wait for a slow ``AccessLog`` sink; at the limit the loops pause
+    /// accepting (retrying every `acceptRetryDelay`) instead of queuing without bound or
+    /// dropping records.
+    public var accessLogBacklogLimit: Int = 65_536
     /// io_uring submission queue entries (completion queue is 4x).
     public var ringEntries: Int = 1024
     /// Listen backlog.

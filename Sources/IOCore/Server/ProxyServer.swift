@@ -65,7 +65,7 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
         self.configuration = configuration
         self.listeners = listeners
         self.accessLog = accessLog
-        self.logQueue = try? LogQueue()
+        self.logQueue = try? LogQueue(recordLimit: configuration.accessLogBacklogLimit)
     }
 
     /// The backend the loops run on (valid after ``start()``).

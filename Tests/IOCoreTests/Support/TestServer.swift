@@ -70,14 +70,22 @@ final class TestServer: @unchecked Sendable {
     }
 }
 
-/// Collects access records and notices delivered by the server.
+/// Collects access records and notices delivered by the server. ``hold()`` makes it a stalled
+/// sink: `record` blocks the logging thread until ``release()``.
 final class RecordingAccessLog: AccessLog, @unchecked Sendable {
     private let state = Mutex<(records: [AccessLogRecord], notices: [String])>(([], []))
+    private let held = Mutex(false)
 
     var records: [AccessLogRecord] { state.withLock { $0.records } }
     var notices: [String] { state.withLock { $0.notices } }
 
-    func record(_ record: AccessLogRecord) { state.withLock { $0.records.append(record) } }
+    func hold() { held.withLock { $0 = true } }
+    func release() { held.withLock { $0 = false } }
+
+    func record(_ record: AccessLogRecord) {
+        while held.withLock({ $0 }) { usleep(1000) }
+        state.withLock { $0.records.append(record) }
+    }
     func notice(_ message: String) { state.withLock { $0.notices.append(message) } }
 }
 
