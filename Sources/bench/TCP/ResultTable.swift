@@ -8,6 +8,7 @@ enum ResultTable {
                 + "medians of \(config.rounds) interleaved round(s) × \(Format.fixed(config.durationSeconds, 1)) s "
                 + "(warm-up \(Format.fixed(config.warmupSeconds, 2)) s); proxies: \(config.loops) loop(s)/thread(s); "
                 + "host: \(report.host.cpus) CPUs, Linux \(report.host.kernel)"
+                + (report.host.loadAverageStart.map { ", load average \(Format.fixed($0, 2)) at start" } ?? "")
         )
         lines.append("")
         let columns: [(String, Int)] = [

@@ -18,6 +18,10 @@ struct TCPBenchReport: Codable, Sendable {
     struct HostInfo: Codable, Sendable {
         var cpus: Int
         var kernel: String
+        /// 1-minute load average when the run started and when it ended (the run's own
+        /// processes count in the second); nil where /proc/loadavg is unreadable.
+        var loadAverageStart: Double?
+        var loadAverageEnd: Double?
     }
 
     struct Configuration: Codable, Sendable {

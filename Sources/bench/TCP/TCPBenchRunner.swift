@@ -23,6 +23,7 @@ final class TCPBenchRunner {
 
     func run() throws -> TCPBenchReport {
         let startedAt = Self.utcTimestamp()
+        let loadAtStart = Self.loadAverage()
         let echo = try EchoServer()
         defer { echo.stop() }
         defer { for target in running { target.process?.stop() } }
@@ -73,7 +74,9 @@ final class TCPBenchRunner {
             samples: samples
         ).report(
             startedAt: startedAt,
-            host: .init(cpus: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), kernel: Self.kernelRelease()),
+            host: .init(
+                cpus: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), kernel: Self.kernelRelease(),
+                loadAverageStart: loadAtStart, loadAverageEnd: Self.loadAverage()),
             configuration: .init(
                 messageBytes: PingPongClient.messageSize,
                 durationSeconds: configuration.durationSeconds,
@@ -207,6 +210,15 @@ final class TCPBenchRunner {
         let cpu = sample.cpuMicrosecondsPerRoundTrip.map { ", CPU \(Format.fixed($0, 2)) µs/RT" } ?? ""
         return "round \(round)/\(rounds) \(target) ×\(connections): p50 \(Format.fixed(sample.p50Microseconds, 1)) µs, "
             + "p99 \(Format.fixed(sample.p99Microseconds, 1)) µs, \(Format.fixed(sample.roundTripsPerSecond, 0)) RT/s\(cpu)"
+    }
+
+    /// The 1-minute load average from /proc/loadavg (how busy the machine was around the run).
+    private static func loadAverage() -> Double? {
+        guard let file = fopen("/proc/loadavg", "r") else { return nil }
+        defer { fclose(file) }
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let count = fread(&bytes, 1, bytes.count, file)
+        return Double(String(decoding: bytes[..<count].prefix { $0 != 0x20 }, as: UTF8.self))
     }
 
     private static func kernelRelease() -> String {
