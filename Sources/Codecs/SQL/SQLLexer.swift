@@ -158,7 +158,7 @@ public struct SQLLexer {
                     while end < limit && Self.isIdentifierContinue(base[end]) { end &+= 1 }
                     kind = .identifier
                     if recognizesKeywords {
-                        keyword = SQLKeyword.lookup(UnsafeRawBufferPointer(rebasing: base[start..<end]))
+                        keyword = SQLKeywordTable.lookup(base, start: start, end: end)
                     }
                 }
             } else if Self.isOperatorCharacter(b) {

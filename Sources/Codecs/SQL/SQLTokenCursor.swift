@@ -3,19 +3,38 @@
 /// A value type: copying it saves a position, assigning a copy back restores it.
 @usableFromInline
 struct SQLTokenCursor {
+    /// The tokens the splitter recorded, when the statement fit in the buffer; nil: lex.
+    @usableFromInline let tokens: UnsafePointer<SQLCompactToken>?
+    /// With ``tokens``: the index of ``token`` and the end of the cursor's range.
+    @usableFromInline var index: Int
+    @usableFromInline let endIndex: Int
+    /// Without ``tokens``: lexes the range.
     @usableFromInline var lexer: SQLLexer
     /// The current token (``SQLTokenKind/end`` past the range).
-    @usableFromInline var token: SQLToken
+    @usableFromInline var token: SQLCompactToken
     /// The significant token before ``token`` (``SQLTokenKind/end`` at the start).
-    @usableFromInline var previous: SQLToken
+    @usableFromInline var previous: SQLCompactToken
     /// The significant token before ``previous``.
-    @usableFromInline var beforePrevious: SQLToken
+    @usableFromInline var beforePrevious: SQLCompactToken
 
+    /// A cursor over `text[range]`, which starts and ends at token boundaries. With a complete
+    /// `buffer` (the statement's tokens, lexed once by the splitter) it reads those; otherwise
+    /// it lexes the range.
     @inlinable
-    init(text: UnsafeRawBufferPointer, range: Range<Int>, standardConformingStrings: Bool) {
+    init(text: UnsafeRawBufferPointer, range: Range<Int>, standardConformingStrings: Bool, buffer: SQLTokenBuffer?) {
         lexer = SQLLexer(text: text, range: range, standardConformingStrings: standardConformingStrings)
-        token = lexer.nextSignificant()
-        previous = SQLToken(kind: .end, start: range.lowerBound, end: range.lowerBound)
+        if let buffer, buffer.isComplete {
+            tokens = UnsafePointer(buffer.base)
+            index = buffer.firstIndex(startingAtOrAfter: range.lowerBound)
+            endIndex = buffer.firstIndex(startingAtOrAfter: range.upperBound)
+            token = index < endIndex ? buffer.base[index] : .end(at: lexer.limit)
+        } else {
+            tokens = nil
+            index = 0
+            endIndex = 0
+            token = SQLCompactToken(lexer.nextSignificant())
+        }
+        previous = .end(at: range.lowerBound)
         beforePrevious = previous
     }
 
@@ -27,14 +46,23 @@ struct SQLTokenCursor {
     mutating func advance() {
         beforePrevious = previous
         previous = token
-        token = lexer.nextSignificant()
+        if let tokens {
+            index &+= 1
+            token = index < endIndex ? tokens[index] : .end(at: lexer.limit)
+        } else {
+            token = SQLCompactToken(lexer.nextSignificant())
+        }
     }
 
     /// The token after the current one.
     @inlinable
-    func peek() -> SQLToken {
+    func peek() -> SQLCompactToken {
+        if let tokens {
+            let next = index &+ 1
+            return next < endIndex ? tokens[next] : .end(at: lexer.limit)
+        }
         var copy = lexer
-        return copy.nextSignificant()
+        return SQLCompactToken(copy.nextSignificant())
     }
 
     /// Consumes the current token when it is `keyword`.
