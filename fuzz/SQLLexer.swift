@@ -81,6 +81,19 @@ func checkClassifier(_ text: UnsafeRawBufferPointer, options: SQLClassifierOptio
         }
     }
     precondition(summary.statementCount == count, "summary count differs from the statements")
+    // The analyzer reading the splitter's recorded tokens and the analyzer lexing each
+    // statement again must agree statement by statement.
+    var recorded = classifier.statements(in: text)
+    var relexed = SQLStatementIterator(text: text, options: options, recordsTokens: false)
+    while true {
+        let a = recorded.next()
+        let b = relexed.next()
+        precondition((a == nil) == (b == nil), "recorded and re-lexed statement counts differ")
+        guard let a, let b else { break }
+        precondition(a.range == b.range && a.classes == b.classes && a.dropKind == b.dropKind
+                     && a.relations.isOverflowed == b.relations.isOverflowed
+                     && a.relations.elementsEqual(b.relations), "recorded and re-lexed statements differ")
+    }
     precondition(summary.classes == classes, "summary classes differ from the union of the statements")
     precondition(summary.dropKinds == merged.dropKinds, "summary drop kinds differ from the statements'")
     precondition(summary.relations.isOverflowed == merged.relations.isOverflowed

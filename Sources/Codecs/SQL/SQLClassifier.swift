@@ -141,7 +141,8 @@ public struct SQLStatementIterator: IteratorProtocol, Sequence {
             analyzer.analyze(span, buffer: nil)
             return true
         }
-        return withUnsafeMutablePointer(to: &storage.tokens) { pointer in
+        return withUnsafeMutablePointer(to: &storage.words) { pointer in
+            // The storage (6,144 bytes) is a whole number of 12-byte tokens, as rebinding needs.
             pointer.withMemoryRebound(to: SQLCompactToken.self, capacity: SQLTokenStorage.capacity) { tokens in
                 var buffer: SQLTokenBuffer? = SQLTokenBuffer(base: tokens, capacity: SQLTokenStorage.capacity)
                 guard let span = splitter.next(recording: &buffer) else { return false }

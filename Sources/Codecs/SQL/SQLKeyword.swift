@@ -44,31 +44,32 @@ public enum SQLKeyword: Sendable, Hashable, CaseIterable {
 /// from the word's start, the key is built with two unaligned loads and a mask.
 @usableFromInline
 enum SQLKeywordTable {
-    @usableFromInline static let slotCount = 1024
+    @usableFromInline static let slotCount = 512
     /// The longest keyword ("characteristics") has 15 bytes; the shortest has 2.
     @usableFromInline static let maximumLength = 15
 
+    /// A key's two words and its keyword. An empty slot has a zero low word (no key's is:
+    /// every key byte has bit 5 set).
     @usableFromInline
     struct Slot: Sendable {
         @usableFromInline var low: UInt64
         @usableFromInline var high: UInt64
-        @usableFromInline var length: UInt8
         @usableFromInline var keyword: SQLKeyword?
     }
 
     @usableFromInline
     static let slots: [Slot] = {
-        var slots = [Slot](repeating: Slot(low: 0, high: 0, length: 0, keyword: nil), count: slotCount)
+        var slots = [Slot](repeating: Slot(low: 0, high: 0, keyword: nil), count: slotCount)
         for keyword in SQLKeyword.allCases {
             var spelling = keyword.spelling
-            let (low, high, length) = spelling.withUTF8 { utf8 in
+            let (low, high) = spelling.withUTF8 { utf8 in
                 let bytes = UnsafeRawBufferPointer(utf8)
-                return pack(bytes, start: 0, end: bytes.count) ?? (0, 0, 0)
+                return pack(bytes, start: 0, end: bytes.count) ?? (0, 0)
             }
-            precondition(length >= 2 && Int(length) <= maximumLength, "keyword length out of range")
-            var index = hash(low: low, high: high, length: length)
-            while slots[index].keyword != nil { index = (index &+ 1) & (slotCount &- 1) }
-            slots[index] = Slot(low: low, high: high, length: length, keyword: keyword)
+            precondition(low != 0, "keyword does not fit the table")
+            var index = hash(low: low, high: high)
+            while slots[index].low != 0 { index = (index &+ 1) & (slotCount &- 1) }
+            slots[index] = Slot(low: low, high: high, keyword: keyword)
         }
         return slots
     }()
@@ -76,7 +77,7 @@ enum SQLKeywordTable {
     /// The key of `base[start..<end]`: its bytes with bit 5 set, little-endian in two words;
     /// nil when the length cannot be a keyword's.
     @inlinable @inline(__always)
-    static func pack(_ base: UnsafeRawBufferPointer, start: Int, end: Int) -> (UInt64, UInt64, UInt8)? {
+    static func pack(_ base: UnsafeRawBufferPointer, start: Int, end: Int) -> (UInt64, UInt64)? {
         let count = end &- start
         guard count >= 2, count <= maximumLength, start >= 0, end <= base.count,
               let address = base.baseAddress else { return nil }
@@ -108,7 +109,7 @@ enum SQLKeywordTable {
         let fold: UInt64 = 0x2020_2020_2020_2020
         low = (low | fold) & byteMask(count)
         high = count > 8 ? (high | fold) & byteMask(count &- 8) : 0
-        return (low, high, UInt8(truncatingIfNeeded: count))
+        return (low, high)
     }
 
     /// A mask of the low `count` bytes of a word (all of them from 8 on).
@@ -118,11 +119,9 @@ enum SQLKeywordTable {
     }
 
     @inlinable @inline(__always)
-    static func hash(low: UInt64, high: UInt64, length: UInt8) -> Int {
-        var h = low &* 0x9E37_79B9_7F4A_7C15
-        h ^= (high &+ UInt64(length)) &* 0xC2B2_AE3D_27D4_EB4F
-        h ^= h >> 29
-        return Int(truncatingIfNeeded: h) & (slotCount &- 1)
+    static func hash(low: UInt64, high: UInt64) -> Int {
+        let h = (low ^ (high &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: h >> 55) & (slotCount &- 1)
     }
 
     @inlinable
@@ -132,15 +131,15 @@ enum SQLKeywordTable {
 
     /// The keyword spelled by `base[start..<end]`, reading (never past `base`'s end) up to 16
     /// bytes from `start`.
-    @inlinable
+    @inlinable @inline(__always)
     static func lookup(_ base: UnsafeRawBufferPointer, start: Int, end: Int) -> SQLKeyword? {
-        guard let (low, high, length) = pack(base, start: start, end: end) else { return nil }
-        var index = hash(low: low, high: high, length: length)
+        guard let (low, high) = pack(base, start: start, end: end) else { return nil }
+        var index = hash(low: low, high: high)
         return slots.withUnsafeBufferPointer { table in
             while true {
                 let slot = table[index]
-                guard let keyword = slot.keyword else { return nil }
-                if slot.low == low && slot.high == high && slot.length == length { return keyword }
+                if slot.low == low && slot.high == high { return slot.keyword }
+                if slot.low == 0 { return nil }
                 index = (index &+ 1) & (slotCount &- 1)
             }
         }

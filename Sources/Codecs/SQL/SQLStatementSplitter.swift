@@ -58,13 +58,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         var headState: UInt8 = 0
         var previousWasBegin = false
         while true {
-            // White space is trivia: skip it without making a token.
-            while lexer.cursor < lexer.limit && SQLLexer.isWhitespace(lexer.base[lexer.cursor]) {
-                lexer.cursor &+= 1
-            }
-            let token = lexer.next()
+            let token = lexer.nextSignificant()
             if token.kind == .end { break }
-            if token.isTrivia { continue }
             if token.kind == .semicolon && parenDepth == 0 && atomicDepth == 0 {
                 if start >= 0 { return SQLStatementSpan(start: start, end: end, isMalformed: malformed) }
                 // Empty statement: keep going.

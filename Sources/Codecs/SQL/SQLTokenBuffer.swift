@@ -47,14 +47,16 @@ struct SQLCompactToken: Sendable {
 /// by lexing it again instead (same tokens, slower).
 @usableFromInline
 struct SQLTokenStorage {
-    /// How many tokens fit (6 KiB of storage).
-    @usableFromInline static let capacity = 512
+    /// How many tokens fit in the 6 KiB of storage (512: a token takes 12 bytes).
+    @inlinable static var capacity: Int { 768 * 8 / MemoryLayout<SQLCompactToken>.stride }
 
-    @usableFromInline var tokens: InlineArray<512, SQLCompactToken>
+    /// Plain integers (so that making the storage is a memset), seen as ``SQLCompactToken``s
+    /// through `withMemoryRebound`.
+    @usableFromInline var words: InlineArray<768, UInt64>
 
     @inlinable
     init() {
-        tokens = InlineArray(repeating: SQLCompactToken(kind: .end, keyword: nil, start: 0, end: 0))
+        words = InlineArray(repeating: 0)
     }
 }
 
