@@ -92,6 +92,9 @@ struct SQLTokenBuffer {
     func firstIndex(startingAtOrAfter offset: Int) -> Int {
         var low = 0
         var high = min(count, capacity)
+        // A whole statement's range: no search.
+        if high == 0 || base[0].start >= offset { return 0 }
+        if base[high &- 1].start < offset { return high }
         while low < high {
             let middle = (low &+ high) >> 1
             if base[middle].start < offset { low = middle &+ 1 } else { high = middle }
