@@ -180,8 +180,9 @@ public struct SQLLexer {
 
     /// The next token that is not white space or a comment.
     ///
-    /// White space, `--` comments, plain identifiers and one-byte punctuation are scanned here
-    /// directly (exactly as ``next()`` would); anything else goes through ``next()``.
+    /// White space, `--` comments, plain identifiers, `'...'` strings, operators and one-byte
+    /// punctuation are scanned here directly (exactly as ``next()`` would); anything else goes
+    /// through ``next()``.
     @inlinable @inline(__always)
     public mutating func nextSignificant() -> SQLToken {
         while true {
@@ -212,7 +213,23 @@ public struct SQLLexer {
                     while end < limit && base[end] != 0x0A && base[end] != 0x0D { end &+= 1 }
                     cursor = end
                     continue
+                case 0x27:  // '...'
+                    let (end, error) = scanQuoted(from: index &+ 1, backslashEscapes: !standardConformingStrings)
+                    cursor = end
+                    return SQLToken(kind: error == nil ? .string : .invalid, error: error, start: index, end: end)
+                case 0x2E where !Self.isDigit(byte(at: index &+ 1)) && byte(at: index &+ 1) != 0x2E:
+                    kind = .dot
+                case 0x2F where byte(at: index &+ 1) == 0x2A:  // /* comment: next() scans it
+                    let token = next()
+                    if token.isTrivia { continue }
+                    return token
                 default:
+                    if Self.isOperatorCharacter(b) {
+                        // (`--` and `/*` are taken above.)
+                        let end = scanOperator(from: index)
+                        cursor = end
+                        return SQLToken(kind: .operator, start: index, end: end)
+                    }
                     let token = next()
                     if token.isTrivia { continue }
                     return token
