@@ -71,9 +71,9 @@ public struct SQLClassifier: Sendable {
     @inlinable
     public func classify(text: UnsafeRawBufferPointer, into summary: inout SQLQuerySummary) {
         summary.reset()
-        var iterator = statements(in: text)
+        var iterator = SQLStatementIterator(text: text, options: options)
         while iterator.advance() {
-            summary.merge(iterator.analyzer.summary, in: text)
+            iterator.mergeCurrent(into: &summary, text: text)
         }
     }
 
@@ -150,6 +150,12 @@ public struct SQLStatementIterator: IteratorProtocol, Sequence {
                 return true
             }
         }
+    }
+
+    /// Adds the statement ``advance()`` classified to `summary` (read in place, not copied).
+    @inlinable
+    func mergeCurrent(into summary: inout SQLQuerySummary, text: UnsafeRawBufferPointer) {
+        summary.merge(analyzer.summary, in: text)
     }
 
     @inlinable
