@@ -57,8 +57,12 @@ func checkClassifier(_ text: UnsafeRawBufferPointer, options: SQLClassifierOptio
     var count = 0
     var classes = StatementClass()
     var previousEnd: Int32 = 0
+    // `classify` reads the tokens the splitter recorded; `statements(in:)` lexes every
+    // statement again: merging the latter must give the same summary.
+    var merged = SQLQuerySummary()
     var iterator = classifier.statements(in: text)
     while let statement = iterator.next() {
+        merged.merge(statement, in: text)
         count += 1
         precondition(count <= text.count + 1, "more statements than bytes")
         let range = statement.range
@@ -77,7 +81,23 @@ func checkClassifier(_ text: UnsafeRawBufferPointer, options: SQLClassifierOptio
         }
     }
     precondition(summary.statementCount == count, "summary count differs from the statements")
+    // The analyzer reading the splitter's recorded tokens and the analyzer lexing each
+    // statement again must agree statement by statement.
+    var recorded = classifier.statements(in: text)
+    var relexed = SQLStatementIterator(text: text, options: options, recordsTokens: false)
+    while true {
+        let a = recorded.next()
+        let b = relexed.next()
+        precondition((a == nil) == (b == nil), "recorded and re-lexed statement counts differ")
+        guard let a, let b else { break }
+        precondition(a.range == b.range && a.classes == b.classes && a.dropKind == b.dropKind
+                     && a.relations.isOverflowed == b.relations.isOverflowed
+                     && a.relations.elementsEqual(b.relations), "recorded and re-lexed statements differ")
+    }
     precondition(summary.classes == classes, "summary classes differ from the union of the statements")
+    precondition(summary.dropKinds == merged.dropKinds, "summary drop kinds differ from the statements'")
+    precondition(summary.relations.isOverflowed == merged.relations.isOverflowed
+                 && summary.relations.elementsEqual(merged.relations), "summary relations differ from the statements'")
     for relation in summary.relations {
         precondition(relation.name.start >= 0 && Int(relation.name.end) <= text.count, "summary relation out of bounds")
     }

@@ -71,9 +71,9 @@ public struct SQLClassifier: Sendable {
     @inlinable
     public func classify(text: UnsafeRawBufferPointer, into summary: inout SQLQuerySummary) {
         summary.reset()
-        var iterator = statements(in: text)
-        while let statement = iterator.next() {
-            summary.merge(statement, in: text)
+        var iterator = SQLStatementIterator(text: text, options: options)
+        while iterator.advance() {
+            iterator.mergeCurrent(into: &summary, text: text)
         }
     }
 
@@ -85,36 +85,82 @@ public struct SQLClassifier: Sendable {
 }
 
 /// Iterates the classified statements of a query text.
+///
+/// The text is lexed once: the splitter records each statement's significant tokens in a
+/// fixed-capacity buffer held by the iterator, which the analyzer then reads (a statement
+/// with more tokens than fit is lexed again by the analyzer).
 public struct SQLStatementIterator: IteratorProtocol, Sequence {
     @usableFromInline var splitter: SQLStatementSplitter
     @usableFromInline var analyzer: SQLStatementAnalyzer
     @usableFromInline let options: SQLClassifierOptions
     @usableFromInline var tooLong: Bool
+    /// Whether the splitter records tokens for the analyzer (false: the analyzer lexes every
+    /// statement again; for tests comparing both ways).
+    @usableFromInline let recordsTokens: Bool
+    @usableFromInline var storage: SQLTokenStorage
 
     @inlinable
-    init(text: UnsafeRawBufferPointer, options: SQLClassifierOptions) {
+    init(text: UnsafeRawBufferPointer, options: SQLClassifierOptions, recordsTokens: Bool = true) {
         self.options = options
         // Byte ranges are 32-bit: longer text (the protocol caps messages at 1 GiB) is refused.
         self.tooLong = text.count > Int(Int32.max)
         let usable = tooLong ? UnsafeRawBufferPointer(start: text.baseAddress, count: 0) : text
-        self.splitter = SQLStatementSplitter(text: usable, standardConformingStrings: options.standardConformingStrings)
+        self.splitter = SQLStatementSplitter(text: usable, standardConformingStrings: options.standardConformingStrings,
+                                             recognizesKeywords: recordsTokens)
         self.analyzer = SQLStatementAnalyzer(text: usable,
                                              standardConformingStrings: options.standardConformingStrings,
                                              flagsSideEffectFunctions: options.flagsSideEffectFunctions)
+        self.recordsTokens = recordsTokens
+        self.storage = SQLTokenStorage()
+    }
+
+    /// Classifies the next statement into `analyzer.summary`; false after the last one.
+    @inlinable
+    mutating func advance() -> Bool {
+        if tooLong {
+            tooLong = false
+            analyzer.summary = SQLStatementSummary()
+            analyzer.summary.classes = .opaque
+            return true
+        }
+        guard Self.step(splitter: &splitter, analyzer: &analyzer, storage: &storage, recordsTokens: recordsTokens) else {
+            return false
+        }
+        if !options.clientEncodingIsASCIISafe { analyzer.summary.classes.insert(.opaque) }
+        return true
+    }
+
+    /// Splits off the next statement (recording its tokens in `storage`) and analyzes it.
+    /// Static, so that the closure can use three stored properties of the iterator at once.
+    @inlinable
+    static func step(splitter: inout SQLStatementSplitter, analyzer: inout SQLStatementAnalyzer,
+                     storage: inout SQLTokenStorage, recordsTokens: Bool) -> Bool {
+        guard recordsTokens else {
+            var none: SQLTokenBuffer? = nil
+            guard let span = splitter.next(recording: &none) else { return false }
+            analyzer.analyze(span, buffer: nil)
+            return true
+        }
+        return withUnsafeMutablePointer(to: &storage.words) { pointer in
+            // The storage (6,144 bytes) is a whole number of 12-byte tokens, as rebinding needs.
+            pointer.withMemoryRebound(to: SQLCompactToken.self, capacity: SQLTokenStorage.capacity) { tokens in
+                var buffer: SQLTokenBuffer? = SQLTokenBuffer(base: tokens, capacity: SQLTokenStorage.capacity)
+                guard let span = splitter.next(recording: &buffer) else { return false }
+                analyzer.analyze(span, buffer: buffer)
+                return true
+            }
+        }
+    }
+
+    /// Adds the statement ``advance()`` classified to `summary` (read in place, not copied).
+    @inlinable
+    func mergeCurrent(into summary: inout SQLQuerySummary, text: UnsafeRawBufferPointer) {
+        summary.merge(analyzer.summary, in: text)
     }
 
     @inlinable
     public mutating func next() -> SQLStatementSummary? {
-        if tooLong {
-            tooLong = false
-            var summary = SQLStatementSummary()
-            summary.classes = .opaque
-            return summary
-        }
-        guard let span = splitter.next() else { return nil }
-        var summary = analyzer.analyze(span)
-        if !options.clientEncodingIsASCIISafe { summary.classes.insert(.opaque) }
-        return summary
+        advance() ? analyzer.summary : nil
     }
 }
 

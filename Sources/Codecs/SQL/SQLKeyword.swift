@@ -37,75 +37,109 @@ public enum SQLKeyword: Sendable, Hashable, CaseIterable {
 
 /// An open-addressing hash table from keyword spelling to keyword, built once.
 ///
-/// Keys are up to 16 lower-case ASCII bytes packed into two words, so a lookup hashes and
-/// compares integers and never allocates.
+/// Keys are up to 16 ASCII bytes held in two words with bit 5 (0x20) of every byte set, so a
+/// lookup hashes and compares integers and never allocates. Setting that bit lower-cases
+/// ASCII letters and maps nothing else onto a letter, and keywords are letters only, so an
+/// equal key means the same word case-insensitively. Where the text has 16 readable bytes
+/// from the word's start, the key is built with two unaligned loads and a mask.
 @usableFromInline
 enum SQLKeywordTable {
-    @usableFromInline static let slotCount = 1024
+    @usableFromInline static let slotCount = 512
+    /// The longest keyword ("characteristics") has 15 bytes; the shortest has 2.
+    @usableFromInline static let maximumLength = 15
 
+    /// A key's two words and its keyword. An empty slot has a zero low word (no key's is:
+    /// every key byte has bit 5 set).
     @usableFromInline
     struct Slot: Sendable {
         @usableFromInline var low: UInt64
         @usableFromInline var high: UInt64
-        @usableFromInline var length: UInt8
         @usableFromInline var keyword: SQLKeyword?
     }
 
     @usableFromInline
     static let slots: [Slot] = {
-        var slots = [Slot](repeating: Slot(low: 0, high: 0, length: 0, keyword: nil), count: slotCount)
+        var slots = [Slot](repeating: Slot(low: 0, high: 0, keyword: nil), count: slotCount)
         for keyword in SQLKeyword.allCases {
             var spelling = keyword.spelling
-            let (low, high, length) = spelling.withUTF8 { utf8 in
-                pack(UnsafeRawBufferPointer(utf8)) ?? (0, 0, 0)
+            let (low, high) = spelling.withUTF8 { utf8 in
+                let bytes = UnsafeRawBufferPointer(utf8)
+                return pack(bytes, start: 0, end: bytes.count) ?? (0, 0)
             }
-            var index = hash(low: low, high: high, length: length)
-            while slots[index].keyword != nil { index = (index &+ 1) & (slotCount &- 1) }
-            slots[index] = Slot(low: low, high: high, length: length, keyword: keyword)
+            precondition(low != 0, "keyword does not fit the table")
+            var index = hash(low: low, high: high)
+            while slots[index].low != 0 { index = (index &+ 1) & (slotCount &- 1) }
+            slots[index] = Slot(low: low, high: high, keyword: keyword)
         }
         return slots
     }()
 
-    /// Packs up to 16 bytes, lower-casing ASCII letters; nil when longer or when a byte
-    /// is not an ASCII letter or underscore (no keyword contains one).
-    @inlinable
-    static func pack(_ bytes: UnsafeRawBufferPointer) -> (UInt64, UInt64, UInt8)? {
-        let count = bytes.count
-        guard count > 0, count <= 16 else { return nil }
-        var low: UInt64 = 0
-        var high: UInt64 = 0
-        var index = 0
-        while index < count {
-            var byte = bytes[index]
-            if byte >= 0x41 && byte <= 0x5A { byte |= 0x20 }
-            guard (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F else { return nil }
-            if index < 8 {
-                low |= UInt64(byte) << (UInt64(index) &* 8)
-            } else {
-                high |= UInt64(byte) << (UInt64(index &- 8) &* 8)
+    /// The key of `base[start..<end]`: its bytes with bit 5 set, little-endian in two words;
+    /// nil when the length cannot be a keyword's.
+    @inlinable @inline(__always)
+    static func pack(_ base: UnsafeRawBufferPointer, start: Int, end: Int) -> (UInt64, UInt64)? {
+        let count = end &- start
+        guard count >= 2, count <= maximumLength, start >= 0, end <= base.count,
+              let address = base.baseAddress else { return nil }
+        var low: UInt64
+        var high: UInt64
+        if start &+ 16 <= base.count {
+            low = (address + start).loadUnaligned(as: UInt64.self)
+            high = (address + (start &+ 8)).loadUnaligned(as: UInt64.self)
+            #if _endian(big)
+            low = low.byteSwapped
+            high = high.byteSwapped
+            #endif
+        } else {
+            // Near the end of the text: gather byte by byte.
+            low = 0
+            high = 0
+            var index = 0
+            while index < count {
+                let byte = UInt64(address.load(fromByteOffset: start &+ index, as: UInt8.self))
+                if index < 8 {
+                    low |= byte << (UInt64(index) &* 8)
+                } else {
+                    high |= byte << (UInt64(index &- 8) &* 8)
+                }
+                index &+= 1
             }
-            index &+= 1
         }
-        return (low, high, UInt8(truncatingIfNeeded: count))
+        // Keep `count` bytes (2...15) and fold them.
+        let fold: UInt64 = 0x2020_2020_2020_2020
+        low = (low | fold) & byteMask(count)
+        high = count > 8 ? (high | fold) & byteMask(count &- 8) : 0
+        return (low, high)
     }
 
-    @inlinable
-    static func hash(low: UInt64, high: UInt64, length: UInt8) -> Int {
-        var h = low &* 0x9E37_79B9_7F4A_7C15
-        h ^= (high &+ UInt64(length)) &* 0xC2B2_AE3D_27D4_EB4F
-        h ^= h >> 29
-        return Int(truncatingIfNeeded: h) & (slotCount &- 1)
+    /// A mask of the low `count` bytes of a word (all of them from 8 on).
+    @inlinable @inline(__always)
+    static func byteMask(_ count: Int) -> UInt64 {
+        count >= 8 ? ~0 : (1 << (UInt64(count) &* 8)) &- 1
+    }
+
+    @inlinable @inline(__always)
+    static func hash(low: UInt64, high: UInt64) -> Int {
+        let h = (low ^ (high &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: h >> 55) & (slotCount &- 1)
     }
 
     @inlinable
     static func lookup(_ bytes: UnsafeRawBufferPointer) -> SQLKeyword? {
-        guard let (low, high, length) = pack(bytes) else { return nil }
-        var index = hash(low: low, high: high, length: length)
+        lookup(bytes, start: 0, end: bytes.count)
+    }
+
+    /// The keyword spelled by `base[start..<end]`, reading (never past `base`'s end) up to 16
+    /// bytes from `start`.
+    @inlinable @inline(__always)
+    static func lookup(_ base: UnsafeRawBufferPointer, start: Int, end: Int) -> SQLKeyword? {
+        guard let (low, high) = pack(base, start: start, end: end) else { return nil }
+        var index = hash(low: low, high: high)
         return slots.withUnsafeBufferPointer { table in
             while true {
                 let slot = table[index]
-                guard let keyword = slot.keyword else { return nil }
-                if slot.low == low && slot.high == high && slot.length == length { return keyword }
+                if slot.low == low && slot.high == high { return slot.keyword }
+                if slot.low == 0 { return nil }
                 index = (index &+ 1) & (slotCount &- 1)
             }
         }

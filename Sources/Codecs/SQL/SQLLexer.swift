@@ -48,9 +48,14 @@ public struct SQLLexer {
         (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || b == 0x5F || b >= 0x80
     }
 
+    /// Letters, digits, `_`, `$` and bytes 0x80-0xFF, tested with two 64-bit masks.
     @inline(__always) @usableFromInline
     static func isIdentifierContinue(_ b: UInt8) -> Bool {
-        isIdentifierStart(b) || isDigit(b) || b == 0x24
+        // 0x00-0x3F: `$` and digits. 0x40-0x7F: A-Z, `_`, a-z.
+        let low: UInt64 = (1 << 0x24) | (0x3FF << 0x30)
+        let high: UInt64 = (0x3FF_FFFF << 0x01) | (1 << 0x1F) | (0x3FF_FFFF << 0x21)
+        if b >= 0x80 { return true }
+        return ((b < 0x40 ? low : high) >> UInt64(b & 0x3F)) & 1 != 0
     }
 
     @inline(__always) @usableFromInline
@@ -158,7 +163,7 @@ public struct SQLLexer {
                     while end < limit && Self.isIdentifierContinue(base[end]) { end &+= 1 }
                     kind = .identifier
                     if recognizesKeywords {
-                        keyword = SQLKeyword.lookup(UnsafeRawBufferPointer(rebasing: base[start..<end]))
+                        keyword = SQLKeywordTable.lookup(base, start: start, end: end)
                     }
                 }
             } else if Self.isOperatorCharacter(b) {
@@ -174,9 +179,64 @@ public struct SQLLexer {
     }
 
     /// The next token that is not white space or a comment.
-    @inlinable
+    ///
+    /// White space, `--` comments, plain identifiers, `'...'` strings, operators and one-byte
+    /// punctuation are scanned here directly (exactly as ``next()`` would); anything else goes
+    /// through ``next()``.
+    @inlinable @inline(__always)
     public mutating func nextSignificant() -> SQLToken {
         while true {
+            var index = cursor
+            while index < limit && Self.isWhitespace(base[index]) { index &+= 1 }
+            cursor = index
+            guard index < limit else { return SQLToken(kind: .end, start: limit, end: limit) }
+            let b = base[index]
+            if Self.isIdentifierStart(b) {
+                // `E'`, `N'`, `B'`, `X'`, `U&'`, `U&"` start literals: left to next().
+                let following = byte(at: index &+ 1)
+                if following != 0x27 && following != 0x26 {
+                    var end = index &+ 1
+                    while end < limit && Self.isIdentifierContinue(base[end]) { end &+= 1 }
+                    cursor = end
+                    let keyword = recognizesKeywords ? SQLKeywordTable.lookup(base, start: index, end: end) : nil
+                    return SQLToken(kind: .identifier, keyword: keyword, start: index, end: end)
+                }
+            } else {
+                let kind: SQLTokenKind
+                switch b {
+                case 0x28: kind = .leftParen
+                case 0x29: kind = .rightParen
+                case 0x2C: kind = .comma
+                case 0x3B: kind = .semicolon
+                case 0x2D where byte(at: index &+ 1) == 0x2D:  // -- comment
+                    var end = index &+ 2
+                    while end < limit && base[end] != 0x0A && base[end] != 0x0D { end &+= 1 }
+                    cursor = end
+                    continue
+                case 0x27:  // '...'
+                    let (end, error) = scanQuoted(from: index &+ 1, backslashEscapes: !standardConformingStrings)
+                    cursor = end
+                    return SQLToken(kind: error == nil ? .string : .invalid, error: error, start: index, end: end)
+                case 0x2E where !Self.isDigit(byte(at: index &+ 1)) && byte(at: index &+ 1) != 0x2E:
+                    kind = .dot
+                case 0x2F where byte(at: index &+ 1) == 0x2A:  // /* comment: next() scans it
+                    let token = next()
+                    if token.isTrivia { continue }
+                    return token
+                default:
+                    if Self.isOperatorCharacter(b) {
+                        // (`--` and `/*` are taken above.)
+                        let end = scanOperator(from: index)
+                        cursor = end
+                        return SQLToken(kind: .operator, start: index, end: end)
+                    }
+                    let token = next()
+                    if token.isTrivia { continue }
+                    return token
+                }
+                cursor = index &+ 1
+                return SQLToken(kind: kind, start: index, end: index &+ 1)
+            }
             let token = next()
             if !token.isTrivia { return token }
         }

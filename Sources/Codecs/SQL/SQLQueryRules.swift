@@ -124,7 +124,7 @@ extension SQLStatementAnalyzer {
 
     @inlinable
     mutating func keywordInQuery(
-        _ c: inout SQLTokenCursor, token: SQLToken, depth: Int, bit: UInt64, queryLevels: UInt64, executes: Bool,
+        _ c: inout SQLTokenCursor, token: SQLCompactToken, depth: Int, bit: UInt64, queryLevels: UInt64, executes: Bool,
         fromLevels: inout UInt64, relationPosition: inout Bool, result: inout SQLQueryScan
     ) {
         // After a dot every word is a name, reserved ones included (`t.where`).
@@ -233,7 +233,7 @@ extension SQLStatementAnalyzer {
 
     /// Records a call of a function with side effects (when configured to).
     @inlinable
-    mutating func functionCall(named token: SQLToken, runs: Bool) {
+    mutating func functionCall(named token: SQLCompactToken, runs: Bool) {
         guard runs, flagsSideEffectFunctions else { return }
         if token.kind == .identifier && token.keyword != nil { return }
         let (range, quoted) = Self.nameRange(token)

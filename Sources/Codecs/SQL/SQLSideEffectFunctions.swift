@@ -38,11 +38,27 @@ public enum SQLSideEffectFunctions {
         return (bytes, isPrefix)
     }
 
+    /// Bit `b - 0x40` is set when some pattern starts with byte `b` (all start with a letter).
+    @usableFromInline
+    static let firstBytes: UInt64 = compiled.reduce(0) { mask, entry in
+        guard let first = entry.bytes.first, first >= 0x40 && first < 0x80 else { return ~0 }
+        return mask | 1 << UInt64(first &- 0x40)
+    }
+
     /// Whether `name` (an identifier's bytes, quotes removed) is on the list. Unquoted names
     /// compare with ASCII letters folded to lower case.
     @inlinable
     public static func matches(_ name: UnsafeRawBufferPointer, caseSensitive: Bool) -> Bool {
-        compiled.withUnsafeBufferPointer { entries in
+        // Most calls (count, sum, coalesce ...) fail on the first letter.
+        if name.count > 0 {
+            let first = name[0]
+            let folded = !caseSensitive && first >= 0x41 && first <= 0x5A ? first | 0x20 : first
+            let possible = folded >= 0x40 && folded < 0x80
+                ? firstBytes & (1 << UInt64(folded &- 0x40)) != 0
+                : firstBytes == ~0
+            if !possible { return false }
+        }
+        return compiled.withUnsafeBufferPointer { entries in
             for entry in entries {
                 let count = entry.bytes.count
                 if entry.isPrefix ? name.count < count : name.count != count { continue }

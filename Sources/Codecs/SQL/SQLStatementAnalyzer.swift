@@ -11,6 +11,8 @@ struct SQLStatementAnalyzer {
     @usableFromInline var summary: SQLStatementSummary
     /// Nesting of statements inside statements (CTE bodies, EXPLAIN, COPY (...), PREPARE).
     @usableFromInline var nesting: Int
+    /// The current statement's tokens, as the splitter recorded them (nil: lex again).
+    @usableFromInline var buffer: SQLTokenBuffer?
 
     /// Deeper nesting than this is answered ``StatementClass/opaque``.
     @usableFromInline static let maximumNesting = 32
@@ -22,24 +24,28 @@ struct SQLStatementAnalyzer {
         self.flagsSideEffectFunctions = flagsSideEffectFunctions
         self.summary = SQLStatementSummary()
         self.nesting = 0
+        self.buffer = nil
     }
 
     @inlinable
     func cursor(over range: Range<Int>) -> SQLTokenCursor {
-        SQLTokenCursor(text: text, range: range, standardConformingStrings: standardConformingStrings)
+        SQLTokenCursor(text: text, range: range, standardConformingStrings: standardConformingStrings, buffer: buffer)
     }
 
-    /// Classifies the statement in `span`.
+    /// Classifies the statement in `span` into ``summary``; `buffer` holds its tokens as the
+    /// splitter recorded them (nil, or incomplete: the analyzer lexes the span itself).
     @inlinable
-    mutating func analyze(_ span: SQLStatementSpan) -> SQLStatementSummary {
-        summary = SQLStatementSummary()
+    mutating func analyze(_ span: SQLStatementSpan, buffer: SQLTokenBuffer?) {
+        self.buffer = buffer
+        summary.classes = StatementClass()
+        summary.dropKind = nil
+        summary.relations.removeAll()
         summary.range = ByteRange(start: Int32(truncatingIfNeeded: span.start),
                                   count: Int32(truncatingIfNeeded: span.end &- span.start))
         var c = cursor(over: span.start..<span.end)
         statement(&c)
         if span.isMalformed { summary.classes.insert(.opaque) }
         if summary.classes.isEmpty { summary.classes.insert(.opaque) }
-        return summary
     }
 
     /// Classifies the statement starting at the cursor, up to the end of its range.
@@ -146,7 +152,7 @@ struct SQLStatementAnalyzer {
     /// Whether the current token can name a relation (an identifier that is not a reserved
     /// word in that position, or a quoted identifier).
     @inlinable
-    static func isRelationName(_ token: SQLToken) -> Bool {
+    static func isRelationName(_ token: SQLCompactToken) -> Bool {
         switch token.kind {
         case .quotedIdentifier, .unicodeQuotedIdentifier:
             return true
@@ -170,7 +176,7 @@ struct SQLStatementAnalyzer {
 
     /// The byte range of a name token without its quotes, and whether it was quoted.
     @inlinable
-    static func nameRange(_ token: SQLToken) -> (ByteRange, Bool) {
+    static func nameRange(_ token: SQLCompactToken) -> (ByteRange, Bool) {
         switch token.kind {
         case .quotedIdentifier:
             return (ByteRange(start: Int32(truncatingIfNeeded: token.start &+ 1),

@@ -29,8 +29,24 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         self.lexer.recognizesKeywords = false
     }
 
+    /// A splitter that looks up the keyword of every identifier, for ``next(recording:)``.
+    @inlinable
+    init(text: UnsafeRawBufferPointer, standardConformingStrings: Bool, recognizesKeywords: Bool) {
+        self.lexer = SQLLexer(text: text, standardConformingStrings: standardConformingStrings)
+        self.lexer.recognizesKeywords = recognizesKeywords
+    }
+
     @inlinable
     public mutating func next() -> SQLStatementSpan? {
+        var none: SQLTokenBuffer? = nil
+        return next(recording: &none)
+    }
+
+    /// The next statement; its significant tokens (keywords looked up when the splitter was
+    /// made with `recognizesKeywords`) are recorded in `buffer` when there is one.
+    @inlinable @inline(__always)
+    mutating func next(recording buffer: inout SQLTokenBuffer?) -> SQLStatementSpan? {
+        buffer?.count = 0
         var start = -1
         var end = -1
         var malformed = false
@@ -42,9 +58,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         var headState: UInt8 = 0
         var previousWasBegin = false
         while true {
-            let token = lexer.next()
+            let token = lexer.nextSignificant()
             if token.kind == .end { break }
-            if token.isTrivia { continue }
             if token.kind == .semicolon && parenDepth == 0 && atomicDepth == 0 {
                 if start >= 0 { return SQLStatementSpan(start: start, end: end, isMalformed: malformed) }
                 // Empty statement: keep going.
@@ -56,6 +71,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             }
             if start < 0 { start = token.start }
             end = token.end
+            buffer?.append(SQLCompactToken(token))
             switch token.kind {
             case .invalid:
                 malformed = true
@@ -73,7 +89,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             // Keywords matter only at the head and inside CREATE FUNCTION/PROCEDURE.
             var keyword: SQLKeyword? = nil
             if token.kind == .identifier && ((headState < 4 && headIndex < 4) || headState == 4) {
-                keyword = SQLKeyword.lookup(UnsafeRawBufferPointer(rebasing: lexer.base[token.start..<token.end]))
+                keyword = lexer.recognizesKeywords
+                    ? token.keyword : SQLKeywordTable.lookup(lexer.base, start: token.start, end: token.end)
             }
             if headState < 4 && headIndex < 4 {
                 switch (headState, keyword) {

@@ -60,7 +60,7 @@ extension SQLStatementAnalyzer {
     /// Whether an EXPLAIN option value turns the option off (`false`, `off`, `0`, or such a
     /// string). Anything else (including nothing) leaves it on, which is the safe reading.
     @inlinable
-    func isFalseOption(_ token: SQLToken) -> Bool {
+    func isFalseOption(_ token: SQLCompactToken) -> Bool {
         var range = token.start..<token.end
         switch token.kind {
         case .identifier, .number:
