@@ -46,4 +46,12 @@ enum SWAR {
         let low7 = SIMD2<UInt64>(repeating: ones &* 0x7F)
         return ~(((v & low7) &+ low7) | v | low7)
     }
+
+    /// The sixteen bytes at `offset` as two little-endian words.
+    @inlinable @inline(__always)
+    static func load2(_ base: UnsafeRawPointer, _ offset: Int) -> SIMD2<UInt64> {
+        SIMD2(
+            UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+            UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset &+ 8, as: UInt64.self)))
+    }
 }

@@ -54,7 +54,7 @@ public struct SensitiveDataScanner: Sendable {
         if !kinds.contains(.keyword) { keywords = nil }
         self.kinds = kinds
         self.keywords = keywords
-        self.triggers = TriggerSet(kinds: kinds, keywords: keywords)
+        self.triggers = TriggerSet(kinds: kinds, keywords: keywords, allowUnseparatedSSN: configuration.allowUnseparatedSSN)
     }
 
     /// Finds sensitive values in `bytes`.
@@ -91,135 +91,194 @@ public struct SensitiveDataScanner: Sendable {
     }
 
     /// The single pass.
+    ///
+    /// Sixteen bytes at a time (``TriggerSet/blockMask(_:_:)``), the exact lanes where a
+    /// detector may start are found; the stops in them are handled in order, and lanes a
+    /// finding or a skipped digit run covered are dropped. The first byte, the last 16,
+    /// and sets with too many keyword pairs go byte at a time over a superset of stops.
     @inlinable
     func run<Sink: SensitiveSpanSink>(_ p: UnsafeRawBufferPointer, _ sink: inout Sink) {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { return }
-        let kinds = self.kinds
-        let wantCard = kinds.contains(.creditCard), wantSSN = kinds.contains(.ssn), wantIPv4 = kinds.contains(.ipv4)
-        let wantIPv6 = kinds.contains(.ipv6), wantIBAN = kinds.contains(.iban), wantEmail = kinds.contains(.email)
-        let allowUnseparatedSSN = configuration.allowUnseparatedSSN
-        let requireIssuer = configuration.requirePlausibleCardIssuer
         let triggers = self.triggers
-        let skipDigitRuns = !triggers.keywordStartsWithDigit
-        let hasKeywords = keywords != nil
-        let keywordFirstBytes = keywords?.firstBytes ?? ByteSet()
+        var cursor = ScanCursor(scanner: self)
+        let blocks = !triggers.bytewise
         var i = 0
-        var lastEnd = 0
-        var ipv6Horizon = 0
-
-        // The refined trigger mask of the word at `wordStart`, kept across findings so a
-        // word with several triggers is examined once.
-        var wordStart = Int.min / 2
-        var wordMask: UInt64 = 0
-
-        while true {
-            if triggers.bytewise {
-                i = triggers.nextByte(base, n, from: i)
-            } else {
-                var m: UInt64 = 0
-                if i &- wordStart < 8 {
-                    m = wordMask & (~0 << UInt64(truncatingIfNeeded: (i &- wordStart) &* 8))
+        while i < n {
+            if blocks && i >= TriggerSet.blockLookBehind && i &+ 16 &+ TriggerSet.blockLookAhead <= n {
+                let mask = triggers.blockMask(base, i)
+                var lo = mask[0], hi = mask[1]
+                if lo | hi == 0 {
+                    i &+= 16
+                    continue
                 }
-                if m != 0 {
-                    i = wordStart &+ (m.trailingZeroBitCount &>> 3)
-                } else {
-                    let word = triggers.nextWord(base, n, from: max(i, wordStart &+ 8))
-                    if word.mask != 0 {
-                        wordStart = word.start
-                        wordMask = word.mask
-                        i = word.start &+ (word.mask.trailingZeroBitCount &>> 3)
+                let blockStart = i
+                var next = i
+                repeat {
+                    let stop = lo != 0
+                        ? blockStart &+ (lo.trailingZeroBitCount &>> 3)
+                        : blockStart &+ 8 &+ (hi.trailingZeroBitCount &>> 3)
+                    next = cursor.handle(p, at: stop, &sink)
+                    // Drop the lanes before `next`.
+                    let covered = next &- blockStart
+                    if covered >= 16 {
+                        lo = 0
+                        hi = 0
+                    } else if covered >= 8 {
+                        lo = 0
+                        hi &= ~0 << UInt64(truncatingIfNeeded: (covered &- 8) &* 8)
                     } else {
-                        // Fewer than nine bytes left: byte at a time.
-                        i = triggers.nextByte(base, n, from: word.start)
+                        lo &= ~0 << UInt64(truncatingIfNeeded: covered &* 8)
                     }
-                }
-            }
-            if i >= n { return }
-            let b = p[i]
-
-            if hasKeywords && keywordFirstBytes.contains(b), let keywords, let end = keywords.match(p, at: i) {
-                sink.report(SensitiveSpan(start: i, count: end &- i, kind: .keyword))
-                lastEnd = end
-                i = end
+                } while lo | hi != 0
+                i = max(next, blockStart &+ 16)
                 continue
             }
-
-            if ASCII.isDigit(b) {
-                let previous: UInt8 = i > 0 ? p[i &- 1] : ASCII.space
-                if ASCII.isDigit(previous) {
-                    // Inside a digit run whose start was already tried.
-                    i = skipDigitRuns ? NumberBoundary.digitRunEnd(p, from: i, limit: n) : i &+ 1
-                    continue
-                }
-                // Dispatch on the run's length and the byte after it, so a detector only
-                // runs where its shape can start.
-                let runEnd = NumberBoundary.digitRunEnd(p, from: i, limit: 20)
-                let runLength = runEnd &- i
-                let next: UInt8 = runEnd < n ? p[runEnd] : 0
-                if ASCII.isWord(previous) {
-                    // Letters right before the digits: only an IBAN (two capitals, then
-                    // the check digits) can start here, two bytes back.
-                    if wantIBAN && i >= 2 && i &- 2 >= lastEnd && ASCII.isUpper(previous) && ASCII.isUpper(p[i &- 2]),
-                       let end = IBANDetector.match(p, at: i &- 2) {
-                        sink.report(SensitiveSpan(start: i &- 2, count: end &- (i &- 2), kind: .iban))
-                        lastEnd = end
-                        i = end
-                        continue
-                    }
-                } else {
-                    if wantIPv4 && runLength <= 3 && next == ASCII.dot, let end = IPv4Detector.match(p, at: i) {
-                        sink.report(SensitiveSpan(start: i, count: end &- i, kind: .ipv4))
-                        lastEnd = end
-                        i = end
-                        continue
-                    }
-                    if wantSSN && ((runLength == 3 && (next == ASCII.dash || next == ASCII.space)) || (runLength == 9 && allowUnseparatedSSN)),
-                       let end = SSNDetector.match(p, at: i, allowUnseparated: allowUnseparatedSSN) {
-                        sink.report(SensitiveSpan(start: i, count: end &- i, kind: .ssn))
-                        lastEnd = end
-                        i = end
-                        continue
-                    }
-                    if wantCard && ((runLength >= 12 && runLength <= 19) || (runLength == 4 && (next == ASCII.space || next == ASCII.dash))),
-                       let end = CreditCardDetector.match(p, at: i, requirePlausibleIssuer: requireIssuer) {
-                        sink.report(SensitiveSpan(start: i, count: end &- i, kind: .creditCard))
-                        lastEnd = end
-                        i = end
-                        continue
-                    }
-                }
-                if !skipDigitRuns {
-                    i &+= 1
-                } else {
-                    i = runLength < 20 ? runEnd : NumberBoundary.digitRunEnd(p, from: runEnd, limit: n)
-                }
+            // Byte at a time: the first byte (no byte before it for the block test), the
+            // tail, or too many keyword pairs.
+            let limit = blocks && i < TriggerSet.blockLookBehind ? TriggerSet.blockLookBehind : n
+            let stop = triggers.nextByte(base, limit, from: i)
+            if stop >= limit {
+                i = limit
                 continue
             }
-
-            if b == ASCII.colon {
-                if wantIPv6 && i >= ipv6Horizon && (i == 0 || p[i &- 1] != ASCII.colon) {
-                    if let range = IPv6Detector.match(p, firstColon: i, lowerBound: lastEnd) {
-                        sink.report(SensitiveSpan(start: range.lowerBound, count: range.upperBound &- range.lowerBound, kind: .ipv6))
-                        lastEnd = range.upperBound
-                        i = range.upperBound
-                        continue
-                    }
-                    // Later colons of this run belong to the candidate that just failed.
-                    var j = i &+ 1
-                    while j < n && (ASCII.isHex(p[j]) || p[j] == ASCII.colon || p[j] == ASCII.dot) { j &+= 1 }
-                    ipv6Horizon = j
-                }
-            } else if b == ASCII.at {
-                if wantEmail, let range = EmailDetector.match(p, atSign: i, lowerBound: lastEnd) {
-                    sink.report(SensitiveSpan(start: range.lowerBound, count: range.upperBound &- range.lowerBound, kind: .email))
-                    lastEnd = range.upperBound
-                    i = range.upperBound
-                    continue
-                }
-            }
-            i &+= 1
+            i = cursor.handle(p, at: stop, &sink)
         }
+    }
+}
+
+/// What one pass of ``SensitiveDataScanner`` carries from stop to stop.
+@usableFromInline
+struct ScanCursor {
+    @usableFromInline let wantCard: Bool, wantSSN: Bool, wantIPv4: Bool, wantIPv6: Bool, wantIBAN: Bool, wantEmail: Bool
+    @usableFromInline let allowUnseparatedSSN: Bool
+    @usableFromInline let requireIssuer: Bool
+    @usableFromInline let skipDigitRuns: Bool
+    @usableFromInline let keywords: KeywordSet?
+    @usableFromInline let keywordFirstBytes: ByteSet
+    /// End of the last finding: no finding starts before it.
+    @usableFromInline var lastEnd = 0
+    /// Colons before this offset belong to an IPv6 candidate that already failed.
+    @usableFromInline var ipv6Horizon = 0
+
+    @inlinable
+    init(scanner: SensitiveDataScanner) {
+        let kinds = scanner.kinds
+        wantCard = kinds.contains(.creditCard)
+        wantSSN = kinds.contains(.ssn)
+        wantIPv4 = kinds.contains(.ipv4)
+        wantIPv6 = kinds.contains(.ipv6)
+        wantIBAN = kinds.contains(.iban)
+        wantEmail = kinds.contains(.email)
+        allowUnseparatedSSN = scanner.configuration.allowUnseparatedSSN
+        requireIssuer = scanner.configuration.requirePlausibleCardIssuer
+        skipDigitRuns = !scanner.triggers.keywordStartsWithDigit
+        keywords = scanner.keywords
+        keywordFirstBytes = scanner.keywords?.firstBytes ?? ByteSet()
+    }
+
+    @inlinable @inline(__always)
+    mutating func report<Sink: SensitiveSpanSink>(_ start: Int, _ end: Int, _ kind: SensitiveDataKind, _ sink: inout Sink) -> Int {
+        sink.report(SensitiveSpan(start: start, count: end &- start, kind: kind))
+        lastEnd = end
+        return end
+    }
+
+    /// Runs the detectors that can start at the stop `i` (any byte: stops are re-checked)
+    /// and returns where scanning continues (after `i`).
+    @inlinable @inline(__always)
+    mutating func handle<Sink: SensitiveSpanSink>(_ p: UnsafeRawBufferPointer, at i: Int, _ sink: inout Sink) -> Int {
+        let b = p[i]
+        if keywordFirstBytes.contains(b), let keywords, let end = keywords.match(p, at: i) {
+            return report(i, end, .keyword, &sink)
+        }
+        if ASCII.isDigit(b) { return digit(p, at: i, &sink) }
+        if b == ASCII.colon {
+            if wantIPv6 && i >= ipv6Horizon && (i == 0 || p[i &- 1] != ASCII.colon) {
+                if let range = IPv6Detector.match(p, firstColon: i, lowerBound: lastEnd) {
+                    return report(range.lowerBound, range.upperBound, .ipv6, &sink)
+                }
+                // Later colons of this run belong to the candidate that just failed.
+                var j = i &+ 1
+                while j < p.count && (ASCII.isHex(p[j]) || p[j] == ASCII.colon || p[j] == ASCII.dot) { j &+= 1 }
+                ipv6Horizon = j
+            }
+        } else if b == ASCII.at {
+            if wantEmail, let range = EmailDetector.match(p, atSign: i, lowerBound: lastEnd) {
+                return report(range.lowerBound, range.upperBound, .email, &sink)
+            }
+        }
+        return i &+ 1
+    }
+
+    /// A stop at a digit: dispatch on the digit run's length, the byte after it and the
+    /// bytes around it, so a detector only runs where its shape can start.
+    @inlinable @inline(__always)
+    mutating func digit<Sink: SensitiveSpanSink>(_ p: UnsafeRawBufferPointer, at i: Int, _ sink: inout Sink) -> Int {
+        let n = p.count
+        let previous: UInt8 = i > 0 ? p[i &- 1] : ASCII.space
+        if ASCII.isDigit(previous) {
+            // Inside a digit run whose start was already tried.
+            return skipDigitRuns ? NumberBoundary.digitRunEnd(p, from: i, limit: n) : i &+ 1
+        }
+        // The run's length (up to 20) and the byte after it.
+        let runLength: Int
+        if i &+ 16 <= n, let base = p.baseAddress {
+            let w0 = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let other0 = ~SWAR.between(w0, 0x2F, 0x3A) & SWAR.highs
+            if other0 != 0 {
+                runLength = other0.trailingZeroBitCount &>> 3
+            } else {
+                let w1 = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self))
+                let other1 = ~SWAR.between(w1, 0x2F, 0x3A) & SWAR.highs
+                runLength = other1 != 0
+                    ? 8 &+ (other1.trailingZeroBitCount &>> 3)
+                    : NumberBoundary.digitRunEnd(p, from: i &+ 16, limit: 4) &- i
+            }
+        } else {
+            runLength = NumberBoundary.digitRunEnd(p, from: i, limit: 20) &- i
+        }
+        let runEnd = i &+ runLength
+        let next: UInt8 = runEnd < n ? p[runEnd] : 0
+        if ASCII.isWord(previous) {
+            // Letters right before the digits: only an IBAN (two capitals, then the
+            // check digits) can start here, two bytes back.
+            if wantIBAN && i >= 2 && i &- 2 >= lastEnd && ASCII.isUpper(previous) && ASCII.isUpper(p[i &- 2]),
+               let end = IBANDetector.match(p, at: i &- 2) {
+                return report(i &- 2, end, .iban, &sink)
+            }
+        } else if runLength <= 4 {
+            if next == ASCII.dot {
+                if wantIPv4 && runLength <= 3, let end = IPv4Detector.match(p, at: i) {
+                    return report(i, end, .ipv4, &sink)
+                }
+            } else if next == ASCII.dash || next == ASCII.space {
+                // `AAA-GG-SSSS`: two digits and the same separator must follow.
+                if wantSSN && runLength == 3 && runEnd &+ 3 < n
+                    && ASCII.isDigit(p[runEnd &+ 1]) && ASCII.isDigit(p[runEnd &+ 2]) && p[runEnd &+ 3] == next,
+                   let end = SSNDetector.match(p, at: i, allowUnseparated: allowUnseparatedSSN) {
+                    return report(i, end, .ssn, &sink)
+                }
+                // A grouped card: its second group has four or six digits (not a date's `-05-`).
+                if wantCard && runLength == 4 && runEnd &+ 4 < n
+                    && ASCII.isDigit(p[runEnd &+ 1]) && ASCII.isDigit(p[runEnd &+ 2])
+                    && ASCII.isDigit(p[runEnd &+ 3]) && ASCII.isDigit(p[runEnd &+ 4]),
+                   let end = CreditCardDetector.match(p, at: i, requirePlausibleIssuer: requireIssuer) {
+                    return report(i, end, .creditCard, &sink)
+                }
+            }
+        } else {
+            if wantSSN && runLength == 9 && allowUnseparatedSSN,
+               let end = SSNDetector.match(p, at: i, allowUnseparated: true) {
+                return report(i, end, .ssn, &sink)
+            }
+            if wantCard && runLength >= 12 && runLength <= 19,
+               let end = CreditCardDetector.match(p, at: i, requirePlausibleIssuer: requireIssuer) {
+                return report(i, end, .creditCard, &sink)
+            }
+        }
+        if !skipDigitRuns { return i &+ 1 }
+        return runLength < 20 ? runEnd : NumberBoundary.digitRunEnd(p, from: runEnd, limit: n)
     }
 }
 
@@ -241,11 +300,11 @@ public struct SensitiveDataScanner: Sendable {
 struct TriggerSet: Sendable {
     @usableFromInline let numeric: Bool
     @usableFromInline let email: Bool
-    /// Keyword pairs: byte patterns broadcast to all lanes (0xFF: unused; never in UTF-8)
-    /// and the case fold (0x20 per lane, or 0) applied before comparing.
-    @usableFromInline let first0: UInt64, second0: UInt64, firstFold0: UInt64, secondFold0: UInt64
-    @usableFromInline let first1: UInt64, second1: UInt64, firstFold1: UInt64, secondFold1: UInt64
-    @usableFromInline let first2: UInt64, second2: UInt64, firstFold2: UInt64, secondFold2: UInt64
+    /// Keyword pairs (``pairCount`` in use): first and second byte, and the case fold
+    /// (0x20 or 0) applied to the text's byte before comparing.
+    @usableFromInline let first0: UInt8, second0: UInt8, firstFold0: UInt8, secondFold0: UInt8
+    @usableFromInline let first1: UInt8, second1: UInt8, firstFold1: UInt8, secondFold1: UInt8
+    @usableFromInline let first2: UInt8, second2: UInt8, firstFold2: UInt8, secondFold2: UInt8
     /// Every byte that may start a finding, for the byte-at-a-time paths.
     @usableFromInline let all: ByteSet
     /// Too many keyword pairs for the word-at-a-time path.
@@ -254,8 +313,11 @@ struct TriggerSet: Sendable {
     @usableFromInline let pairCount: Int
     /// A keyword may start at any digit, so digits are never excluded.
     @usableFromInline let keywordStartsWithDigit: Bool
+    /// Nine bare digits may be an SSN (shapes a digit stop needs).
+    @usableFromInline let allowUnseparatedSSN: Bool
 
-    init(kinds: SensitiveDataKind, keywords: KeywordSet?) {
+    init(kinds: SensitiveDataKind, keywords: KeywordSet?, allowUnseparatedSSN: Bool) {
+        self.allowUnseparatedSSN = allowUnseparatedSSN
         var all = ByteSet()
         numeric = !kinds.isDisjoint(with: [.creditCard, .ssn, .ipv4, .ipv6, .iban])
         if numeric { for b in UInt8(0x30)...0x3A { all.insert(b) } }
@@ -279,91 +341,83 @@ struct TriggerSet: Sendable {
         (first2, second2, firstFold2, secondFold2) = Self.slot(bytewise ? [] : pairs, 2, insensitive)
     }
 
-    /// Patterns and folds of keyword pair `k` (unused: 0xFF patterns, never in UTF-8).
-    private static func slot(_ pairs: [(UInt8, UInt8)], _ k: Int, _ insensitive: Bool) -> (UInt64, UInt64, UInt64, UInt64) {
-        guard k < pairs.count else { return (SWAR.ones &* 0xFF, SWAR.ones &* 0xFF, 0, 0) }
+    /// Bytes and folds of keyword pair `k` (unused: zeros, never read).
+    private static func slot(_ pairs: [(UInt8, UInt8)], _ k: Int, _ insensitive: Bool) -> (UInt8, UInt8, UInt8, UInt8) {
+        guard k < pairs.count else { return (0, 0, 0, 0) }
         let (a, b) = pairs[k]
-        let foldA: UInt64 = insensitive && ASCII.isAlpha(a) ? SWAR.ones &* 0x20 : 0
-        let foldB: UInt64 = insensitive && ASCII.isAlpha(b) ? SWAR.ones &* 0x20 : 0
-        return (SWAR.ones &* UInt64(a), SWAR.ones &* UInt64(b), foldA, foldB)
+        let foldA: UInt8 = insensitive && ASCII.isAlpha(a) ? 0x20 : 0
+        let foldB: UInt8 = insensitive && ASCII.isAlpha(b) ? 0x20 : 0
+        return (a, b, foldA, foldB)
     }
 
-    /// Whether any of sixteen bytes (two words in one vector register) may be a trigger:
-    /// a digit, `:`, `@` or a keyword's first byte. A cheap superset of ``refine``.
-    @inlinable @inline(__always)
-    func quick16(_ x: SIMD2<UInt64>) -> Bool {
-        var m = SIMD2<UInt64>(repeating: 0)
-        if numeric { m = SWAR.between(x, 0x2F, 0x3B) }
-        if email { m |= SWAR.equalExact(x, SIMD2(repeating: SWAR.ones &* 0x40)) }
-        if pairCount > 0 {
-            m |= SWAR.equalExact(x | SIMD2(repeating: firstFold0), SIMD2(repeating: first0))
-            if pairCount > 1 {
-                m |= SWAR.equalExact(x | SIMD2(repeating: firstFold1), SIMD2(repeating: first1))
-                if pairCount > 2 { m |= SWAR.equalExact(x | SIMD2(repeating: firstFold2), SIMD2(repeating: first2)) }
-            }
-        }
-        return (m[0] | m[1]) != 0
-    }
+    /// Bytes the block test reads before and after its sixteen bytes.
+    @inlinable static var blockLookBehind: Int { 2 }
+    @inlinable static var blockLookAhead: Int { 11 }
 
-    /// The lanes of `x` that hold a trigger byte, given the words one byte before
-    /// (`before`) and one byte after (`after`). Exact in every lane.
+    /// The lanes of the sixteen bytes at `i` that hold a stop: bit 7 of each byte lane,
+    /// as two words (one vector register). Reads `i - 2 ..< i + 27`.
+    ///
+    /// Exact for `:`, `@` and keyword pairs. A digit is a stop only where a run starts
+    /// (no digit, lower-case letter or `_` before it) and the bytes around it have the
+    /// shape one numeric detector needs (each a necessary condition of that detector):
+    /// two capitals before it (IBAN check digits); a `.` after one to three digits, no
+    /// `.` before (IPv4); three digits, a space or `-`, two digits (SSN); four digits, a
+    /// space or `-` and a second group of at least four digits (grouped card); at least
+    /// twelve digits (plain card) or nine (unseparated SSN). Most digits in logs and
+    /// JSON (dates, times, counters, decimals) fail all of these and cost no stop.
     @inlinable @inline(__always)
-    func refine(_ x: UInt64, before: UInt64, after: UInt64) -> UInt64 {
-        var m: UInt64 = 0
+    func blockMask(_ base: UnsafeRawPointer, _ i: Int) -> SIMD2<UInt64> {
+        let x = Bytes16.load(base, i)
+        let after = Bytes16.load(base, i &+ 1)
+        var m = Bytes16(repeating: 0)
         if numeric {
-            let beforeDigit = SWAR.between(before, 0x2F, 0x3A)
-            var digits = SWAR.between(x, 0x2F, 0x3A)
+            let before = Bytes16.load(base, i &- 1)
+            let beforeDigit = Bytes16.digit(before)
+            var digits = Bytes16.digit(x)
             if !keywordStartsWithDigit {
-                digits &= ~(beforeDigit | SWAR.between(before, 0x5E, 0x7B))
+                digits &= ~(beforeDigit | Bytes16.inRange(before, 0x5F, 0x1C))
+                if Bytes16.any(digits) { digits &= numericShapes(base, i, before: before, after: after) }
             }
-            let colon = SWAR.equalExact(x, SWAR.ones &* 0x3A)
-            if colon != 0 {
-                let afterColon = SWAR.equalExact(after, SWAR.ones &* 0x3A)
-                let afterHex = SWAR.between(after, 0x2F, 0x3A) | SWAR.between(after | SWAR.ones &* 0x20, 0x60, 0x67)
-                let beforeHex = beforeDigit | SWAR.between(before | SWAR.ones &* 0x20, 0x60, 0x67)
-                m = colon & (afterHex | afterColon) & (beforeHex | afterColon)
+            m = digits
+            let colon = Bytes16.equal(x, 0x3A)
+            if Bytes16.any(colon) {
+                let afterColon = Bytes16.equal(after, 0x3A)
+                let afterHex = Bytes16.hex(after)
+                let beforeHex = beforeDigit | Bytes16.inRange(before | Bytes16(repeating: 0x20), 0x61, 6)
+                m |= colon & (afterHex | afterColon) & (beforeHex | afterColon)
             }
-            m |= digits
         }
-        if email { m |= SWAR.equalExact(x, SWAR.ones &* 0x40) }
+        if email { m |= Bytes16.equal(x, 0x40) }
         if pairCount > 0 {
-            m |= SWAR.equalExact(x | firstFold0, first0) & SWAR.equalExact(after | secondFold0, second0)
+            m |= Bytes16.equal(x | Bytes16(repeating: firstFold0), first0) & Bytes16.equal(after | Bytes16(repeating: secondFold0), second0)
             if pairCount > 1 {
-                m |= SWAR.equalExact(x | firstFold1, first1) & SWAR.equalExact(after | secondFold1, second1)
+                m |= Bytes16.equal(x | Bytes16(repeating: firstFold1), first1) & Bytes16.equal(after | Bytes16(repeating: secondFold1), second1)
                 if pairCount > 2 {
-                    m |= SWAR.equalExact(x | firstFold2, first2) & SWAR.equalExact(after | secondFold2, second2)
+                    m |= Bytes16.equal(x | Bytes16(repeating: firstFold2), first2) & Bytes16.equal(after | Bytes16(repeating: secondFold2), second2)
                 }
             }
         }
-        return m
+        return Bytes16.lanes(m)
     }
 
-    /// The first word (eight bytes at `start`, `start >= from`) holding a trigger byte, and
-    /// its exact lane mask; or, when fewer than nine bytes are left, `mask == 0` and
-    /// `start` where ``nextByte(_:_:from:)`` must continue.
+    /// The lanes at which a digit run starting there has a shape some numeric detector
+    /// needs (see ``blockMask(_:_:)``); a superset of where one can match.
     @inlinable @inline(__always)
-    func nextWord(_ base: UnsafeRawPointer, _ n: Int, from: Int) -> (start: Int, mask: UInt64) {
-        var i = from
-        while true {
-            // Sixteen bytes per step while nothing can trigger (most of ordinary text).
-            while i &+ 17 <= n {
-                let pair = SIMD2<UInt64>(
-                    UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)),
-                    UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)))
-                if quick16(pair) { break }
-                i &+= 16
-            }
-            if i &+ 9 > n { break }
-            let x = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            let before = i > 0
-                ? UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &- 1, as: UInt64.self))
-                : x << 8 | 0x20
-            let after = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 1, as: UInt64.self))
-            let m = refine(x, before: before, after: after)
-            if m != 0 { return (i, m) }
-            i &+= 8
-        }
-        return (i, 0)
+    func numericShapes(_ base: UnsafeRawPointer, _ i: Int, before: Bytes16, after: Bytes16) -> Bytes16 {
+        let before2 = Bytes16.load(base, i &- 2)
+        let iban = Bytes16.upper(before) & Bytes16.upper(before2)
+        let d1 = Bytes16.digit(after)
+        let b2 = Bytes16.load(base, i &+ 2), b3 = Bytes16.load(base, i &+ 3), b4 = Bytes16.load(base, i &+ 4)
+        let d2 = Bytes16.digit(b2), d3 = Bytes16.digit(b3), d4 = Bytes16.digit(b4)
+        let d8 = Bytes16.digit(Bytes16.load(base, i &+ 8))
+        let ipv4 = (Bytes16.equal(after, 0x2E) | d1 & (Bytes16.equal(b2, 0x2E) | d2 & Bytes16.equal(b3, 0x2E)))
+            & ~Bytes16.equal(before, 0x2E)
+        let ssn = d1 & d2 & Bytes16.separator(b3) & d4 & Bytes16.digit(Bytes16.load(base, i &+ 5))
+        let card = d1 & d2 & d3 & Bytes16.separator(b4)
+            & Bytes16.digit(Bytes16.load(base, i &+ 5)) & Bytes16.digit(Bytes16.load(base, i &+ 7)) & d8
+        var long = d1 & d4 & d8
+        if !allowUnseparatedSSN { long &= Bytes16.digit(Bytes16.load(base, i &+ 11)) }
+        return iban | ipv4 | ssn | card | long
     }
 
     /// Index of the first byte at or after `from` in ``all``, or `n` (byte at a time).
