@@ -38,9 +38,11 @@ public enum IBANDetector {
 
     /// ISO 7064 mod 97-10 over the IBAN in `bytes[start..<end]` (spaces skipped): the
     /// first four characters move to the end, letters count as 10…35, the remainder is 1.
+    /// Digits accumulate in 64 bits and are reduced once per 15 or 16 decimal digits.
     @inlinable
     public static func checksumIsValid(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
-        var remainder: UInt32 = 0
+        var remainder: UInt64 = 0
+        var pending = 0
         var i = start &+ 4
         var wrapped = false
         while true {
@@ -52,12 +54,19 @@ public enum IBANDetector {
             if wrapped && i == start &+ 4 { break }
             let b = bytes[i]
             if ASCII.isDigit(b) {
-                remainder = (remainder &* 10 &+ UInt32(b &- 0x30)) % 97
+                remainder = remainder &* 10 &+ UInt64(b &- 0x30)
+                pending &+= 1
             } else if ASCII.isUpper(b) {
-                remainder = (remainder &* 100 &+ UInt32(b &- 0x41) &+ 10) % 97
+                remainder = remainder &* 100 &+ UInt64(b &- 0x41) &+ 10
+                pending &+= 2
+            }
+            // Below 97 · 10^16 < 2^64 before every reduction.
+            if pending >= 15 {
+                remainder %= 97
+                pending = 0
             }
             i &+= 1
         }
-        return remainder == 1
+        return remainder % 97 == 1
     }
 }

@@ -127,14 +127,11 @@ struct ByteSet: Sendable, Hashable {
         }
     }
 
+    /// Branch-free (selects, no jump table): called at every stop.
     @inlinable @inline(__always) func contains(_ b: UInt8) -> Bool {
-        let word: UInt64
-        switch b >> 6 {
-        case 0: word = w0
-        case 1: word = w1
-        case 2: word = w2
-        default: word = w3
-        }
+        let low = b & 0x40 == 0 ? w0 : w1
+        let high = b & 0x40 == 0 ? w2 : w3
+        let word = b & 0x80 == 0 ? low : high
         return word >> UInt64(b & 63) & 1 != 0
     }
 

@@ -189,6 +189,8 @@ struct ScanCursor {
     @inlinable @inline(__always)
     mutating func handle<Sink: SensitiveSpanSink>(_ p: UnsafeRawBufferPointer, at i: Int, _ sink: inout Sink) -> Int {
         let b = p[i]
+        // A digit is tried as a keyword only when a keyword starts with a digit.
+        if ASCII.isDigit(b) && skipDigitRuns { return digit(p, at: i, &sink) }
         if keywordFirstBytes.contains(b), let keywords, let end = keywords.match(p, at: i) {
             return report(i, end, .keyword, &sink)
         }
@@ -370,24 +372,7 @@ struct TriggerSet: Sendable {
         let x = Bytes16.load(base, i)
         let after = Bytes16.load(base, i &+ 1)
         var m = Bytes16(repeating: 0)
-        if numeric {
-            let before = Bytes16.load(base, i &- 1)
-            let beforeDigit = Bytes16.digit(before)
-            var digits = Bytes16.digit(x)
-            if !keywordStartsWithDigit {
-                digits &= ~(beforeDigit | Bytes16.inRange(before, 0x5F, 0x1C))
-                if Bytes16.any(digits) { digits &= numericShapes(base, i, before: before, after: after) }
-            }
-            m = digits
-            let colon = Bytes16.equal(x, 0x3A)
-            if Bytes16.any(colon) {
-                let afterColon = Bytes16.equal(after, 0x3A)
-                let afterHex = Bytes16.hex(after)
-                let beforeHex = beforeDigit | Bytes16.inRange(before | Bytes16(repeating: 0x20), 0x61, 6)
-                m |= colon & (afterHex | afterColon) & (beforeHex | afterColon)
-            }
-        }
-        if email { m |= Bytes16.equal(x, 0x40) }
+        if email { m = Bytes16.equal(x, 0x40) }
         if pairCount > 0 {
             m |= Bytes16.equal(x | Bytes16(repeating: firstFold0), first0) & Bytes16.equal(after | Bytes16(repeating: secondFold0), second0)
             if pairCount > 1 {
@@ -397,7 +382,31 @@ struct TriggerSet: Sendable {
                 }
             }
         }
+        // Digits and `:` (0x30…0x3A) first: most blocks of text hold neither.
+        if numeric && Bytes16.any(Bytes16.inRange(x, 0x30, 11)) {
+            m |= numericStops(base, i, x: x, after: after)
+        }
         return Bytes16.lanes(m)
+    }
+
+    /// The digit and `:` stops of the sixteen bytes `x` at `i` (`after`: the bytes at `i + 1`).
+    @inlinable @inline(__always)
+    func numericStops(_ base: UnsafeRawPointer, _ i: Int, x: Bytes16, after: Bytes16) -> Bytes16 {
+        let before = Bytes16.load(base, i &- 1)
+        let beforeDigit = Bytes16.digit(before)
+        var m = Bytes16.digit(x)
+        if !keywordStartsWithDigit {
+            m &= ~(beforeDigit | Bytes16.inRange(before, 0x5F, 0x1C))
+            if Bytes16.any(m) { m &= numericShapes(base, i, before: before, after: after) }
+        }
+        let colon = Bytes16.equal(x, 0x3A)
+        if Bytes16.any(colon) {
+            let afterColon = Bytes16.equal(after, 0x3A)
+            let afterHex = Bytes16.hex(after)
+            let beforeHex = beforeDigit | Bytes16.inRange(before | Bytes16(repeating: 0x20), 0x61, 6)
+            m |= colon & (afterHex | afterColon) & (beforeHex | afterColon)
+        }
+        return m
     }
 
     /// The lanes at which a digit run starting there has a shape some numeric detector
@@ -409,12 +418,13 @@ struct TriggerSet: Sendable {
         let d1 = Bytes16.digit(after)
         let b2 = Bytes16.load(base, i &+ 2), b3 = Bytes16.load(base, i &+ 3), b4 = Bytes16.load(base, i &+ 4)
         let d2 = Bytes16.digit(b2), d3 = Bytes16.digit(b3), d4 = Bytes16.digit(b4)
+        let d5 = Bytes16.digit(Bytes16.load(base, i &+ 5))
         let d8 = Bytes16.digit(Bytes16.load(base, i &+ 8))
+        let d12 = d1 & d2
         let ipv4 = (Bytes16.equal(after, 0x2E) | d1 & (Bytes16.equal(b2, 0x2E) | d2 & Bytes16.equal(b3, 0x2E)))
             & ~Bytes16.equal(before, 0x2E)
-        let ssn = d1 & d2 & Bytes16.separator(b3) & d4 & Bytes16.digit(Bytes16.load(base, i &+ 5))
-        let card = d1 & d2 & d3 & Bytes16.separator(b4)
-            & Bytes16.digit(Bytes16.load(base, i &+ 5)) & Bytes16.digit(Bytes16.load(base, i &+ 7)) & d8
+        let ssn = d12 & Bytes16.separatorOrPunctuation(b3) & d4 & d5
+        let card = d12 & d3 & Bytes16.separatorOrPunctuation(b4) & d5 & Bytes16.digit(Bytes16.load(base, i &+ 7)) & d8
         var long = d1 & d4 & d8
         if !allowUnseparatedSSN { long &= Bytes16.digit(Bytes16.load(base, i &+ 11)) }
         return iban | ipv4 | ssn | card | long
