@@ -103,35 +103,21 @@ public struct SensitiveDataScanner: Sendable {
         let triggers = self.triggers
         var cursor = ScanCursor(scanner: self)
         let blocks = !triggers.bytewise
+        // The last offset a block may start at (it reads up to `blockLookAhead` bytes past
+        // its sixteen).
+        let lastBlock = n &- 16 &- TriggerSet.blockLookAhead
         var i = 0
         while i < n {
-            if blocks && i >= TriggerSet.blockLookBehind && i &+ 16 &+ TriggerSet.blockLookAhead <= n {
-                let mask = triggers.blockMask(base, i)
-                var lo = mask[0], hi = mask[1]
-                if lo | hi == 0 {
-                    i &+= 16
-                    continue
-                }
-                let blockStart = i
-                var next = i
+            if blocks && i >= TriggerSet.blockLookBehind && i <= lastBlock {
                 repeat {
-                    let stop = lo != 0
-                        ? blockStart &+ (lo.trailingZeroBitCount &>> 3)
-                        : blockStart &+ 8 &+ (hi.trailingZeroBitCount &>> 3)
-                    next = cursor.handle(p, at: stop, &sink)
-                    // Drop the lanes before `next`.
-                    let covered = next &- blockStart
-                    if covered >= 16 {
-                        lo = 0
-                        hi = 0
-                    } else if covered >= 8 {
-                        lo = 0
-                        hi &= ~0 << UInt64(truncatingIfNeeded: (covered &- 8) &* 8)
+                    let mask = triggers.blockMask(base, i)
+                    let lo = mask[0], hi = mask[1]
+                    if lo | hi == 0 {
+                        i &+= 16
                     } else {
-                        lo &= ~0 << UInt64(truncatingIfNeeded: covered &* 8)
+                        i = max(cursor.drain(p, lo, hi, blockStart: i, &sink), i &+ 16)
                     }
-                } while lo | hi != 0
-                i = max(next, blockStart &+ 16)
+                } while i <= lastBlock
                 continue
             }
             // Byte at a time: the first byte (no byte before it for the block test), the
@@ -175,6 +161,35 @@ struct ScanCursor {
         skipDigitRuns = !scanner.triggers.keywordStartsWithDigit
         keywords = scanner.keywords
         keywordFirstBytes = scanner.keywords?.firstBytes ?? ByteSet()
+    }
+
+    /// Handles the stops in the lanes `lo`, `hi` (bit 7 per byte) of the sixteen bytes at
+    /// `blockStart`, in order, dropping lanes a handled stop covered; returns where
+    /// scanning continues.
+    @inlinable @inline(__always)
+    mutating func drain<Sink: SensitiveSpanSink>(
+        _ p: UnsafeRawBufferPointer, _ lo: UInt64, _ hi: UInt64, blockStart: Int, _ sink: inout Sink
+    ) -> Int {
+        var lo = lo, hi = hi
+        var next = blockStart
+        repeat {
+            let stop = lo != 0
+                ? blockStart &+ (lo.trailingZeroBitCount &>> 3)
+                : blockStart &+ 8 &+ (hi.trailingZeroBitCount &>> 3)
+            next = handle(p, at: stop, &sink)
+            // Drop the lanes before `next`.
+            let covered = next &- blockStart
+            if covered >= 16 {
+                lo = 0
+                hi = 0
+            } else if covered >= 8 {
+                lo = 0
+                hi &= ~0 << UInt64(truncatingIfNeeded: (covered &- 8) &* 8)
+            } else {
+                lo &= ~0 << UInt64(truncatingIfNeeded: covered &* 8)
+            }
+        } while lo | hi != 0
+        return next
     }
 
     @inlinable @inline(__always)
