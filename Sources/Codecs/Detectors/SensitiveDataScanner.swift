@@ -228,6 +228,20 @@ struct ScanCursor {
         return i &+ 1
     }
 
+    /// Whether the twelve bytes at `i` hold three dots, as every dotted quad starting at
+    /// `i` does (octets have at most three digits); `true` near the end of the buffer.
+    @inlinable @inline(__always)
+    static func mayBeDottedQuad(_ p: UnsafeRawBufferPointer, at i: Int) -> Bool {
+        guard i &+ 12 <= p.count, let base = p.baseAddress else { return true }
+        let dots = SWAR.ones &* 0x2E
+        let first = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        let last = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i &+ 4, as: UInt64.self))
+        // `last` lanes 4…7 are bytes i + 8 … i + 11.
+        let count = SWAR.equalExact(first, dots).nonzeroBitCount
+            &+ (SWAR.equalExact(last, dots) & 0x8080_8080_0000_0000).nonzeroBitCount
+        return count >= 3
+    }
+
     /// A stop at a digit: dispatch on the digit run's length, the byte after it and the
     /// bytes around it, so a detector only runs where its shape can start.
     @inlinable @inline(__always)
@@ -266,10 +280,11 @@ struct ScanCursor {
             }
         } else if runLength <= 4 {
             if next == ASCII.dot {
-                if wantIPv4 && runLength <= 3, let end = IPv4Detector.match(p, at: i) {
+                if wantIPv4 && runLength <= 3 && Self.mayBeDottedQuad(p, at: i), let end = IPv4Detector.match(p, at: i) {
                     return report(i, end, .ipv4, &sink)
                 }
-            } else if next == ASCII.dash || next == ASCII.space {
+            } else if (next == ASCII.dash || next == ASCII.space) && NumberBoundary.before(p, i) {
+                // (Cards and SSNs both need a number boundary before them.)
                 // `AAA-GG-SSSS`: two digits and the same separator must follow.
                 if wantSSN && runLength == 3 && runEnd &+ 3 < n
                     && ASCII.isDigit(p[runEnd &+ 1]) && ASCII.isDigit(p[runEnd &+ 2]) && p[runEnd &+ 3] == next,
@@ -284,7 +299,7 @@ struct ScanCursor {
                     return report(i, end, .creditCard, &sink)
                 }
             }
-        } else {
+        } else if runLength >= 9 && NumberBoundary.before(p, i) {
             if wantSSN && runLength == 9 && allowUnseparatedSSN,
                let end = SSNDetector.match(p, at: i, allowUnseparated: true) {
                 return report(i, end, .ssn, &sink)
