@@ -427,7 +427,7 @@ struct TriggerSet: Sendable {
         var m = Bytes16.digit(x)
         if !keywordStartsWithDigit {
             m &= ~(beforeDigit | Bytes16.inRange(before, 0x5F, 0x1C))
-            if Bytes16.any(m) { m &= numericShapes(base, i, before: before, after: after) }
+            if Bytes16.any(m) { m = numericShapes(base, i, starts: m, before: before, after: after) }
         }
         let colon = Bytes16.equal(x, 0x3A)
         if Bytes16.any(colon) {
@@ -439,25 +439,31 @@ struct TriggerSet: Sendable {
         return m
     }
 
-    /// The lanes at which a digit run starting there has a shape some numeric detector
-    /// needs (see ``blockMask(_:_:)``); a superset of where one can match.
+    /// The lanes of `starts` (digit-run starts) where the run has a shape some numeric
+    /// detector needs (see ``blockMask(_:_:)``); a superset of where one can match. The
+    /// shapes of cards and SSNs are only tested when a run of two digits starts.
     @inlinable @inline(__always)
-    func numericShapes(_ base: UnsafeRawPointer, _ i: Int, before: Bytes16, after: Bytes16) -> Bytes16 {
-        let before2 = Bytes16.load(base, i &- 2)
-        let iban = Bytes16.upper(before) & Bytes16.upper(before2)
-        let d1 = Bytes16.digit(after)
-        let b2 = Bytes16.load(base, i &+ 2), b3 = Bytes16.load(base, i &+ 3), b4 = Bytes16.load(base, i &+ 4)
-        let d2 = Bytes16.digit(b2), d3 = Bytes16.digit(b3), d4 = Bytes16.digit(b4)
-        let d5 = Bytes16.digit(Bytes16.load(base, i &+ 5))
-        let d8 = Bytes16.digit(Bytes16.load(base, i &+ 8))
-        let d12 = d1 & d2
+    func numericShapes(_ base: UnsafeRawPointer, _ i: Int, starts: Bytes16, before: Bytes16, after: Bytes16) -> Bytes16 {
+        let b2 = Bytes16.load(base, i &+ 2), b3 = Bytes16.load(base, i &+ 3)
+        let d1 = Bytes16.digit(after), d2 = Bytes16.digit(b2)
+        let iban = Bytes16.upper(before) & Bytes16.upper(Bytes16.load(base, i &- 2))
         let ipv4 = (Bytes16.equal(after, 0x2E) | d1 & (Bytes16.equal(b2, 0x2E) | d2 & Bytes16.equal(b3, 0x2E)))
             & ~Bytes16.equal(before, 0x2E)
-        let ssn = d12 & Bytes16.separatorOrPunctuation(b3) & d4 & d5
-        let card = d12 & d3 & Bytes16.separatorOrPunctuation(b4) & d5 & Bytes16.digit(Bytes16.load(base, i &+ 7)) & d8
-        var long = d1 & d4 & d8
-        if !allowUnseparatedSSN { long &= Bytes16.digit(Bytes16.load(base, i &+ 11)) }
-        return iban | ipv4 | ssn | card | long
+        var shapes = iban | ipv4
+        let d12 = starts & d1 & d2
+        if Bytes16.any(d12) {
+            let b4 = Bytes16.load(base, i &+ 4)
+            let d4 = Bytes16.digit(b4)
+            let d5 = Bytes16.digit(Bytes16.load(base, i &+ 5))
+            let d8 = Bytes16.digit(Bytes16.load(base, i &+ 8))
+            let ssn = Bytes16.separatorOrPunctuation(b3) & d4 & d5
+            let card = Bytes16.digit(b3) & Bytes16.separatorOrPunctuation(b4) & d5
+                & Bytes16.digit(Bytes16.load(base, i &+ 7)) & d8
+            var long = d4 & d8
+            if !allowUnseparatedSSN { long &= Bytes16.digit(Bytes16.load(base, i &+ 11)) }
+            shapes |= d12 & (ssn | card | long)
+        }
+        return starts & shapes
     }
 
     /// Index of the first byte at or after `from` in ``all``, or `n` (byte at a time).
