@@ -274,7 +274,9 @@ struct ScanCursor {
         if ASCII.isWord(previous) {
             // Letters right before the digits: only an IBAN (two capitals, then the
             // check digits) can start here, two bytes back.
-            if wantIBAN && i >= 2 && i &- 2 >= lastEnd && ASCII.isUpper(previous) && ASCII.isUpper(p[i &- 2]),
+            // (An IBAN has no word byte before it.)
+            if wantIBAN && i >= 2 && i &- 2 >= lastEnd && ASCII.isUpper(previous) && ASCII.isUpper(p[i &- 2])
+                && (i == 2 || !ASCII.isWord(p[i &- 3])),
                let end = IBANDetector.match(p, at: i &- 2) {
                 return report(i &- 2, end, .iban, &sink)
             }
