@@ -212,7 +212,7 @@ struct ScanCursor {
         if ASCII.isDigit(b) { return digit(p, at: i, &sink) }
         if b == ASCII.colon {
             if wantIPv6 && i >= ipv6Horizon && (i == 0 || p[i &- 1] != ASCII.colon) {
-                if let range = IPv6Detector.match(p, firstColon: i, lowerBound: lastEnd) {
+                if Self.mayBeIPv6(p, firstColon: i), let range = IPv6Detector.match(p, firstColon: i, lowerBound: lastEnd) {
                     return report(range.lowerBound, range.upperBound, .ipv6, &sink)
                 }
                 // Later colons of this run belong to the candidate that just failed.
@@ -226,6 +226,24 @@ struct ScanCursor {
             }
         }
         return i &+ 1
+    }
+
+    /// Whether the sixteen bytes at the colon `c` may hold the start of an IPv6 address
+    /// whose first colon is `c`; `true` near the end of the buffer.
+    ///
+    /// Without `::` an address has at least six colons, at most five bytes apart (groups
+    /// have at most four hex digits), so three more follow within fifteen bytes; with
+    /// `::`, either it starts within those bytes or three single colons come first.
+    /// Times such as `12:30:45` fail this.
+    @inlinable @inline(__always)
+    static func mayBeIPv6(_ p: UnsafeRawBufferPointer, firstColon c: Int) -> Bool {
+        guard c &+ 16 <= p.count, let base = p.baseAddress else { return true }
+        let colons = SWAR.ones &* 0x3A
+        let a = SWAR.equalExact(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: c, as: UInt64.self)), colons)
+        let b = SWAR.equalExact(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: c &+ 8, as: UInt64.self)), colons)
+        if (a >> 8) & 0x80 != 0 { return true }  // `::` at `c`
+        if (a & (a >> 8)) | (b & (b >> 8)) | (a >> 63 & b & 0x80) != 0 { return true }  // `::` later
+        return (a & ~0x80).nonzeroBitCount &+ b.nonzeroBitCount >= 3
     }
 
     /// Whether the twelve bytes at `i` hold three dots, as every dotted quad starting at
