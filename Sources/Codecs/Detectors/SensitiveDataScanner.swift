@@ -142,6 +142,9 @@ struct ScanCursor {
     @usableFromInline let skipDigitRuns: Bool
     @usableFromInline let keywords: KeywordSet?
     @usableFromInline let keywordFirstBytes: ByteSet
+    /// A keyword starts with `:` (such a colon is tried as a keyword even where no IPv6
+    /// address can start).
+    @usableFromInline let colonStartsKeyword: Bool
     /// End of the last finding: no finding starts before it.
     @usableFromInline var lastEnd = 0
     /// Colons before this offset belong to an IPv6 candidate that already failed.
@@ -161,6 +164,7 @@ struct ScanCursor {
         skipDigitRuns = !scanner.triggers.keywordStartsWithDigit
         keywords = scanner.keywords
         keywordFirstBytes = scanner.keywords?.firstBytes ?? ByteSet()
+        colonStartsKeyword = keywordFirstBytes.contains(ASCII.colon)
     }
 
     /// Handles the stops in the lanes `lo`, `hi` (bit 7 per byte) of the sixteen bytes at
@@ -187,6 +191,16 @@ struct ScanCursor {
                 hi &= ~0 << UInt64(truncatingIfNeeded: (covered &- 8) &* 8)
             } else {
                 lo &= ~0 << UInt64(truncatingIfNeeded: covered &* 8)
+            }
+            // Colons below the IPv6 horizon only stop to be skipped: drop them (unless a
+            // keyword starts with `:`).
+            if ipv6Horizon > next && !colonStartsKeyword, let base = p.baseAddress {
+                let colons = SWAR.ones &* 0x3A
+                let h = ipv6Horizon &- blockStart
+                let belowLo: UInt64 = h >= 8 ? ~0 : ~(~0 << UInt64(truncatingIfNeeded: h &* 8))
+                let belowHi: UInt64 = h >= 16 ? ~0 : h <= 8 ? 0 : ~(~0 << UInt64(truncatingIfNeeded: (h &- 8) &* 8))
+                lo &= ~(SWAR.equalExact(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: blockStart, as: UInt64.self)), colons) & belowLo)
+                hi &= ~(SWAR.equalExact(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: blockStart &+ 8, as: UInt64.self)), colons) & belowHi)
             }
         } while lo | hi != 0
         return next
