@@ -81,6 +81,19 @@ public struct KeywordSet: Sendable, Hashable {
         return pairs
     }
 
+    /// The third byte of every keyword that starts with `pair` (folded to lower case when
+    /// insensitive), or `nil` when one of them is two bytes long or they differ.
+    func sharedThirdByte(after pair: (UInt8, UInt8)) -> UInt8? {
+        var third: UInt8?
+        for entry in entries where bytes[entry.offset] == pair.0 && bytes[entry.offset + 1] == pair.1 {
+            guard entry.length >= 3 else { return nil }
+            let c = bytes[entry.offset + 2]
+            if let t = third, t != c { return nil }
+            third = c
+        }
+        return third
+    }
+
     /// Whether the set has no keywords.
     @inlinable public var isEmpty: Bool { entries.isEmpty }
 

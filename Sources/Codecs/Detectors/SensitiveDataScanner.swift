@@ -367,10 +367,14 @@ struct TriggerSet: Sendable {
     @usableFromInline let numeric: Bool
     @usableFromInline let email: Bool
     /// Keyword pairs (``pairCount`` in use): first and second byte, and the case fold
-    /// (0x20 or 0) applied to the text's byte before comparing.
+    /// (0x20 or 0) applied to the text's byte before comparing; and the third byte all
+    /// keywords of the pair share (0xFF with fold 0xFF, which every byte matches, when
+    /// they do not).
     @usableFromInline let first0: UInt8, second0: UInt8, firstFold0: UInt8, secondFold0: UInt8
     @usableFromInline let first1: UInt8, second1: UInt8, firstFold1: UInt8, secondFold1: UInt8
     @usableFromInline let first2: UInt8, second2: UInt8, firstFold2: UInt8, secondFold2: UInt8
+    @usableFromInline let third0: UInt8, thirdFold0: UInt8, third1: UInt8, thirdFold1: UInt8
+    @usableFromInline let third2: UInt8, thirdFold2: UInt8
     /// Every byte that may start a finding, for the byte-at-a-time paths.
     @usableFromInline let all: ByteSet
     /// Too many keyword pairs for the word-at-a-time path.
@@ -405,6 +409,16 @@ struct TriggerSet: Sendable {
         (first0, second0, firstFold0, secondFold0) = Self.slot(bytewise ? [] : pairs, 0, insensitive)
         (first1, second1, firstFold1, secondFold1) = Self.slot(bytewise ? [] : pairs, 1, insensitive)
         (first2, second2, firstFold2, secondFold2) = Self.slot(bytewise ? [] : pairs, 2, insensitive)
+        (third0, thirdFold0) = Self.third(bytewise ? [] : pairs, 0, keywords)
+        (third1, thirdFold1) = Self.third(bytewise ? [] : pairs, 1, keywords)
+        (third2, thirdFold2) = Self.third(bytewise ? [] : pairs, 2, keywords)
+    }
+
+    /// Third byte and fold of keyword pair `k`: any byte (0xFF, 0xFF) unless every keyword
+    /// of the pair has the same third byte.
+    private static func third(_ pairs: [(UInt8, UInt8)], _ k: Int, _ keywords: KeywordSet?) -> (UInt8, UInt8) {
+        guard k < pairs.count, let keywords, let c = keywords.sharedThirdByte(after: pairs[k]) else { return (0xFF, 0xFF) }
+        return (c, keywords.caseInsensitive && ASCII.isAlpha(c) ? 0x20 : 0)
     }
 
     /// Bytes and folds of keyword pair `k` (unused: zeros, never read).
@@ -438,11 +452,15 @@ struct TriggerSet: Sendable {
         var m = Bytes16(repeating: 0)
         if email { m = Bytes16.equal(x, 0x40) }
         if pairCount > 0 {
+            let after2 = Bytes16.load(base, i &+ 2)
             m |= Bytes16.equal(x | Bytes16(repeating: firstFold0), first0) & Bytes16.equal(after | Bytes16(repeating: secondFold0), second0)
+                & Bytes16.equal(after2 | Bytes16(repeating: thirdFold0), third0)
             if pairCount > 1 {
                 m |= Bytes16.equal(x | Bytes16(repeating: firstFold1), first1) & Bytes16.equal(after | Bytes16(repeating: secondFold1), second1)
+                    & Bytes16.equal(after2 | Bytes16(repeating: thirdFold1), third1)
                 if pairCount > 2 {
                     m |= Bytes16.equal(x | Bytes16(repeating: firstFold2), first2) & Bytes16.equal(after | Bytes16(repeating: secondFold2), second2)
+                        & Bytes16.equal(after2 | Bytes16(repeating: thirdFold2), third2)
                 }
             }
         }
