@@ -38,6 +38,12 @@ extension SIMD16 where Scalar == UInt8 {
     @inlinable @inline(__always)
     static func upper(_ v: Self) -> Self { inRange(v, 0x41, 26) }
 
+    /// Letters, digits and `_` (a regular expression's `\w` in ASCII).
+    @inlinable @inline(__always)
+    static func word(_ v: Self) -> Self {
+        digit(v) | inRange(v | Self(repeating: 0x20), 0x61, 26) | equal(v, 0x5F)
+    }
+
     @inlinable @inline(__always)
     static func hex(_ v: Self) -> Self { digit(v) | inRange(v | Self(repeating: 0x20), 0x61, 6) }
 

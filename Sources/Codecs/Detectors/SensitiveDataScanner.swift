@@ -431,11 +431,11 @@ struct TriggerSet: Sendable {
     }
 
     /// Bytes the block test reads before and after its sixteen bytes.
-    @inlinable static var blockLookBehind: Int { 2 }
+    @inlinable static var blockLookBehind: Int { 3 }
     @inlinable static var blockLookAhead: Int { 11 }
 
     /// The lanes of the sixteen bytes at `i` that hold a stop: bit 7 of each byte lane,
-    /// as two words (one vector register). Reads `i - 2 ..< i + 27`.
+    /// as two words (one vector register). Reads `i - 3 ..< i + 27`.
     ///
     /// Exact for `:`, `@` and keyword pairs. A digit is a stop only where a run starts
     /// (no digit, lower-case letter or `_` before it) and the bytes around it have the
@@ -498,7 +498,12 @@ struct TriggerSet: Sendable {
     func numericShapes(_ base: UnsafeRawPointer, _ i: Int, starts: Bytes16, before: Bytes16, after: Bytes16) -> Bytes16 {
         let b2 = Bytes16.load(base, i &+ 2), b3 = Bytes16.load(base, i &+ 3)
         let d1 = Bytes16.digit(after), d2 = Bytes16.digit(b2)
-        let iban = Bytes16.upper(before) & Bytes16.upper(Bytes16.load(base, i &- 2))
+        let before2 = Bytes16.load(base, i &- 2)
+        var iban = starts & Bytes16.upper(before) & Bytes16.upper(before2)
+        if Bytes16.any(iban) {
+            // An IBAN has no word byte before its country code.
+            iban &= ~Bytes16.word(Bytes16.load(base, i &- 3))
+        }
         let ipv4 = (Bytes16.equal(after, 0x2E) | d1 & (Bytes16.equal(b2, 0x2E) | d2 & Bytes16.equal(b3, 0x2E)))
             & ~Bytes16.equal(before, 0x2E)
         var shapes = iban | ipv4
@@ -513,7 +518,10 @@ struct TriggerSet: Sendable {
                 & Bytes16.digit(Bytes16.load(base, i &+ 7)) & d8
             var long = d4 & d8
             if !allowUnseparatedSSN { long &= Bytes16.digit(Bytes16.load(base, i &+ 11)) }
-            shapes |= d12 & (ssn | card | long)
+            // Cards and SSNs never continue a hyphenated identifier (`ORD-2024-000123`,
+            // a UUID's last group): see `NumberBoundary.before`.
+            let hyphenated = Bytes16.equal(before, 0x2D) & Bytes16.word(before2)
+            shapes |= d12 & (ssn | card | long) & ~hyphenated
         }
         return starts & shapes
     }
