@@ -507,6 +507,14 @@ struct TriggerSet: Sendable {
         let ipv4 = (Bytes16.equal(after, 0x2E) | d1 & (Bytes16.equal(b2, 0x2E) | d2 & Bytes16.equal(b3, 0x2E)))
             & ~Bytes16.equal(before, 0x2E)
         var shapes = iban | ipv4
+        if Bytes16.any(starts & ipv4) {
+            // A dotted quad has its three dots within its first twelve bytes: count them.
+            var dots = Bytes16(repeating: 0)
+            for k in 1...11 {
+                dots &+= Bytes16.equal(Bytes16.load(base, i &+ k), 0x2E) &>> 7
+            }
+            shapes = iban | ipv4 & ~Bytes16.inRange(dots, 0, 3)
+        }
         let d12 = starts & d1 & d2
         if Bytes16.any(d12) {
             let b4 = Bytes16.load(base, i &+ 4)
