@@ -1,13 +1,14 @@
 /// Runs a configured set of detectors over bytes in one pass, and reports or masks
 /// what they find, without allocating.
 ///
-/// The pass skips eight bytes at a time (``SWAR``) to the next byte that can start a
-/// finding: a digit or `:` (cards, SSNs, IPv4, IPv6, and IBANs from their check digits),
-/// `@` (e-mail, found by scanning back over the local part) or a keyword's first byte.
-/// Only there do detectors run, and at a digit only those whose shape fits the run's
-/// length and the byte after it; on text without such bytes the cost is a few
-/// instructions per eight bytes. Findings never overlap and come in increasing order; at one position a
-/// keyword wins over built-in detectors, and IPv4 over SSN over card.
+/// The pass tests sixteen bytes at a time (``Bytes16``, one SSE2 register) for the
+/// positions where a detector can start: a digit run whose shape fits a numeric detector
+/// (cards, SSNs, IPv4, IBANs from their check digits), a `:` that can open an IPv6
+/// address, `@` (e-mail, found by scanning back over the local part), or a keyword's
+/// first bytes. Only there do detectors run; dates, times, counters and decimals cost
+/// no stop, and text without such bytes costs a few instructions per sixteen bytes.
+/// Findings never overlap and come in increasing order; at one position a keyword wins
+/// over built-in detectors, and IPv4 over SSN over card.
 public struct SensitiveDataScanner: Sendable {
     /// What to look for and how to mask it.
     public struct Configuration: Sendable, Hashable {
@@ -348,19 +349,18 @@ struct ScanCursor {
     }
 }
 
-/// The bytes at which the scanner stops to run detectors, and how to find the next one.
+/// The bytes at which the scanner stops to run detectors, and how to find them.
 ///
-/// Tested eight bytes at a time, each lane together with the byte before and after it:
-/// - a digit, unless the byte before is a digit, a lower-case letter or `_` (nothing
-///   starts there: runs are tried from their first digit, and an IBAN's check digits
-///   follow two capitals);
+/// ``blockMask(_:_:)`` marks them sixteen bytes at a time, each lane tested together with
+/// the bytes around it, as a superset of where a detector can match:
+/// - a digit that starts a run (no digit, lower-case letter or `_` before it) and has a
+///   numeric detector's shape (see ``numericShapes(_:_:starts:before:after:)``);
 /// - `:` with a hex digit or `:` after it and a hex digit before it, or `::` (IPv6);
 /// - `@` (e-mail);
-/// - the first two bytes of a keyword (case-folded when the keywords are), up to three
-///   distinct pairs; more fall back to a byte-at-a-time table of first bytes.
-/// Sixteen bytes are first screened at once (two words in a vector register) for digits,
-/// `:`, `@` and keyword first bytes; only a hit looks at the words in detail.
-/// The last bytes of the buffer, and the byte-at-a-time path, stop at a superset
+/// - the first two bytes of a keyword (case-folded when the keywords are), and the third
+///   when all keywords of that pair share it; up to three distinct pairs, more fall back
+///   to a byte-at-a-time table of first bytes.
+/// The first three bytes, the last 27, and the byte-at-a-time path stop at a superset
 /// (every digit, `:`, `@`, keyword first byte); the scanner re-checks every stop.
 @usableFromInline
 struct TriggerSet: Sendable {
@@ -437,14 +437,9 @@ struct TriggerSet: Sendable {
     /// The lanes of the sixteen bytes at `i` that hold a stop: bit 7 of each byte lane,
     /// as two words (one vector register). Reads `i - 3 ..< i + 27`.
     ///
-    /// Exact for `:`, `@` and keyword pairs. A digit is a stop only where a run starts
-    /// (no digit, lower-case letter or `_` before it) and the bytes around it have the
-    /// shape one numeric detector needs (each a necessary condition of that detector):
-    /// two capitals before it (IBAN check digits); a `.` after one to three digits, no
-    /// `.` before (IPv4); three digits, a space or `-`, two digits (SSN); four digits, a
-    /// space or `-` and a second group of at least four digits (grouped card); at least
-    /// twelve digits (plain card) or nine (unseparated SSN). Most digits in logs and
-    /// JSON (dates, times, counters, decimals) fail all of these and cost no stop.
+    /// Exact for `:`, `@` and keyword bytes; digits as described in
+    /// ``numericShapes(_:_:starts:before:after:)``. Digit tests run only in blocks that
+    /// hold a digit or `:`, most of ordinary text does not.
     @inlinable @inline(__always)
     func blockMask(_ base: UnsafeRawPointer, _ i: Int) -> SIMD2<UInt64> {
         let x = Bytes16.load(base, i)
@@ -491,9 +486,17 @@ struct TriggerSet: Sendable {
         return m
     }
 
-    /// The lanes of `starts` (digit-run starts) where the run has a shape some numeric
-    /// detector needs (see ``blockMask(_:_:)``); a superset of where one can match. The
-    /// shapes of cards and SSNs are only tested when a run of two digits starts.
+    /// The lanes of `starts` (digit-run starts) where the run has the shape of some
+    /// numeric detector; each test is a necessary condition of that detector, so no
+    /// value is lost (the tests against the byte-at-a-time path check this):
+    /// - two capitals before it and no word byte before those (IBAN check digits);
+    /// - a `.` after one to three digits, no `.` before, and three dots within twelve
+    ///   bytes (IPv4);
+    /// - when a run of at least two digits starts and no word byte and `-` precede it:
+    ///   three digits, a separator, two digits (SSN); four digits, a separator and four
+    ///   more digits (grouped card: dates such as `2024-05-01` fail); at least twelve
+    ///   digits (plain card) or nine (unseparated SSN, when allowed).
+    /// Separators are tested loosely (``Bytes16/separatorOrPunctuation(_:)``).
     @inlinable @inline(__always)
     func numericShapes(_ base: UnsafeRawPointer, _ i: Int, starts: Bytes16, before: Bytes16, after: Bytes16) -> Bytes16 {
         let b2 = Bytes16.load(base, i &+ 2), b3 = Bytes16.load(base, i &+ 3)
