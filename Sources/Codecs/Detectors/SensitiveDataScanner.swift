@@ -492,8 +492,8 @@ struct TriggerSet: Sendable {
     /// - two capitals before it and no word byte before those (IBAN check digits);
     /// - a `.` after one to three digits, no `.` before, and three dots within twelve
     ///   bytes (IPv4);
-    /// - when a run of at least two digits starts and no word byte and `-` precede it:
-    ///   three digits, a separator, two digits (SSN); four digits, a separator and four
+    /// - when a run of at least two digits starts that does not continue a hyphenated
+    ///   identifier (`-` after a word byte, as in `ORD-2024-000123`): three digits, a separator, two digits (SSN); four digits, a separator and four
     ///   more digits (grouped card: dates such as `2024-05-01` fail); at least twelve
     ///   digits (plain card) or nine (unseparated SSN, when allowed).
     /// Separators are tested loosely (``Bytes16/separatorOrPunctuation(_:)``).
