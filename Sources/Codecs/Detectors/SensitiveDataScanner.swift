@@ -481,7 +481,18 @@ struct TriggerSet: Sendable {
             let afterColon = Bytes16.equal(after, 0x3A)
             let afterHex = Bytes16.hex(after)
             let beforeHex = beforeDigit | Bytes16.inRange(before | Bytes16(repeating: 0x20), 0x61, 6)
-            m |= colon & (afterHex | afterColon) & (beforeHex | afterColon)
+            var ipv6 = colon & (afterHex | afterColon) & (beforeHex | afterColon)
+            if Bytes16.any(ipv6) {
+                // An address's first colon starts `::`, or two more colons follow within
+                // ten bytes (groups have at most four hex digits; without `::` there are
+                // at least six colons). Times such as `12:30:45` fail this.
+                var colons = Bytes16(repeating: 0)
+                for k in 1...10 {
+                    colons &+= Bytes16.equal(Bytes16.load(base, i &+ k), 0x3A) &>> 7
+                }
+                ipv6 &= afterColon | ~Bytes16.inRange(colons, 0, 2)
+            }
+            m |= ipv6
         }
         return m
     }
