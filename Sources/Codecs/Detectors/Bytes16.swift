@@ -28,10 +28,6 @@ extension SIMD16 where Scalar == UInt8 {
     @inlinable @inline(__always)
     static func equal(_ v: Self, _ byte: UInt8) -> Self { inRange(v, byte, 1) }
 
-    /// Lanes holding a byte below 16.
-    @inlinable @inline(__always)
-    static func below16(_ v: Self) -> Self { ~v & (v &- Self(repeating: 16)) }
-
     @inlinable @inline(__always)
     static func digit(_ v: Self) -> Self { inRange(v, 0x30, 10) }
 
