@@ -40,24 +40,35 @@ public enum IBANDetector {
     /// first four characters move to the end, letters count as 10…35, the remainder is 1.
     @inlinable
     public static func checksumIsValid(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
-        var remainder: UInt32 = 0
-        var i = start &+ 4
-        var wrapped = false
-        while true {
-            if i == end {
-                if wrapped { break }
-                wrapped = true
-                i = start
+        let remainder = mod97(bytes, start &+ 4, end, 0)
+        return mod97(bytes, start, start &+ 4, remainder) == 1
+    }
+
+    /// `remainder` followed by the decimal digits of `bytes[from..<to]` (letters as two
+    /// digits 10…35, other bytes skipped), modulo 97. Up to seventeen digits are gathered
+    /// at a time in 64 bits and reduced once per chunk, so the division is off
+    /// the per-character dependency chain.
+    @inlinable
+    static func mod97(_ bytes: UnsafeRawBufferPointer, _ from: Int, _ to: Int, _ remainder: UInt64) -> UInt64 {
+        var remainder = remainder
+        var i = from
+        while i < to {
+            var chunk: UInt64 = 0
+            var scale: UInt64 = 1
+            while i < to && scale < 1_000_000_000_000_000 {  // 10^15
+                let b = bytes[i]
+                if ASCII.isDigit(b) {
+                    chunk = chunk &* 10 &+ UInt64(b &- 0x30)
+                    scale &*= 10
+                } else if ASCII.isUpper(b) {
+                    chunk = chunk &* 100 &+ UInt64(b &- 0x41) &+ 10
+                    scale &*= 100
+                }
+                i &+= 1
             }
-            if wrapped && i == start &+ 4 { break }
-            let b = bytes[i]
-            if ASCII.isDigit(b) {
-                remainder = (remainder &* 10 &+ UInt32(b &- 0x30)) % 97
-            } else if ASCII.isUpper(b) {
-                remainder = (remainder &* 100 &+ UInt32(b &- 0x41) &+ 10) % 97
-            }
-            i &+= 1
+            // remainder < 97, chunk < scale ≤ 10^17: below 2^64.
+            remainder = (remainder &* scale &+ chunk) % 97
         }
-        return remainder == 1
+        return remainder
     }
 }

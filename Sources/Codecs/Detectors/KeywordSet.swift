@@ -81,6 +81,19 @@ public struct KeywordSet: Sendable, Hashable {
         return pairs
     }
 
+    /// The third byte of every keyword that starts with `pair` (folded to lower case when
+    /// insensitive), or `nil` when one of them is two bytes long or they differ.
+    func sharedThirdByte(after pair: (UInt8, UInt8)) -> UInt8? {
+        var third: UInt8?
+        for entry in entries where bytes[entry.offset] == pair.0 && bytes[entry.offset + 1] == pair.1 {
+            guard entry.length >= 3 else { return nil }
+            let c = bytes[entry.offset + 2]
+            if let t = third, t != c { return nil }
+            third = c
+        }
+        return third
+    }
+
     /// Whether the set has no keywords.
     @inlinable public var isEmpty: Bool { entries.isEmpty }
 
@@ -127,14 +140,11 @@ struct ByteSet: Sendable, Hashable {
         }
     }
 
+    /// Branch-free (selects, no jump table): called at every stop.
     @inlinable @inline(__always) func contains(_ b: UInt8) -> Bool {
-        let word: UInt64
-        switch b >> 6 {
-        case 0: word = w0
-        case 1: word = w1
-        case 2: word = w2
-        default: word = w3
-        }
+        let low = b & 0x40 == 0 ? w0 : w1
+        let high = b & 0x40 == 0 ? w2 : w3
+        let word = b & 0x80 == 0 ? low : high
         return word >> UInt64(b & 63) & 1 != 0
     }
 

@@ -71,17 +71,19 @@ public struct MaskStyle: Sendable, Hashable {
             }
             return
         }
+        // The last `keepLast` letters or digits stay; every letter or digit before the
+        // first of them is masked (branch-free: findings are short, their bytes mixed).
+        var boundary = end
         var kept = 0
-        var i = end
-        while i > start {
-            i &-= 1
+        while boundary > start && kept < Int(keepLast) {
+            boundary &-= 1
+            kept &+= ASCII.isAlnum(bytes[boundary]) ? 1 : 0
+        }
+        var i = start
+        while i < boundary {
             let b = bytes[i]
-            guard ASCII.isAlnum(b) else { continue }
-            if kept < Int(keepLast) {
-                kept &+= 1
-            } else {
-                bytes[i] = fill
-            }
+            bytes[i] = ASCII.isAlnum(b) ? fill : b
+            i &+= 1
         }
     }
 }

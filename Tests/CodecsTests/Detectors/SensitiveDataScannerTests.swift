@@ -157,4 +157,44 @@ import Testing
         #expect(expected.count > 300)
         #expect(wordwise.spans(in: text) == expected)
     }
+
+    /// The block path stops only where a detector's shape fits (digit-run shapes, dot
+    /// counts, IPv6 colon counts, keyword third bytes). Against the byte-at-a-time path,
+    /// which tries every trigger byte, it must find the same on text built from values
+    /// and their near misses glued together (so shapes straddle the sixteen-byte blocks).
+    @Test(arguments: [false, true])
+    func blockStopsMissNothingOnNearMisses(allowUnseparatedSSN: Bool) throws {
+        let fragments = [
+            "4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "3782 822463 10005", "4222222222222",
+            "4111 1111 1111 1111 12/25", "1234 5678 9012 3456 7890", "2024-05-01", "2024-000123", "ORD-2024-000123",
+            "536-22-8726", "536 22 8726", "536228726", "123-45-6789", "12.5", "2.14.7", "45.123Z", "10.20.30.40",
+            "255.255.255.255:80", "1.2.3.4.5", "010.1.1.1", "12:30:45", "2001:db8::7", "::1", "fe80::1%eth0",
+            "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:1.2.3.4", "abcd:abcd:abcd::1", "64:ff9b::192.0.2.33", "a:b", "dead:beef:",
+            "2001:0db8:0000:0000:0000:ff00:0042:8329", "::ffff:192.0.2.1", "1::", "a:b:c:d:e:f::", "ab:cdef0123456789::1",
+            "DE89 3704 0044 0532 0130 00", "DE89370400440532013000", "GB82WEST12345698765432", "1Z999AA10123456784",
+            "550e8400-e29b-41d4-a716-446655440000", "+4111111111111111", "4111111111111111.5", "ann.lee@example.com",
+            "project falcon", "Project Falcon", "pro", "prx", "Falcon", "falcon:1", "123456789012345678901",
+        ]
+        let glue = [" ", "", "-", ".", ":", ",", "_", "a", "Z", "\n", "\"", "/", "é"]
+        // The first keyword set has three pairs (block path, third bytes compared); adding
+        // never-occurring keywords makes four pairs, which forces the byte-at-a-time path.
+        let words = ["project falcon", "falcon", "annex"]
+        let blockwise = SensitiveDataScanner(configuration: .init(
+            keywords: try KeywordSet(words), allowUnseparatedSSN: allowUnseparatedSSN))
+        let bytewise = SensitiveDataScanner(configuration: .init(
+            keywords: try KeywordSet(words + ["zqzq", "zwzw"]), allowUnseparatedSSN: allowUnseparatedSSN))
+        var rng = SplitMix64(seed: allowUnseparatedSSN ? 21 : 22)
+        var found = 0
+        for _ in 0..<3_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1..<12, using: &rng) {
+                text += fragments[Int.random(in: 0..<fragments.count, using: &rng)]
+                text += glue[Int.random(in: 0..<glue.count, using: &rng)]
+            }
+            let expected = bytewise.spans(in: text)
+            found += expected.count
+            #expect(blockwise.spans(in: text) == expected, "\(text.debugDescription)")
+        }
+        #expect(found > 5_000)
+    }
 }
