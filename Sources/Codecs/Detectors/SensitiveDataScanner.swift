@@ -123,7 +123,7 @@ public struct SensitiveDataScanner: Sendable {
             }
             // Byte at a time: the first byte (no byte before it for the block test), the
             // tail, or too many keyword pairs.
-            let limit = blocks && i < TriggerSet.blockLookBehind ? TriggerSet.blockLookBehind : n
+            let limit = blocks && i < TriggerSet.blockLookBehind ? min(TriggerSet.blockLookBehind, n) : n
             let stop = triggers.nextByte(base, limit, from: i)
             if stop >= limit {
                 i = limit

@@ -158,6 +158,45 @@ import Testing
         #expect(wordwise.spans(in: text) == expected)
     }
 
+    /// Buffers shorter than the block test's look-behind (three bytes) are scanned byte at a
+    /// time within their own bounds. Before the fix the head loop ran to the look-behind
+    /// whatever the length, reading (and in debug builds trapping on) bytes past a one- or
+    /// two-byte cell; the PostgreSQL frames fuzzer found it. Every short buffer of trigger
+    /// bytes is compared with the byte-at-a-time scanner, through views that end exactly
+    /// at the buffer (the bytes after it are triggers too).
+    @Test func buffersShorterThanTheLookBehindStayInBounds() throws {
+        let words = ["project falcon", "falcon", "annex"]
+        let blockwise = SensitiveDataScanner(configuration: .init(keywords: try KeywordSet(words)))
+        let bytewise = SensitiveDataScanner(configuration: .init(keywords: try KeywordSet(words + ["zqzq", "zwzw"])))
+        let alphabet = Array("1@:.fa -".utf8)
+        let backing = [UInt8](repeating: UInt8(ascii: "4"), count: 64)
+        for length in 0...3 {
+            var combination = [Int](repeating: 0, count: length)
+            while true {
+                var bytes = backing
+                for (k, index) in combination.enumerated() { bytes[k] = alphabet[index] }
+                bytes.withUnsafeBytes { all in
+                    let view = UnsafeRawBufferPointer(rebasing: all[..<length])
+                    var got = [SensitiveSpan](repeating: SensitiveSpan(start: 0, count: 0, kind: .keyword), count: 8)
+                    var expected = got
+                    let gotCount = got.withUnsafeMutableBufferPointer { blockwise.scan(view, into: $0) }
+                    let expectedCount = expected.withUnsafeMutableBufferPointer { bytewise.scan(view, into: $0) }
+                    #expect(gotCount == expectedCount)
+                    #expect(Array(got[..<min(gotCount, 8)]) == Array(expected[..<min(expectedCount, 8)]))
+                    #expect(got[..<min(gotCount, 8)].allSatisfy { $0.end <= length }, "a span past a \(length)-byte buffer")
+                }
+                // Next combination (odometer); done after the last.
+                var position = length - 1
+                while position >= 0 && combination[position] == alphabet.count - 1 {
+                    combination[position] = 0
+                    position -= 1
+                }
+                if position < 0 { break }
+                combination[position] += 1
+            }
+        }
+    }
+
     /// The block path stops only where a detector's shape fits (digit-run shapes, dot
     /// counts, IPv6 colon counts, keyword third bytes). Against the byte-at-a-time path,
     /// which tries every trigger byte, it must find the same on text built from values
