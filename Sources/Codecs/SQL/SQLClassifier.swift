@@ -136,15 +136,14 @@ public struct SQLStatementIterator: IteratorProtocol, Sequence {
     static func step(splitter: inout SQLStatementSplitter, analyzer: inout SQLStatementAnalyzer,
                      storage: inout SQLTokenStorage, recordsTokens: Bool) -> Bool {
         guard recordsTokens else {
-            var none: SQLTokenBuffer? = nil
-            guard let span = splitter.next(recording: &none) else { return false }
+            guard let span = splitter.next() else { return false }
             analyzer.analyze(span, buffer: nil)
             return true
         }
         return withUnsafeMutablePointer(to: &storage.words) { pointer in
             // The storage (6,144 bytes) is a whole number of 12-byte tokens, as rebinding needs.
             pointer.withMemoryRebound(to: SQLCompactToken.self, capacity: SQLTokenStorage.capacity) { tokens in
-                var buffer: SQLTokenBuffer? = SQLTokenBuffer(base: tokens, capacity: SQLTokenStorage.capacity)
+                var buffer = SQLTokenBuffer(base: tokens, capacity: SQLTokenStorage.capacity)
                 guard let span = splitter.next(recording: &buffer) else { return false }
                 analyzer.analyze(span, buffer: buffer)
                 return true

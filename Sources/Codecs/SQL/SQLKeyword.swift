@@ -124,6 +124,15 @@ enum SQLKeywordTable {
         return Int(truncatingIfNeeded: h >> 55) & (slotCount &- 1)
     }
 
+    /// The slots in memory that is never freed, so that a lexer can fetch the address once
+    /// (one lazy-global check per lexer, not per identifier) and probe through it.
+    @usableFromInline
+    nonisolated(unsafe) static let table: UnsafePointer<Slot> = {
+        let pointer = UnsafeMutablePointer<Slot>.allocate(capacity: slotCount)
+        pointer.initialize(from: slots, count: slotCount)
+        return UnsafePointer(pointer)
+    }()
+
     @inlinable
     static func lookup(_ bytes: UnsafeRawBufferPointer) -> SQLKeyword? {
         lookup(bytes, start: 0, end: bytes.count)
@@ -131,17 +140,22 @@ enum SQLKeywordTable {
 
     /// The keyword spelled by `base[start..<end]`, reading (never past `base`'s end) up to 16
     /// bytes from `start`.
-    @inlinable @inline(__always)
+    @inlinable
     static func lookup(_ base: UnsafeRawBufferPointer, start: Int, end: Int) -> SQLKeyword? {
+        lookup(base, start: start, end: end, in: table)
+    }
+
+    /// Like ``lookup(_:start:end:)``, probing `table` (``table``, fetched by the caller).
+    @inlinable @inline(__always)
+    static func lookup(_ base: UnsafeRawBufferPointer, start: Int, end: Int,
+                       in table: UnsafePointer<Slot>) -> SQLKeyword? {
         guard let (low, high) = pack(base, start: start, end: end) else { return nil }
         var index = hash(low: low, high: high)
-        return slots.withUnsafeBufferPointer { table in
-            while true {
-                let slot = table[index]
-                if slot.low == low && slot.high == high { return slot.keyword }
-                if slot.low == 0 { return nil }
-                index = (index &+ 1) & (slotCount &- 1)
-            }
+        while true {
+            let slot = table[index]
+            if slot.low == low && slot.high == high { return slot.keyword }
+            if slot.low == 0 { return nil }
+            index = (index &+ 1) & (slotCount &- 1)
         }
     }
 }
