@@ -105,17 +105,19 @@ enum SQLKeywordTable {
                 index &+= 1
             }
         }
-        // Keep `count` bytes (2...15) and fold them.
+        // Keep `count` bytes (2...15) and fold them, without branching on the length (word
+        // lengths vary too much to predict).
         let fold: UInt64 = 0x2020_2020_2020_2020
-        low = (low | fold) & byteMask(count)
-        high = count > 8 ? (high | fold) & byteMask(count &- 8) : 0
+        let bits = UInt64(truncatingIfNeeded: count) &* 8
+        low = (low | fold) & byteMask(bits: bits)
+        high = (high | fold) & byteMask(bits: bits > 64 ? bits &- 64 : 0)
         return (low, high)
     }
 
-    /// A mask of the low `count` bytes of a word (all of them from 8 on).
+    /// A mask of the low `bits` bits of a word (all of them from 64 on; `<<` gives 0 then).
     @inlinable @inline(__always)
-    static func byteMask(_ count: Int) -> UInt64 {
-        count >= 8 ? ~0 : (1 << (UInt64(count) &* 8)) &- 1
+    static func byteMask(bits: UInt64) -> UInt64 {
+        (1 << bits) &- 1
     }
 
     @inlinable @inline(__always)
@@ -153,7 +155,7 @@ enum SQLKeywordTable {
         var index = hash(low: low, high: high)
         while true {
             let slot = table[index]
-            if slot.low == low && slot.high == high { return slot.keyword }
+            if (slot.low ^ low) | (slot.high ^ high) == 0 { return slot.keyword }
             if slot.low == 0 { return nil }
             index = (index &+ 1) & (slotCount &- 1)
         }
