@@ -78,7 +78,7 @@ public struct SQLClassifier: Sendable {
         withUnsafeMutablePointer(to: &storage.words) { pointer in
             pointer.withMemoryRebound(to: SQLCompactToken.self, capacity: SQLTokenStorage.capacity) { tokens in
                 while walker.advance(tokens: tokens) {
-                    summary.merge(walker.analyzer.summary, in: text)
+                    withUnsafePointer(to: &walker.analyzer.summary) { summary.merge($0, in: text) }
                 }
             }
         }

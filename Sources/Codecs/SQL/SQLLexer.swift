@@ -22,18 +22,20 @@ public struct SQLLexer {
     /// When false, identifiers are returned without a keyword lookup (the caller looks up the
     /// few it needs with ``SQLKeyword/lookup(_:)``).
     public var recognizesKeywords: Bool = true
-    /// ``SQLKeywordTable/table``, fetched once here rather than for every identifier.
-    @usableFromInline let keywordTable: UnsafePointer<SQLKeywordTable.Slot>
+    /// ``SQLKeywordTable/table`` when the owner fetched it once (the splitter does), so that
+    /// identifiers need no lazy-global check; nil: fetched per lookup (making a lexer stays
+    /// cheap for the analyzer's cursors, which rarely lex).
+    @usableFromInline var keywordTable: UnsafePointer<SQLKeywordTable.Slot>?
 
     /// A lexer over `text[range]` (the whole buffer when `range` is nil).
-    @inlinable
+    @inlinable @inline(__always)
     public init(text: UnsafeRawBufferPointer, range: Range<Int>? = nil, standardConformingStrings: Bool = true) {
         self.base = text
         let range = range ?? 0..<text.count
         self.cursor = max(0, min(range.lowerBound, text.count))
         self.limit = max(self.cursor, min(range.upperBound, text.count))
         self.standardConformingStrings = standardConformingStrings
-        self.keywordTable = SQLKeywordTable.table
+        self.keywordTable = nil
     }
 
     @inline(__always) @usableFromInline
@@ -97,7 +99,7 @@ public struct SQLLexer {
 
     @inline(never) @usableFromInline
     func lookupKeyword(start: Int, end: Int) -> SQLKeyword? {
-        SQLKeywordTable.lookup(base, start: start, end: end, in: keywordTable)
+        SQLKeywordTable.lookup(base, start: start, end: end, in: keywordTable ?? SQLKeywordTable.table)
     }
 
     @inline(__always) @usableFromInline

@@ -34,6 +34,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
     init(text: UnsafeRawBufferPointer, standardConformingStrings: Bool, recognizesKeywords: Bool) {
         self.lexer = SQLLexer(text: text, standardConformingStrings: standardConformingStrings)
         self.lexer.recognizesKeywords = recognizesKeywords
+        if recognizesKeywords { self.lexer.keywordTable = SQLKeywordTable.table }
     }
 
     @inlinable
