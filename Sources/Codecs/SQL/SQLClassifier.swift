@@ -71,9 +71,16 @@ public struct SQLClassifier: Sendable {
     @inlinable
     public func classify(text: UnsafeRawBufferPointer, into summary: inout SQLQuerySummary) {
         summary.reset()
-        var iterator = SQLStatementIterator(text: text, options: options)
-        while iterator.advance() {
-            iterator.mergeCurrent(into: &summary, text: text)
+        // The walker and the token storage are built in place here (through an iterator they
+        // were copied, 6.5 KiB per call).
+        var walker = SQLStatementWalker(text: text, options: options, recordsTokens: true)
+        var storage = SQLTokenStorage()
+        withUnsafeMutablePointer(to: &storage.words) { pointer in
+            pointer.withMemoryRebound(to: SQLCompactToken.self, capacity: SQLTokenStorage.capacity) { tokens in
+                while walker.advance(tokens: tokens) {
+                    withUnsafePointer(to: &walker.analyzer.summary) { summary.merge($0, in: text) }
+                }
+            }
         }
     }
 
@@ -90,17 +97,53 @@ public struct SQLClassifier: Sendable {
 /// fixed-capacity buffer held by the iterator, which the analyzer then reads (a statement
 /// with more tokens than fit is lexed again by the analyzer).
 public struct SQLStatementIterator: IteratorProtocol, Sequence {
+    @usableFromInline var walker: SQLStatementWalker
+    @usableFromInline var storage: SQLTokenStorage
+
+    /// With `recordsTokens` false the analyzer lexes every statement again (for tests
+    /// comparing both ways).
+    @inlinable
+    init(text: UnsafeRawBufferPointer, options: SQLClassifierOptions, recordsTokens: Bool = true) {
+        self.walker = SQLStatementWalker(text: text, options: options, recordsTokens: recordsTokens)
+        self.storage = SQLTokenStorage()
+    }
+
+    /// Classifies the next statement into `walker.analyzer.summary`; false after the last one.
+    @inlinable
+    mutating func advance() -> Bool {
+        Self.step(walker: &walker, storage: &storage)
+    }
+
+    /// Static, so that the closure can use two stored properties of the iterator at once.
+    @inlinable
+    static func step(walker: inout SQLStatementWalker, storage: inout SQLTokenStorage) -> Bool {
+        withUnsafeMutablePointer(to: &storage.words) { pointer in
+            pointer.withMemoryRebound(to: SQLCompactToken.self, capacity: SQLTokenStorage.capacity) { tokens in
+                walker.advance(tokens: tokens)
+            }
+        }
+    }
+
+    @inlinable
+    public mutating func next() -> SQLStatementSummary? {
+        advance() ? walker.analyzer.summary : nil
+    }
+}
+
+/// The splitter and the analyzer over one query text, classifying statement by statement
+/// with token storage that the caller provides.
+@usableFromInline
+struct SQLStatementWalker {
     @usableFromInline var splitter: SQLStatementSplitter
     @usableFromInline var analyzer: SQLStatementAnalyzer
     @usableFromInline let options: SQLClassifierOptions
     @usableFromInline var tooLong: Bool
     /// Whether the splitter records tokens for the analyzer (false: the analyzer lexes every
-    /// statement again; for tests comparing both ways).
+    /// statement again).
     @usableFromInline let recordsTokens: Bool
-    @usableFromInline var storage: SQLTokenStorage
 
     @inlinable
-    init(text: UnsafeRawBufferPointer, options: SQLClassifierOptions, recordsTokens: Bool = true) {
+    init(text: UnsafeRawBufferPointer, options: SQLClassifierOptions, recordsTokens: Bool) {
         self.options = options
         // Byte ranges are 32-bit: longer text (the protocol caps messages at 1 GiB) is refused.
         self.tooLong = text.count > Int(Int32.max)
@@ -111,56 +154,29 @@ public struct SQLStatementIterator: IteratorProtocol, Sequence {
                                              standardConformingStrings: options.standardConformingStrings,
                                              flagsSideEffectFunctions: options.flagsSideEffectFunctions)
         self.recordsTokens = recordsTokens
-        self.storage = SQLTokenStorage()
     }
 
-    /// Classifies the next statement into `analyzer.summary`; false after the last one.
+    /// Splits off the next statement (recording its tokens at `tokens`, room for
+    /// ``SQLTokenStorage/capacity``) and classifies it into `analyzer.summary`; false after
+    /// the last one.
     @inlinable
-    mutating func advance() -> Bool {
+    mutating func advance(tokens: UnsafeMutablePointer<SQLCompactToken>) -> Bool {
         if tooLong {
             tooLong = false
             analyzer.summary = SQLStatementSummary()
             analyzer.summary.classes = .opaque
             return true
         }
-        guard Self.step(splitter: &splitter, analyzer: &analyzer, storage: &storage, recordsTokens: recordsTokens) else {
-            return false
+        if recordsTokens {
+            var buffer = SQLTokenBuffer(base: tokens, capacity: SQLTokenStorage.capacity)
+            guard let span = splitter.next(recording: &buffer) else { return false }
+            analyzer.analyze(span, buffer: buffer)
+        } else {
+            guard let span = splitter.next() else { return false }
+            analyzer.analyze(span, buffer: nil)
         }
         if !options.clientEncodingIsASCIISafe { analyzer.summary.classes.insert(.opaque) }
         return true
-    }
-
-    /// Splits off the next statement (recording its tokens in `storage`) and analyzes it.
-    /// Static, so that the closure can use three stored properties of the iterator at once.
-    @inlinable
-    static func step(splitter: inout SQLStatementSplitter, analyzer: inout SQLStatementAnalyzer,
-                     storage: inout SQLTokenStorage, recordsTokens: Bool) -> Bool {
-        guard recordsTokens else {
-            var none: SQLTokenBuffer? = nil
-            guard let span = splitter.next(recording: &none) else { return false }
-            analyzer.analyze(span, buffer: nil)
-            return true
-        }
-        return withUnsafeMutablePointer(to: &storage.words) { pointer in
-            // The storage (6,144 bytes) is a whole number of 12-byte tokens, as rebinding needs.
-            pointer.withMemoryRebound(to: SQLCompactToken.self, capacity: SQLTokenStorage.capacity) { tokens in
-                var buffer: SQLTokenBuffer? = SQLTokenBuffer(base: tokens, capacity: SQLTokenStorage.capacity)
-                guard let span = splitter.next(recording: &buffer) else { return false }
-                analyzer.analyze(span, buffer: buffer)
-                return true
-            }
-        }
-    }
-
-    /// Adds the statement ``advance()`` classified to `summary` (read in place, not copied).
-    @inlinable
-    func mergeCurrent(into summary: inout SQLQuerySummary, text: UnsafeRawBufferPointer) {
-        summary.merge(analyzer.summary, in: text)
-    }
-
-    @inlinable
-    public mutating func next() -> SQLStatementSummary? {
-        advance() ? analyzer.summary : nil
     }
 }
 

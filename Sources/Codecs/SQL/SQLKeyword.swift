@@ -44,22 +44,25 @@ public enum SQLKeyword: Sendable, Hashable, CaseIterable {
 /// from the word's start, the key is built with two unaligned loads and a mask.
 @usableFromInline
 enum SQLKeywordTable {
-    @usableFromInline static let slotCount = 512
+    /// 1,024 slots for about 200 keywords: most probes end at the first slot, hit or miss.
+    @usableFromInline static let slotBits = 10
+    @usableFromInline static let slotCount = 1 << slotBits
     /// The longest keyword ("characteristics") has 15 bytes; the shortest has 2.
     @usableFromInline static let maximumLength = 15
 
-    /// A key's two words and its keyword. An empty slot has a zero low word (no key's is:
-    /// every key byte has bit 5 set).
+    /// A key's two words. An empty slot has a zero low word (no key's is: every key byte has
+    /// bit 5 set). The keywords are kept apart (one byte each), so that a slot is 16 bytes.
     @usableFromInline
     struct Slot: Sendable {
         @usableFromInline var low: UInt64
         @usableFromInline var high: UInt64
-        @usableFromInline var keyword: SQLKeyword?
     }
 
+    /// The slots and, slot by slot, their keywords (nil for an empty slot).
     @usableFromInline
-    static let slots: [Slot] = {
-        var slots = [Slot](repeating: Slot(low: 0, high: 0, keyword: nil), count: slotCount)
+    static let slots: (keys: [Slot], keywords: [SQLKeyword?]) = {
+        var slots = [Slot](repeating: Slot(low: 0, high: 0), count: slotCount)
+        var keywords = [SQLKeyword?](repeating: nil, count: slotCount)
         for keyword in SQLKeyword.allCases {
             var spelling = keyword.spelling
             let (low, high) = spelling.withUTF8 { utf8 in
@@ -69,9 +72,10 @@ enum SQLKeywordTable {
             precondition(low != 0, "keyword does not fit the table")
             var index = hash(low: low, high: high)
             while slots[index].low != 0 { index = (index &+ 1) & (slotCount &- 1) }
-            slots[index] = Slot(low: low, high: high, keyword: keyword)
+            slots[index] = Slot(low: low, high: high)
+            keywords[index] = keyword
         }
-        return slots
+        return (slots, keywords)
     }()
 
     /// The key of `base[start..<end]`: its bytes with bit 5 set, little-endian in two words;
@@ -105,24 +109,40 @@ enum SQLKeywordTable {
                 index &+= 1
             }
         }
-        // Keep `count` bytes (2...15) and fold them.
+        // Keep `count` bytes (2...15) and fold them, without branching on the length (word
+        // lengths vary too much to predict).
         let fold: UInt64 = 0x2020_2020_2020_2020
-        low = (low | fold) & byteMask(count)
-        high = count > 8 ? (high | fold) & byteMask(count &- 8) : 0
+        let bits = UInt64(truncatingIfNeeded: count) &* 8
+        low = (low | fold) & byteMask(bits: bits)
+        high = (high | fold) & byteMask(bits: bits > 64 ? bits &- 64 : 0)
         return (low, high)
     }
 
-    /// A mask of the low `count` bytes of a word (all of them from 8 on).
+    /// A mask of the low `bits` bits of a word (all of them from 64 on; `<<` gives 0 then).
     @inlinable @inline(__always)
-    static func byteMask(_ count: Int) -> UInt64 {
-        count >= 8 ? ~0 : (1 << (UInt64(count) &* 8)) &- 1
+    static func byteMask(bits: UInt64) -> UInt64 {
+        (1 << bits) &- 1
     }
 
     @inlinable @inline(__always)
     static func hash(low: UInt64, high: UInt64) -> Int {
         let h = (low ^ (high &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
-        return Int(truncatingIfNeeded: h >> 55) & (slotCount &- 1)
+        return Int(truncatingIfNeeded: h >> UInt64(64 &- slotBits)) & (slotCount &- 1)
     }
+
+    /// The table in memory that is never freed, so that a lexer can fetch the address once
+    /// (one lazy-global check per lexer, not per identifier) and probe through it: the
+    /// ``slotCount`` slots, then their keywords at ``keywordsOffset``.
+    @usableFromInline
+    nonisolated(unsafe) static let table: UnsafePointer<Slot> = {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: keywordsOffset &+ slotCount, alignment: 16)
+        raw.initializeMemory(as: Slot.self, from: slots.keys, count: slotCount)
+        (raw + keywordsOffset).initializeMemory(as: Optional<SQLKeyword>.self, from: slots.keywords, count: slotCount)
+        return UnsafePointer(raw.assumingMemoryBound(to: Slot.self))
+    }()
+
+    /// Where the keywords start, in bytes from ``table``.
+    @inlinable static var keywordsOffset: Int { slotCount &* MemoryLayout<Slot>.stride }
 
     @inlinable
     static func lookup(_ bytes: UnsafeRawBufferPointer) -> SQLKeyword? {
@@ -131,17 +151,25 @@ enum SQLKeywordTable {
 
     /// The keyword spelled by `base[start..<end]`, reading (never past `base`'s end) up to 16
     /// bytes from `start`.
-    @inlinable @inline(__always)
+    @inlinable
     static func lookup(_ base: UnsafeRawBufferPointer, start: Int, end: Int) -> SQLKeyword? {
+        lookup(base, start: start, end: end, in: table)
+    }
+
+    /// Like ``lookup(_:start:end:)``, probing `table` (``table``, fetched by the caller).
+    @inlinable @inline(__always)
+    static func lookup(_ base: UnsafeRawBufferPointer, start: Int, end: Int,
+                       in table: UnsafePointer<Slot>) -> SQLKeyword? {
         guard let (low, high) = pack(base, start: start, end: end) else { return nil }
         var index = hash(low: low, high: high)
-        return slots.withUnsafeBufferPointer { table in
-            while true {
-                let slot = table[index]
-                if slot.low == low && slot.high == high { return slot.keyword }
-                if slot.low == 0 { return nil }
-                index = (index &+ 1) & (slotCount &- 1)
+        while true {
+            let slot = table[index]
+            // A hit or an empty slot (whose keyword is nil) ends the probe: one branch, taken
+            // for most words whether they are keywords or not.
+            if (slot.low ^ low) | (slot.high ^ high) == 0 || slot.low == 0 {
+                return UnsafeRawPointer(table).load(fromByteOffset: keywordsOffset &+ index, as: SQLKeyword?.self)
             }
+            index = (index &+ 1) & (slotCount &- 1)
         }
     }
 }

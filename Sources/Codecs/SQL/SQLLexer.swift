@@ -22,15 +22,20 @@ public struct SQLLexer {
     /// When false, identifiers are returned without a keyword lookup (the caller looks up the
     /// few it needs with ``SQLKeyword/lookup(_:)``).
     public var recognizesKeywords: Bool = true
+    /// ``SQLKeywordTable/table`` when the owner fetched it once (the splitter does), so that
+    /// identifiers need no lazy-global check; nil: fetched per lookup (making a lexer stays
+    /// cheap for the analyzer's cursors, which rarely lex).
+    @usableFromInline var keywordTable: UnsafePointer<SQLKeywordTable.Slot>?
 
     /// A lexer over `text[range]` (the whole buffer when `range` is nil).
-    @inlinable
+    @inlinable @inline(__always)
     public init(text: UnsafeRawBufferPointer, range: Range<Int>? = nil, standardConformingStrings: Bool = true) {
         self.base = text
         let range = range ?? 0..<text.count
         self.cursor = max(0, min(range.lowerBound, text.count))
         self.limit = max(self.cursor, min(range.upperBound, text.count))
         self.standardConformingStrings = standardConformingStrings
+        self.keywordTable = nil
     }
 
     @inline(__always) @usableFromInline
@@ -56,6 +61,45 @@ public struct SQLLexer {
         let high: UInt64 = (0x3FF_FFFF << 0x01) | (1 << 0x1F) | (0x3FF_FFFF << 0x21)
         if b >= 0x80 { return true }
         return ((b < 0x40 ? low : high) >> UInt64(b & 0x3F)) & 1 != 0
+    }
+
+    /// An ASCII letter.
+    @inline(__always) @usableFromInline
+    static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) &- 0x61 < 26 }
+
+    /// The end of the identifier whose first byte is at `start`, and whether all its bytes are
+    /// ASCII letters (only then can it spell a keyword: every keyword is letters only).
+    @inline(__always) @usableFromInline
+    func scanIdentifier(from start: Int) -> (end: Int, onlyLetters: Bool) {
+        var end = start &+ 1
+        var onlyLetters = Self.isLetter(base[start])
+        while end < limit {
+            let c = base[end]
+            if Self.isLetter(c) {
+                end &+= 1
+            } else if Self.isIdentifierContinue(c) {
+                onlyLetters = false
+                end &+= 1
+            } else {
+                break
+            }
+        }
+        return (end, onlyLetters)
+    }
+
+    /// The keyword an unquoted identifier `base[start..<end]` spells, when keywords are
+    /// recognized and the identifier is letters only.
+    @inline(__always) @usableFromInline
+    func keyword(start: Int, end: Int, onlyLetters: Bool) -> SQLKeyword? {
+        // Keywords have 2 to 15 letters: one-letter aliases (`c.id`) need no lookup.
+        guard recognizesKeywords && onlyLetters && end &- start >= 2 && end &- start <= SQLKeywordTable.maximumLength
+        else { return nil }
+        return lookupKeyword(start: start, end: end)
+    }
+
+    @inline(never) @usableFromInline
+    func lookupKeyword(start: Int, end: Int) -> SQLKeyword? {
+        SQLKeywordTable.lookup(base, start: start, end: end, in: keywordTable ?? SQLKeywordTable.table)
     }
 
     @inline(__always) @usableFromInline
@@ -160,11 +204,10 @@ public struct SQLLexer {
                     (end, error) = scanQuotedIdentifier(from: start &+ 3)
                     kind = error == nil ? .unicodeQuotedIdentifier : .invalid
                 } else {
-                    while end < limit && Self.isIdentifierContinue(base[end]) { end &+= 1 }
+                    let onlyLetters: Bool
+                    (end, onlyLetters) = scanIdentifier(from: start)
                     kind = .identifier
-                    if recognizesKeywords {
-                        keyword = SQLKeywordTable.lookup(base, start: start, end: end)
-                    }
+                    keyword = self.keyword(start: start, end: end, onlyLetters: onlyLetters)
                 }
             } else if Self.isOperatorCharacter(b) {
                 end = scanOperator(from: start)
@@ -195,10 +238,9 @@ public struct SQLLexer {
                 // `E'`, `N'`, `B'`, `X'`, `U&'`, `U&"` start literals: left to next().
                 let following = byte(at: index &+ 1)
                 if following != 0x27 && following != 0x26 {
-                    var end = index &+ 1
-                    while end < limit && Self.isIdentifierContinue(base[end]) { end &+= 1 }
+                    let (end, onlyLetters) = scanIdentifier(from: index)
                     cursor = end
-                    let keyword = recognizesKeywords ? SQLKeywordTable.lookup(base, start: index, end: end) : nil
+                    let keyword = self.keyword(start: index, end: end, onlyLetters: onlyLetters)
                     return SQLToken(kind: .identifier, keyword: keyword, start: index, end: end)
                 }
             } else {

@@ -112,8 +112,12 @@ extension SQLStatementAnalyzer {
                     }
                     relationPosition = false
                 }
-                keywordInQuery(&c, token: token, depth: depth, bit: bit, queryLevels: queryLevels, executes: executes,
-                               fromLevels: &fromLevels, relationPosition: &relationPosition, result: &result)
+                // Only keywords matter from here on (most names are not: skip the call).
+                if token.keyword != nil {
+                    keywordInQuery(&c, token: token, depth: depth, bit: bit, queryLevels: queryLevels,
+                                   executes: executes, fromLevels: &fromLevels, relationPosition: &relationPosition,
+                                   result: &result)
+                }
             default:
                 relationPosition = false
             }

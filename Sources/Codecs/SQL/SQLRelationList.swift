@@ -71,6 +71,19 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
         if other.overflowed { overflowed = true }
     }
 
+    /// Adds every relation of the statement summary at `statement`, read in place (taking the
+    /// list by value copied its 384 bytes of storage first).
+    @inlinable
+    mutating func add(relationsOf statement: UnsafePointer<SQLStatementSummary>, in text: UnsafeRawBufferPointer) {
+        let count = statement.pointee.relations.storedCount
+        var index = 0
+        while index < count {
+            add(statement.pointee.relations.storage.span[index], in: text)
+            index &+= 1
+        }
+        if statement.pointee.relations.overflowed { overflowed = true }
+    }
+
     /// Marks every reference as read-only (as EXPLAIN without ANALYZE leaves them).
     @inlinable
     mutating func clearModified() {

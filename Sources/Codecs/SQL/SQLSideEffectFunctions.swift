@@ -45,6 +45,14 @@ public enum SQLSideEffectFunctions {
         return mask | 1 << UInt64(first &- 0x40)
     }
 
+    /// Bit `(first ^ second << 1) & 63` is set for the first two bytes (lower case) of every
+    /// pattern (all have at least three).
+    @usableFromInline
+    static let firstPairs: UInt64 = compiled.reduce(0) { mask, entry in
+        guard entry.bytes.count >= 2 else { return ~0 }
+        return mask | 1 << (UInt64(entry.bytes[0] ^ (entry.bytes[1] << 1)) & 63)
+    }
+
     /// Whether `name` (an identifier's bytes, quotes removed) is on the list. Unquoted names
     /// compare with ASCII letters folded to lower case.
     @inlinable
@@ -57,6 +65,14 @@ public enum SQLSideEffectFunctions {
                 ? firstBytes & (1 << UInt64(folded &- 0x40)) != 0
                 : firstBytes == ~0
             if !possible { return false }
+            // `sum`, `set_config`: the second byte tells most apart.
+            if name.count >= 2 {
+                let second = name[1]
+                let foldedSecond = !caseSensitive && second >= 0x41 && second <= 0x5A ? second | 0x20 : second
+                if firstPairs & (1 << (UInt64(folded ^ (foldedSecond << 1)) & 63)) == 0 { return false }
+            } else if firstPairs != ~0 {
+                return false  // one byte: every pattern is longer
+            }
         }
         return compiled.withUnsafeBufferPointer { entries in
             for entry in entries {

@@ -55,4 +55,13 @@ public struct SQLQuerySummary: Sendable {
         relations.add(contentsOf: statement.relations, in: text)
         statementCount &+= 1
     }
+
+    /// ``merge(_:in:)`` reading the statement's summary in place.
+    @inlinable
+    mutating func merge(_ statement: UnsafePointer<SQLStatementSummary>, in text: UnsafeRawBufferPointer) {
+        classes.formUnion(statement.pointee.classes)
+        if let kind = statement.pointee.dropKind { dropKinds.insert(kind) }
+        relations.add(relationsOf: statement, in: text)
+        statementCount &+= 1
+    }
 }

@@ -88,10 +88,16 @@ struct SQLTokenCursor {
             // Past the end the index keeps counting, so previous/beforePrevious become `.end`.
             index &+= 1
         } else {
-            lexedBeforePrevious = lexedPrevious
-            lexedPrevious = lexedToken
-            lexedToken = SQLCompactToken(lexer.nextSignificant())
+            advanceLexing()
         }
+    }
+
+    /// ``advance()`` without recorded tokens (kept out of line so that the common case inlines).
+    @inline(never) @usableFromInline
+    mutating func advanceLexing() {
+        lexedBeforePrevious = lexedPrevious
+        lexedPrevious = lexedToken
+        lexedToken = SQLCompactToken(lexer.nextSignificant())
     }
 
     /// The token after the current one.
