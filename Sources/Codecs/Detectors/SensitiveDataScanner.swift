@@ -473,7 +473,9 @@ struct TriggerSet: Sendable {
         let beforeDigit = Bytes16.digit(before)
         var m = Bytes16.digit(x)
         if !keywordStartsWithDigit {
-            m &= ~(beforeDigit | Bytes16.inRange(before, 0x5F, 0x1C))
+            // Not a run start after a digit, `_` or a lower-case letter (`` ` `` sits between
+            // them in ASCII and is a boundary: a value may follow it).
+            m &= ~(beforeDigit | Bytes16.equal(before, 0x5F) | Bytes16.inRange(before, 0x61, 26))
             if Bytes16.any(m) { m = numericShapes(base, i, starts: m, before: before, after: after) }
         }
         let colon = Bytes16.equal(x, 0x3A)

@@ -214,7 +214,7 @@ import Testing
             "550e8400-e29b-41d4-a716-446655440000", "+4111111111111111", "4111111111111111.5", "ann.lee@example.com",
             "project falcon", "Project Falcon", "pro", "prx", "Falcon", "falcon:1", "123456789012345678901",
         ]
-        let glue = [" ", "", "-", ".", ":", ",", "_", "a", "Z", "\n", "\"", "/", "é"]
+        let glue = [" ", "", "-", ".", ":", ",", "_", "a", "Z", "\n", "\"", "/", "é", "`", "[", "^", "|", "~", "@"]
         // The first keyword set has three pairs (block path, third bytes compared); adding
         // never-occurring keywords makes four pairs, which forces the byte-at-a-time path.
         let words = ["project falcon", "falcon", "annex"]
