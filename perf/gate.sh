@@ -16,9 +16,11 @@ swift build -c release --product ringgate
 bin="$(swift build -c release --show-bin-path)"
 # The loops must be specialized on the passthrough session (an unspecialized loop looks up type
 # metadata on every slot access; see LoopRunner in Sources/IOCore/Server/ProxyServer.swift).
+# The optimizer may inline a specialized `run` into the specialized runner, so this looks for
+# any specialized method of each loop (there are none when specialization fails).
 for loop in URingLoop EpollLoop; do
-    if ! nm "$bin/ringgate" | grep -q "${#loop}${loop}V3runyyFAA18PassthroughSessionV_Tg5"; then
-        echo "perf/gate.sh: FAIL: $loop.run is not specialized on PassthroughSession in the release ringgate" >&2
+    if ! nm "$bin/ringgate" | grep -q "${#loop}${loop}V.*AA18PassthroughSessionV_Tg5$"; then
+        echo "perf/gate.sh: FAIL: $loop is not specialized on PassthroughSession in the release ringgate" >&2
         exit 1
     fi
 done
