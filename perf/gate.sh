@@ -18,8 +18,10 @@ bin="$(swift build -c release --show-bin-path)"
 # metadata on every slot access; see LoopRunner in Sources/IOCore/Server/ProxyServer.swift).
 # The optimizer may inline a specialized `run` into the specialized runner, so this looks for
 # any specialized method of each loop (there are none when specialization fails).
+# (nm's output is read whole first: `nm | grep -q` under pipefail fails when grep exits early.)
+symbols="$(nm "$bin/ringgate")"
 for loop in URingLoop EpollLoop; do
-    if ! nm "$bin/ringgate" | grep -q "${#loop}${loop}V.*AA18PassthroughSessionV_Tg5$"; then
+    if ! grep -q "${#loop}${loop}V.*AA18PassthroughSessionV_Tg5$" <<<"$symbols"; then
         echo "perf/gate.sh: FAIL: $loop is not specialized on PassthroughSession in the release ringgate" >&2
         exit 1
     fi
