@@ -171,14 +171,7 @@ extension ProxyTests {
             // Restore the limit and drop the storm: new connections are served again.
             #expect(rg_prlimit(child.pid, Int32(RLIMIT_NOFILE.rawValue), &old, nil) == 0)
             storm.removeAll()
-            var recovered = false
-            _ = eventually(seconds: 5) {
-                guard let client = try? TestSocket.connect(to: address, timeoutSeconds: 2) else { return false }
-                guard (try? client.send("again")) != nil, let reply = try? client.read(exactly: 5) else { return false }
-                recovered = reply == Array("again".utf8)
-                return recovered
-            }
-            #expect(recovered)
+            #expect(servesFreshConnection(address, echoing: "again"))
 
             // SIGTERM: stop accepting, let `live` finish, exit 0.
             kill(child.pid, SIGTERM)

@@ -34,14 +34,7 @@ extension ProxyTests {
             first.close()
             second.close()
             rejected.removeAll()
-            var recovered = false
-            _ = eventually(seconds: 5) {
-                guard let client = try? TestSocket.connect(to: address, timeoutSeconds: 2) else { return false }
-                guard (try? client.send("late")) != nil, let reply = try? client.read(exactly: 4) else { return false }
-                recovered = reply == Array("late".utf8)
-                return recovered
-            }
-            #expect(recovered, "no connection was served after slots freed up")
+            #expect(servesFreshConnection(address, echoing: "late"), "no connection was served after slots freed up")
             server.shutdown(deadline: .zero)
             server.waitUntilStopped()
             try echo.stop()
@@ -79,14 +72,7 @@ extension ProxyTests {
             #expect(eventually { log.records.count == 2 })
             #expect(eventually { log.notices.contains { $0.contains("access log sink fell 2 records behind") && $0.contains("refused") } })
             #expect(log.records.count == 2, "the refused connection must not have been opened")
-            var recovered = false
-            _ = eventually(seconds: 5) {
-                guard let client = try? TestSocket.connect(to: address, timeoutSeconds: 2) else { return false }
-                guard (try? client.send("late")) != nil, let reply = try? client.read(exactly: 4) else { return false }
-                recovered = reply == Array("late".utf8)
-                return recovered
-            }
-            #expect(recovered, "no connection was served after the sink drained")
+            #expect(servesFreshConnection(address, echoing: "late"), "no connection was served after the sink drained")
             server.shutdown(deadline: .zero)
             server.waitUntilStopped()
             try echo.stop()

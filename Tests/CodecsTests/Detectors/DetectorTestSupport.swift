@@ -32,8 +32,11 @@ extension SensitiveDataScanner {
     }
 
     /// Every span found in `text` (test helper: allocates its result).
-    func spans(in text: String) -> [SensitiveSpan] {
-        var bytes = Array(text.utf8)
+    func spans(in text: String) -> [SensitiveSpan] { spans(in: Array(text.utf8)) }
+
+    /// Every span found in `bytes`, which need not be UTF-8 (test helper: allocates its result).
+    func spans(in bytes: [UInt8]) -> [SensitiveSpan] {
+        var bytes = bytes
         let capacity = bytes.count / 2 + 1
         let storage = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: capacity)
         defer { storage.deallocate() }

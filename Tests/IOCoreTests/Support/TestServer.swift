@@ -107,6 +107,16 @@ func startProxy(
     return (server, server.boundAddresses[0])
 }
 
+/// Whether, within `seconds`, a fresh connection to `address` echoes `text` back (a proxy
+/// that paused accepting serves new connections again).
+func servesFreshConnection(_ address: SocketAddress, echoing text: String, seconds: Double = 5) -> Bool {
+    eventually(seconds: seconds) {
+        guard let client = try? TestSocket.connect(to: address, timeoutSeconds: 2) else { return false }
+        guard (try? client.send(text)) != nil, let reply = try? client.read(exactly: text.utf8.count) else { return false }
+        return reply == Array(text.utf8)
+    }
+}
+
 /// Waits up to `seconds` for `condition`.
 func eventually(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
