@@ -301,8 +301,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
     }
 
     private mutating func pauseAccept(_ listener: Int, _ cause: AcceptPauseCause) {
-        // A backlog pause is reported by the log queue itself (a notice would queue behind it).
-        if core.acceptPausedUntil[listener] == 0 && cause != .accessLogBacklog {
+        if core.acceptPausedUntil[listener] == 0 {
             core.context.log.enqueue(.acceptPaused(listener: core.context.listeners[listener].name, cause: cause))
             var event = epoll_event()
             epoll_ctl(epollFD, EPOLL_CTL_DEL, core.listenerFDs[listener], &event)

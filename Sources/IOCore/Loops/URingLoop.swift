@@ -362,8 +362,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
     }
 
     private mutating func pauseAccept(_ listener: Int, _ cause: AcceptPauseCause) {
-        // A backlog pause is reported by the log queue itself (a notice would queue behind it).
-        if core.acceptPausedUntil[listener] == 0 && cause != .accessLogBacklog {
+        if core.acceptPausedUntil[listener] == 0 {
             core.context.log.enqueue(.acceptPaused(listener: core.context.listeners[listener].name, cause: cause))
         }
         core.acceptPausedUntil[listener] = core.now &+ core.acceptRetryDelay

@@ -66,8 +66,16 @@ final class LogQueue: Sendable {
     }
 
     /// Queues one event (called on loop threads).
+    ///
+    /// A pause for the backlog is not queued: a notice would wait behind the records it is
+    /// about. The refusals are counted (``noteRefusedForBacklog()``) and reported once the
+    /// sink moves.
     func enqueue(_ event: LogEvent) {
-        if case .connection = event { backlog.add(1, ordering: .relaxed) }
+        switch event {
+        case .connection: backlog.add(1, ordering: .relaxed)
+        case .acceptPaused(_, .accessLogBacklog): return
+        default: break
+        }
         pending.withLock { $0.events.append(event) }
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
