@@ -73,7 +73,10 @@ enum URingSetup {
         guard write(fds[1], &byte, 1) == 1 else { throw SystemError("write", errno: rg_errno()) }
         var timeout = __kernel_timespec(tv_sec: 2, tv_nsec: 0)
         var cqe: UnsafeMutablePointer<io_uring_cqe>?
-        let rc = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &timeout, nil)
+        var rc: Int32
+        repeat {  // a signal (SIGHUP reload) during the wait is not a missing feature
+            rc = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &timeout, nil)
+        } while rc == -EINTR
         guard rc >= 0, let completion = cqe else {
             throw SystemError("multishot recv probe", errno: rc < 0 ? -rc : ETIME)
         }

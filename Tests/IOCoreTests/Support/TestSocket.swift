@@ -22,13 +22,34 @@ final class TestSocket: @unchecked Sendable {
         let socket = TestSocket(fd: fd)
         socket.setTimeout(seconds: timeoutSeconds)
         let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
-        guard rc == 0 else { throw TestSocketError(operation: "connect \(address)", errno: errno) }
+        if rc != 0 {
+            let error = errno == EINTR ? socket.finishInterruptedConnect(timeoutSeconds: timeoutSeconds) : errno
+            guard error == 0 else { throw TestSocketError(operation: "connect \(address)", errno: error) }
+        }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         return socket
     }
 
     deinit { close() }
+
+    /// A signal (the tests' own SIGHUP reloads) interrupts a blocking `connect` that has a send
+    /// timeout: SA_RESTART does not restart it, but the handshake goes on in the kernel. Waits
+    /// for it to finish and returns its outcome (0 or an errno).
+    private func finishInterruptedConnect(timeoutSeconds: Int) -> Int32 {
+        var pollfd = Glibc.pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        while true {
+            let ready = poll(&pollfd, 1, Int32(timeoutSeconds * 1000))
+            if ready < 0, errno == EINTR { continue }
+            if ready < 0 { return errno }
+            if ready == 0 { return ETIMEDOUT }
+            break
+        }
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { return errno }
+        return error
+    }
 
     func close() {
         if fd >= 0 { Glibc.close(fd) }
@@ -126,6 +147,9 @@ final class TestThread: @unchecked Sendable {
             return nil
         }, box)
     }
+
+    /// Sends `signal` to this thread only.
+    func send(signal: Int32) { pthread_kill(thread, signal) }
 
     func join() throws {
         pthread_join(thread, nil)
