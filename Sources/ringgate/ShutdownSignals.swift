@@ -51,5 +51,7 @@ extension ShutdownSignals {
     }
 }
 
-/// A command that waits for ``ShutdownSignals`` itself.
-protocol OwnsShutdownSignals {}
+/// A command that waits for ``ShutdownSignals`` itself. `SendableMetatype`: its conformances
+/// are never actor-isolated, so testing a parsed command for it does not tie the command to
+/// the main actor (which made running it an unsafe send).
+protocol OwnsShutdownSignals: SendableMetatype {}

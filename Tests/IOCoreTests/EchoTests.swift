@@ -88,10 +88,12 @@ extension ProxyTests {
                     client.shutdownWrite()
                 }
             }
-            // Readers start late, so echoed bytes pile up in the gateway until the pool is dry.
+            // Readers start only once echoed bytes have piled up in the gateway until the pool
+            // ran dry (waiting on the statistic, not a fixed sleep: a loaded machine may take
+            // longer to get there).
             let readers = zip(clients, payloads).map { client, payload in
                 TestThread {
-                    usleep(300_000)
+                    _ = eventually(seconds: 30) { server.loopStatistics[0].peakBuffersInUse == 8 }
                     let received = try client.readToEnd()
                     if !sameBytes(received, payload) {
                         throw TestSocketError(operation: "echo of \(payload.count) bytes came back as \(received.count) different bytes", errno: 0)

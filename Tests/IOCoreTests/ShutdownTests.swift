@@ -27,10 +27,11 @@ extension ProxyTests {
             #expect(try live.readToEnd().isEmpty)
             server.waitUntilStopped()
             #expect(monotonicNanoseconds() - start < 5_000_000_000, "stopped as soon as the last session ended")
-            // The live session's record (a probe connect may have raced the listener close).
+            // The live session's record; the others are probes accepted before the loop got
+            // to closing its listener (a loaded machine lets several in), which sent nothing.
             let records = log.records
-            #expect(records.contains { $0.bytesFromClient == 12 && $0.bytesFromUpstream == 12 && $0.closeReason == .completed })
-            #expect(records.count <= 2)
+            #expect(records.filter { $0.bytesFromClient == 12 && $0.bytesFromUpstream == 12 && $0.closeReason == .completed }.count == 1)
+            #expect(records.allSatisfy { $0.bytesFromClient == 12 || $0.bytesFromClient == 0 })
             try echo.stop()
         }
 

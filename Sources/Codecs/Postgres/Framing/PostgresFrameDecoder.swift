@@ -165,7 +165,7 @@ public struct PostgresFrameDecoder: ~Copyable {
         header = 0
         headerFilled = 0
         currentKind = phase == .startup ? nil : .message(buffer[cursor])
-        buffering = currentKind.map { mustBuffer($0) } ?? true
+        if let kind = currentKind { buffering = mustBuffer(kind) } else { buffering = true }
         let start = cursor
         absorbHeaderBytes(buffer, at: &cursor, count: available)
         progress = .header
