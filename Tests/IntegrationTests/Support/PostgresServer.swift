@@ -77,7 +77,10 @@ final class PostgresServer: @unchecked Sendable {
         var initdbArguments = ["-D", data, "-U", "postgres", "--auth=\(authMethod)", "-E", "UTF8", "--locale=C", "--no-sync"]
         if authMethod != "trust" {
             let passwordFile = directory + "/pw"
-            FileManager.default.createFile(atPath: passwordFile, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
+            guard FileManager.default.createFile(atPath: passwordFile, contents: Data(password.utf8),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw Failure.command("write \(passwordFile)", CommandResult(status: errno, output: "", error: ""))
+            }
             if isRoot, let account = getpwnam("postgres") {
                 chown(passwordFile, account.pointee.pw_uid, account.pointee.pw_gid)
             }
