@@ -490,7 +490,7 @@ struct TriggerSet: Sendable {
                 // at least six colons). Times such as `12:30:45` fail this.
                 var colons = Bytes16(repeating: 0)
                 for k in 1...10 {
-                    colons &+= Bytes16.equal(Bytes16.load(base, i &+ k), 0x3A) &>> 7
+                    colons &-= Bytes16.equal(Bytes16.load(base, i &+ k), 0x3A)
                 }
                 ipv6 &= afterColon | ~Bytes16.inRange(colons, 0, 2)
             }
@@ -527,7 +527,7 @@ struct TriggerSet: Sendable {
             // A dotted quad has its three dots within its first twelve bytes: count them.
             var dots = Bytes16(repeating: 0)
             for k in 1...11 {
-                dots &+= Bytes16.equal(Bytes16.load(base, i &+ k), 0x2E) &>> 7
+                dots &-= Bytes16.equal(Bytes16.load(base, i &+ k), 0x2E)
             }
             shapes = iban | ipv4 & ~Bytes16.inRange(dots, 0, 3)
         }
