@@ -15,7 +15,7 @@ extension SIMD16 where Scalar == UInt8 {
         base.loadUnaligned(fromByteOffset: offset, as: Self.self)
     }
 
-    /// Lanes holding a byte `b` with `low <= b < low + count` (`1 <= count <= 128`). Exact:
+    /// Lanes holding a byte `b` with `low <= b < low + count` (`0 <= count <= 128`; none for 0). Exact:
     /// `t = b - low` wraps to `0 ..< 256`; adding 128 maps `t < count` to the signed bytes
     /// `-128 ..< count - 128`, and every other `t` to at least `count - 128`.
     @inlinable @inline(__always)
