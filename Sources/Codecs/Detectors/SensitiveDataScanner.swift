@@ -641,10 +641,12 @@ struct TriggerSet: Sendable {
                 & Bytes16.digit(Bytes16.load(base, i &+ 7)) & d8
             var long = d4 & d8
             if !allowUnseparatedSSN { long &= Bytes16.digit(Bytes16.load(base, i &+ 11)) }
+            var numbers = d12 & (ssn | card | long)
             // Cards and SSNs never continue a hyphenated identifier (`ORD-2024-000123`,
             // a UUID's last group): see `NumberBoundary.before`.
-            let hyphenated = Bytes16.equal(before, 0x2D) & Bytes16.word(before2)
-            shapes |= d12 & (ssn | card | long) & ~hyphenated
+            let afterDash = numbers & Bytes16.equal(before, 0x2D)
+            if Bytes16.any(afterDash) { numbers &= ~(afterDash & Bytes16.word(before2)) }
+            shapes |= numbers
         }
         return starts & shapes
     }

@@ -86,7 +86,8 @@ public struct MaskStyle: Sendable, Hashable {
     /// are checked by the caller), eight bytes at a time where eight fit: a word's letter
     /// and digit lanes are found with ``SWAR`` and merged with the fill. A last partial
     /// word is redone as the eight bytes ending at `end`, overlapping bytes already done
-    /// (masking them again changes nothing).
+    /// (masking them again changes nothing). Each word is loaded before the previous one
+    /// is stored, so no load waits on an overlapping store.
     @inlinable @inline(__always)
     func maskAlphanumerics(_ bytes: UnsafeMutableRawBufferPointer, _ start: Int, _ end: Int) {
         guard let base = bytes.baseAddress else { return }
@@ -100,15 +101,18 @@ public struct MaskStyle: Sendable, Hashable {
             return
         }
         let fills = SWAR.ones &* UInt64(fill)
-        var i = start
+        let lastAt = end &- 8
+        var at = start
+        var w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
         while true {
-            let at = min(i, end &- 8)
-            let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+            let nextAt = min(at &+ 8, lastAt)
+            let next = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: nextAt, as: UInt64.self))
             let alnum = SWAR.between(w, 0x2F, 0x3A) | SWAR.between(w | SWAR.ones &* 0x20, 0x60, 0x7B)
             let lanes = (alnum >> 7) &* 0xFF
             base.storeBytes(of: ((w & ~lanes) | (fills & lanes)).littleEndian, toByteOffset: at, as: UInt64.self)
-            i &+= 8
-            if i >= end { return }
+            if at == lastAt { return }
+            at = nextAt
+            w = next
         }
     }
 }
