@@ -93,8 +93,9 @@ public struct SensitiveDataScanner: Sendable {
 
     /// The single pass.
     ///
-    /// Sixteen bytes at a time (``TriggerSet/blockMask(_:_:)``), the exact lanes where a
-    /// detector may start are found; the stops in them are handled in order, and lanes a
+    /// Sixteen bytes at a time (``blockLoop(_:_:from:lastBlock:_:_:_:)``: a cheap
+    /// ``TriggerSet/screen(_:_:pairs:)``, then ``TriggerSet/blockMask(_:_:_:)``), the exact
+    /// lanes where a detector may start are found; the stops in them are handled in order, and lanes a
     /// finding or a skipped digit run covered are dropped. The first byte, the last 16,
     /// and sets with too many keyword pairs go byte at a time over a superset of stops.
     @inlinable
@@ -403,8 +404,9 @@ struct ScanCursor {
 
 /// The bytes at which the scanner stops to run detectors, and how to find them.
 ///
-/// ``blockMask(_:_:)`` marks them sixteen bytes at a time, each lane tested together with
-/// the bytes around it, as a superset of where a detector can match:
+/// ``blockMask(_:_:_:)`` marks them sixteen bytes at a time (after ``screen(_:_:pairs:)``),
+/// each lane tested together with the bytes around it, as a superset of where a detector
+/// can match:
 /// - a digit that starts a run (no digit, lower-case letter or `_` before it) and has a
 ///   numeric detector's shape (see ``numericShapes(_:_:starts:before:after:)``);
 /// - `:` with a hex digit or `:` after it and a hex digit before it, or `::` (IPv6);
