@@ -43,6 +43,9 @@ public struct SensitiveDataScanner: Sendable {
     @usableFromInline let kinds: SensitiveDataKind
     @usableFromInline let keywords: KeywordSet?
     @usableFromInline let triggers: TriggerSet
+    /// The cursor every pass starts from: plain values, so starting a pass copies no
+    /// reference (no retain or release per cell).
+    @usableFromInline let start: ScanCursor
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -56,6 +59,9 @@ public struct SensitiveDataScanner: Sendable {
         self.kinds = kinds
         self.keywords = keywords
         self.triggers = TriggerSet(kinds: kinds, keywords: keywords, allowUnseparatedSSN: configuration.allowUnseparatedSSN)
+        self.start = ScanCursor(
+            kinds: kinds, keywords: keywords, allowUnseparatedSSN: configuration.allowUnseparatedSSN,
+            requireIssuer: configuration.requirePlausibleCardIssuer, skipDigitRuns: !triggers.keywordStartsWithDigit)
     }
 
     /// Finds sensitive values in `bytes`.
@@ -103,7 +109,7 @@ public struct SensitiveDataScanner: Sendable {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { return }
         let triggers = self.triggers
-        var cursor = ScanCursor(scanner: self)
+        var cursor = self.start
         let blocks = !triggers.bytewise
         // The last offset a block may start at (it reads up to `blockLookAhead` bytes past
         // its sixteen).
@@ -128,7 +134,7 @@ public struct SensitiveDataScanner: Sendable {
                 i = limit
                 continue
             }
-            i = cursor.handle(p, at: stop, &sink)
+            i = cursor.handle(p, at: stop, self, &sink)
         }
     }
 }
@@ -157,7 +163,7 @@ extension SensitiveDataScanner {
             if lo | hi == 0 {
                 i &+= 16
             } else {
-                i = max(cursor.drain(p, lo, hi, blockStart: i, &sink), i &+ 16)
+                i = max(cursor.drain(p, lo, hi, blockStart: i, self, &sink), i &+ 16)
             }
         } while i <= lastBlock
         return i
@@ -187,14 +193,14 @@ enum ThreeKeywordPairs: KeywordPairSlots {
     @inlinable static var count: Int { 3 }
 }
 
-/// What one pass of ``SensitiveDataScanner`` carries from stop to stop.
+/// What one pass of ``SensitiveDataScanner`` carries from stop to stop: plain values only
+/// (the keyword set is read through the scanner, borrowed, in ``handle(_:at:_:_:)``).
 @usableFromInline
-struct ScanCursor {
+struct ScanCursor: Sendable {
     @usableFromInline let wantCard: Bool, wantSSN: Bool, wantIPv4: Bool, wantIPv6: Bool, wantIBAN: Bool, wantEmail: Bool
     @usableFromInline let allowUnseparatedSSN: Bool
     @usableFromInline let requireIssuer: Bool
     @usableFromInline let skipDigitRuns: Bool
-    @usableFromInline let keywords: KeywordSet?
     @usableFromInline let keywordFirstBytes: ByteSet
     /// A keyword starts with `:` (such a colon is tried as a keyword even where no IPv6
     /// address can start).
@@ -204,20 +210,17 @@ struct ScanCursor {
     /// Colons before this offset belong to an IPv6 candidate that already failed.
     @usableFromInline var ipv6Horizon = 0
 
-    @inlinable
-    init(scanner: SensitiveDataScanner) {
-        let kinds = scanner.kinds
+    init(kinds: SensitiveDataKind, keywords: KeywordSet?, allowUnseparatedSSN: Bool, requireIssuer: Bool, skipDigitRuns: Bool) {
         wantCard = kinds.contains(.creditCard)
         wantSSN = kinds.contains(.ssn)
         wantIPv4 = kinds.contains(.ipv4)
         wantIPv6 = kinds.contains(.ipv6)
         wantIBAN = kinds.contains(.iban)
         wantEmail = kinds.contains(.email)
-        allowUnseparatedSSN = scanner.configuration.allowUnseparatedSSN
-        requireIssuer = scanner.configuration.requirePlausibleCardIssuer
-        skipDigitRuns = !scanner.triggers.keywordStartsWithDigit
-        keywords = scanner.keywords
-        keywordFirstBytes = scanner.keywords?.firstBytes ?? ByteSet()
+        self.allowUnseparatedSSN = allowUnseparatedSSN
+        self.requireIssuer = requireIssuer
+        self.skipDigitRuns = skipDigitRuns
+        keywordFirstBytes = keywords?.firstBytes ?? ByteSet()
         colonStartsKeyword = keywordFirstBytes.contains(ASCII.colon)
     }
 
@@ -226,7 +229,8 @@ struct ScanCursor {
     /// scanning continues.
     @inlinable @inline(__always)
     mutating func drain<Sink: SensitiveSpanSink>(
-        _ p: UnsafeRawBufferPointer, _ lo: UInt64, _ hi: UInt64, blockStart: Int, _ sink: inout Sink
+        _ p: UnsafeRawBufferPointer, _ lo: UInt64, _ hi: UInt64, blockStart: Int, _ scanner: SensitiveDataScanner,
+        _ sink: inout Sink
     ) -> Int {
         var lo = lo, hi = hi
         var next = blockStart
@@ -234,7 +238,7 @@ struct ScanCursor {
             let stop = lo != 0
                 ? blockStart &+ (lo.trailingZeroBitCount &>> 3)
                 : blockStart &+ 8 &+ (hi.trailingZeroBitCount &>> 3)
-            next = handle(p, at: stop, &sink)
+            next = handle(p, at: stop, scanner, &sink)
             // Drop the lanes before `next`.
             let covered = next &- blockStart
             if covered >= 16 {
@@ -270,11 +274,13 @@ struct ScanCursor {
     /// Runs the detectors that can start at the stop `i` (any byte: stops are re-checked)
     /// and returns where scanning continues (after `i`).
     @inlinable @inline(__always)
-    mutating func handle<Sink: SensitiveSpanSink>(_ p: UnsafeRawBufferPointer, at i: Int, _ sink: inout Sink) -> Int {
+    mutating func handle<Sink: SensitiveSpanSink>(
+        _ p: UnsafeRawBufferPointer, at i: Int, _ scanner: SensitiveDataScanner, _ sink: inout Sink
+    ) -> Int {
         let b = p[i]
         // A digit is tried as a keyword only when a keyword starts with a digit.
         if ASCII.isDigit(b) && skipDigitRuns { return digit(p, at: i, &sink) }
-        if keywordFirstBytes.contains(b), let keywords, let end = keywords.match(p, at: i) {
+        if keywordFirstBytes.contains(b), let end = scanner.keywords?.match(p, at: i) {
             return report(i, end, .keyword, &sink)
         }
         if ASCII.isDigit(b) { return digit(p, at: i, &sink) }
