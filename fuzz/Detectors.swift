@@ -11,11 +11,14 @@
 // - the sixteen-byte block scanner (keyword sets of at most three starting pairs) finds
 //   exactly what the byte-at-a-time path finds: the same scan with four never-matching
 //   keywords added, which forces that path.
-// The input size picks the keyword set: one with a keyword that starts with a digit, one
-// without, none, or the four-pair set that always scans byte at a time.
+// The input size picks the keyword set: three starting pairs with a keyword that starts
+// with a digit, three without, none, one pair, two pairs (the block loop has a copy per
+// pair count), or the four-pair set that always scans byte at a time.
 
 /// Keywords that keep the block scanner (three starting pairs or fewer).
-nonisolated(unsafe) let blockKeywordSets: [[String]] = [["project falcon", "hunter2", "12-ab"], ["project falcon", "hunter2", "ünï"], []]
+nonisolated(unsafe) let blockKeywordSets: [[String]] = [
+    ["project falcon", "hunter2", "12-ab"], ["project falcon", "hunter2", "ünï"], [], ["project falcon"], ["hunter2", "12-ab"],
+]
 /// Four starting pairs of control bytes: added to a set, they force the byte-at-a-time path.
 nonisolated(unsafe) let bytewiseForcers = ["\u{1}\u{2}q", "\u{1}\u{3}q", "\u{1}\u{4}q", "\u{1}\u{5}q"]
 nonisolated(unsafe) let keywordSets: [KeywordSet?] = blockKeywordSets.map { $0.isEmpty ? nil : try? KeywordSet($0) }

@@ -1,10 +1,10 @@
-/// Sixteen bytes in one vector register, tested lane by lane with wrapping byte
-/// arithmetic (the compiler emits SSE2 `psubb`/`pand`; comparison operators on `SIMD`
-/// types compile to a loop over lanes, so none is used here).
+/// Sixteen bytes in one vector register, tested lane by lane.
 ///
-/// A test returns bytes whose bit 7 is set in the lanes that match; the other bits are
-/// meaningless, so results combine with `&`, `|` and `~` and are read through
-/// ``lanes(_:)`` or ``any(_:)``.
+/// A test returns `0xFF` in the lanes that match and `0` elsewhere, so results combine
+/// with `&`, `|` and `~` and are read through ``lanes(_:)`` or ``any(_:)``. Equality is
+/// `.==` on the bytes (SSE2 `pcmpeqb`); a range is one wrapping add and a signed `.<`
+/// (`paddb`, `pcmpgtb`). Unsigned comparisons and the standard library's `any(_:)` over a
+/// `SIMDMask` are avoided: they do not compile to single instructions.
 @usableFromInline
 typealias Bytes16 = SIMD16<UInt8>
 
@@ -15,18 +15,20 @@ extension SIMD16 where Scalar == UInt8 {
         base.loadUnaligned(fromByteOffset: offset, as: Self.self)
     }
 
-    /// Lanes holding a byte `b` with `low <= b < low + count` (`1 <= count <= 128`). Exact:
-    /// `t = b - low` wraps; `t - count` has bit 7 set when `t < count` (it wraps, and
-    /// `count <= 128`) or when `t >= count + 128`, and `~t` excludes every `t >= 128`.
+    /// Lanes holding a byte `b` with `low <= b < low + count` (`0 <= count <= 128`; none for 0). Exact:
+    /// `t = b - low` wraps to `0 ..< 256`; adding 128 maps `t < count` to the signed bytes
+    /// `-128 ..< count - 128`, and every other `t` to at least `count - 128`.
     @inlinable @inline(__always)
     static func inRange(_ v: Self, _ low: UInt8, _ count: UInt8) -> Self {
-        let t = v &- Self(repeating: low)
-        return ~t & (t &- Self(repeating: count))
+        let t = unsafeBitCast(v &+ Self(repeating: 0x80 &- low), to: SIMD16<Int8>.self)
+        return unsafeBitCast(t .< SIMD16<Int8>(repeating: Int8(truncatingIfNeeded: 0x80 &+ Int(count))), to: Self.self)
     }
 
     /// Lanes holding `byte`.
     @inlinable @inline(__always)
-    static func equal(_ v: Self, _ byte: UInt8) -> Self { inRange(v, byte, 1) }
+    static func equal(_ v: Self, _ byte: UInt8) -> Self {
+        unsafeBitCast(v .== Self(repeating: byte), to: Self.self)
+    }
 
     @inlinable @inline(__always)
     static func digit(_ v: Self) -> Self { inRange(v, 0x30, 10) }
@@ -58,7 +60,7 @@ extension SIMD16 where Scalar == UInt8 {
     /// Whether any lane of a test's result matches.
     @inlinable @inline(__always)
     static func any(_ v: Self) -> Bool {
-        let l = lanes(v)
+        let l = unsafeBitCast(v, to: SIMD2<UInt64>.self)
         return l[0] | l[1] != 0
     }
 }

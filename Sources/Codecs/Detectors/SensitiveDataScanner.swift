@@ -43,6 +43,9 @@ public struct SensitiveDataScanner: Sendable {
     @usableFromInline let kinds: SensitiveDataKind
     @usableFromInline let keywords: KeywordSet?
     @usableFromInline let triggers: TriggerSet
+    /// The cursor every pass starts from: plain values, so starting a pass copies no
+    /// reference (no retain or release per cell).
+    @usableFromInline let start: ScanCursor
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -56,6 +59,9 @@ public struct SensitiveDataScanner: Sendable {
         self.kinds = kinds
         self.keywords = keywords
         self.triggers = TriggerSet(kinds: kinds, keywords: keywords, allowUnseparatedSSN: configuration.allowUnseparatedSSN)
+        self.start = ScanCursor(
+            kinds: kinds, keywords: keywords, allowUnseparatedSSN: configuration.allowUnseparatedSSN,
+            requireIssuer: configuration.requirePlausibleCardIssuer, skipDigitRuns: !triggers.keywordStartsWithDigit)
     }
 
     /// Finds sensitive values in `bytes`.
@@ -93,8 +99,9 @@ public struct SensitiveDataScanner: Sendable {
 
     /// The single pass.
     ///
-    /// Sixteen bytes at a time (``TriggerSet/blockMask(_:_:)``), the exact lanes where a
-    /// detector may start are found; the stops in them are handled in order, and lanes a
+    /// Sixteen bytes at a time (``blockLoop(_:_:from:lastBlock:_:_:_:)``: a cheap
+    /// ``TriggerSet/screen(_:_:pairs:)``, then ``TriggerSet/blockMask(_:_:_:)``), the exact
+    /// lanes where a detector may start are found; the stops in them are handled in order, and lanes a
     /// finding or a skipped digit run covered are dropped. The first byte, the last 16,
     /// and sets with too many keyword pairs go byte at a time over a superset of stops.
     @inlinable
@@ -102,7 +109,7 @@ public struct SensitiveDataScanner: Sendable {
         let n = p.count
         guard n > 0, let base = p.baseAddress else { return }
         let triggers = self.triggers
-        var cursor = ScanCursor(scanner: self)
+        var cursor = self.start
         let blocks = !triggers.bytewise
         // The last offset a block may start at (it reads up to `blockLookAhead` bytes past
         // its sixteen).
@@ -110,15 +117,13 @@ public struct SensitiveDataScanner: Sendable {
         var i = 0
         while i < n {
             if blocks && i >= TriggerSet.blockLookBehind && i <= lastBlock {
-                repeat {
-                    let mask = triggers.blockMask(base, i)
-                    let lo = mask[0], hi = mask[1]
-                    if lo | hi == 0 {
-                        i &+= 16
-                    } else {
-                        i = max(cursor.drain(p, lo, hi, blockStart: i, &sink), i &+ 16)
-                    }
-                } while i <= lastBlock
+                // One copy of the block loop per keyword pair count, so the screen holds
+                // no test of it.
+                switch triggers.pairCount {
+                case 0: i = blockLoop(p, base, from: i, lastBlock: lastBlock, NoKeywordPairs.self, &cursor, &sink)
+                case 1: i = blockLoop(p, base, from: i, lastBlock: lastBlock, OneKeywordPair.self, &cursor, &sink)
+                default: i = blockLoop(p, base, from: i, lastBlock: lastBlock, ThreeKeywordPairs.self, &cursor, &sink)
+                }
                 continue
             }
             // Byte at a time: the first byte (no byte before it for the block test), the
@@ -129,19 +134,73 @@ public struct SensitiveDataScanner: Sendable {
                 i = limit
                 continue
             }
-            i = cursor.handle(p, at: stop, &sink)
+            i = cursor.handle(p, at: stop, self, &sink)
         }
     }
 }
 
-/// What one pass of ``SensitiveDataScanner`` carries from stop to stop.
+extension SensitiveDataScanner {
+    /// Sixteen bytes at a time from `start` while a block fits (`i <= lastBlock`): the
+    /// ``TriggerSet/screen(_:_:pairs:)`` first, then the exact lanes of blocks that pass
+    /// it, drained in order. `Pairs` is how many keyword pair slots the screen tests (a
+    /// type, so each count gets its own specialized loop with the count folded in).
+    /// Returns where scanning continues.
+    @inlinable @inline(__always)
+    func blockLoop<Sink: SensitiveSpanSink, Pairs: KeywordPairSlots>(
+        _ p: UnsafeRawBufferPointer, _ base: UnsafeRawPointer, from start: Int, lastBlock: Int, _: Pairs.Type,
+        _ cursor: inout ScanCursor, _ sink: inout Sink
+    ) -> Int {
+        let triggers = self.triggers
+        var i = start
+        repeat {
+            let screen = triggers.screen(base, i, pairs: Pairs.count)
+            if !screen.hit {
+                i &+= 16
+                continue
+            }
+            let mask = triggers.blockMask(base, i, screen)
+            let lo = mask[0], hi = mask[1]
+            if lo | hi == 0 {
+                i &+= 16
+            } else {
+                i = max(cursor.drain(p, lo, hi, blockStart: i, self, &sink), i &+ 16)
+            }
+        } while i <= lastBlock
+        return i
+    }
+}
+
+/// How many keyword pair slots the block screen tests, as a type (see
+/// ``SensitiveDataScanner/blockLoop(_:_:from:lastBlock:_:_:_:)``).
 @usableFromInline
-struct ScanCursor {
+protocol KeywordPairSlots {
+    static var count: Int { get }
+}
+
+@usableFromInline
+enum NoKeywordPairs: KeywordPairSlots {
+    @inlinable static var count: Int { 0 }
+}
+
+@usableFromInline
+enum OneKeywordPair: KeywordPairSlots {
+    @inlinable static var count: Int { 1 }
+}
+
+/// Two or three pairs (an unused slot never matches).
+@usableFromInline
+enum ThreeKeywordPairs: KeywordPairSlots {
+    @inlinable static var count: Int { 3 }
+}
+
+/// What one pass of ``SensitiveDataScanner`` carries from stop to stop: plain values only
+/// (the keyword set is read through the scanner, borrowed, in ``handle(_:at:_:_:)``).
+@usableFromInline
+struct ScanCursor: Sendable {
     @usableFromInline let wantCard: Bool, wantSSN: Bool, wantIPv4: Bool, wantIPv6: Bool, wantIBAN: Bool, wantEmail: Bool
     @usableFromInline let allowUnseparatedSSN: Bool
     @usableFromInline let requireIssuer: Bool
     @usableFromInline let skipDigitRuns: Bool
-    @usableFromInline let keywords: KeywordSet?
     @usableFromInline let keywordFirstBytes: ByteSet
     /// A keyword starts with `:` (such a colon is tried as a keyword even where no IPv6
     /// address can start).
@@ -151,20 +210,17 @@ struct ScanCursor {
     /// Colons before this offset belong to an IPv6 candidate that already failed.
     @usableFromInline var ipv6Horizon = 0
 
-    @inlinable
-    init(scanner: SensitiveDataScanner) {
-        let kinds = scanner.kinds
+    init(kinds: SensitiveDataKind, keywords: KeywordSet?, allowUnseparatedSSN: Bool, requireIssuer: Bool, skipDigitRuns: Bool) {
         wantCard = kinds.contains(.creditCard)
         wantSSN = kinds.contains(.ssn)
         wantIPv4 = kinds.contains(.ipv4)
         wantIPv6 = kinds.contains(.ipv6)
         wantIBAN = kinds.contains(.iban)
         wantEmail = kinds.contains(.email)
-        allowUnseparatedSSN = scanner.configuration.allowUnseparatedSSN
-        requireIssuer = scanner.configuration.requirePlausibleCardIssuer
-        skipDigitRuns = !scanner.triggers.keywordStartsWithDigit
-        keywords = scanner.keywords
-        keywordFirstBytes = scanner.keywords?.firstBytes ?? ByteSet()
+        self.allowUnseparatedSSN = allowUnseparatedSSN
+        self.requireIssuer = requireIssuer
+        self.skipDigitRuns = skipDigitRuns
+        keywordFirstBytes = keywords?.firstBytes ?? ByteSet()
         colonStartsKeyword = keywordFirstBytes.contains(ASCII.colon)
     }
 
@@ -173,7 +229,8 @@ struct ScanCursor {
     /// scanning continues.
     @inlinable @inline(__always)
     mutating func drain<Sink: SensitiveSpanSink>(
-        _ p: UnsafeRawBufferPointer, _ lo: UInt64, _ hi: UInt64, blockStart: Int, _ sink: inout Sink
+        _ p: UnsafeRawBufferPointer, _ lo: UInt64, _ hi: UInt64, blockStart: Int, _ scanner: SensitiveDataScanner,
+        _ sink: inout Sink
     ) -> Int {
         var lo = lo, hi = hi
         var next = blockStart
@@ -181,7 +238,7 @@ struct ScanCursor {
             let stop = lo != 0
                 ? blockStart &+ (lo.trailingZeroBitCount &>> 3)
                 : blockStart &+ 8 &+ (hi.trailingZeroBitCount &>> 3)
-            next = handle(p, at: stop, &sink)
+            next = handle(p, at: stop, scanner, &sink)
             // Drop the lanes before `next`.
             let covered = next &- blockStart
             if covered >= 16 {
@@ -217,11 +274,13 @@ struct ScanCursor {
     /// Runs the detectors that can start at the stop `i` (any byte: stops are re-checked)
     /// and returns where scanning continues (after `i`).
     @inlinable @inline(__always)
-    mutating func handle<Sink: SensitiveSpanSink>(_ p: UnsafeRawBufferPointer, at i: Int, _ sink: inout Sink) -> Int {
+    mutating func handle<Sink: SensitiveSpanSink>(
+        _ p: UnsafeRawBufferPointer, at i: Int, _ scanner: SensitiveDataScanner, _ sink: inout Sink
+    ) -> Int {
         let b = p[i]
         // A digit is tried as a keyword only when a keyword starts with a digit.
         if ASCII.isDigit(b) && skipDigitRuns { return digit(p, at: i, &sink) }
-        if keywordFirstBytes.contains(b), let keywords, let end = keywords.match(p, at: i) {
+        if keywordFirstBytes.contains(b), let end = scanner.keywords?.match(p, at: i) {
             return report(i, end, .keyword, &sink)
         }
         if ASCII.isDigit(b) { return digit(p, at: i, &sink) }
@@ -351,8 +410,9 @@ struct ScanCursor {
 
 /// The bytes at which the scanner stops to run detectors, and how to find them.
 ///
-/// ``blockMask(_:_:)`` marks them sixteen bytes at a time, each lane tested together with
-/// the bytes around it, as a superset of where a detector can match:
+/// ``blockMask(_:_:_:)`` marks them sixteen bytes at a time (after ``screen(_:_:pairs:)``),
+/// each lane tested together with the bytes around it, as a superset of where a detector
+/// can match:
 /// - a digit that starts a run (no digit, lower-case letter or `_` before it) and has a
 ///   numeric detector's shape (see ``numericShapes(_:_:starts:before:after:)``);
 /// - `:` with a hex digit or `:` after it and a hex digit before it, or `::` (IPv6);
@@ -366,6 +426,9 @@ struct ScanCursor {
 struct TriggerSet: Sendable {
     @usableFromInline let numeric: Bool
     @usableFromInline let email: Bool
+    /// How many bytes from `0x30` (digits and `:`: 11) and from `@` (1) the screen tests;
+    /// 0 for detectors not configured.
+    @usableFromInline let numericRange: UInt8, emailRange: UInt8
     /// Keyword pairs (``pairCount`` in use): first and second byte, and the case fold
     /// (0x20 or 0) applied to the text's byte before comparing; and the third byte all
     /// keywords of the pair share (0xFF with fold 0xFF, which every byte matches, when
@@ -393,6 +456,8 @@ struct TriggerSet: Sendable {
         if numeric { for b in UInt8(0x30)...0x3A { all.insert(b) } }
         email = kinds.contains(.email)
         if email { all.insert(ASCII.at) }
+        numericRange = numeric ? 11 : 0
+        emailRange = email ? 1 : 0
         var pairs: [(UInt8, UInt8)] = []
         var startsWithDigit = false
         if let keywords {
@@ -421,9 +486,10 @@ struct TriggerSet: Sendable {
         return (c, keywords.caseInsensitive && ASCII.isAlpha(c) ? 0x20 : 0)
     }
 
-    /// Bytes and folds of keyword pair `k` (unused: zeros, never read).
+    /// Bytes and folds of keyword pair `k` (unused: byte 0 with fold 0xFF, which no byte
+    /// matches).
     private static func slot(_ pairs: [(UInt8, UInt8)], _ k: Int, _ insensitive: Bool) -> (UInt8, UInt8, UInt8, UInt8) {
-        guard k < pairs.count else { return (0, 0, 0, 0) }
+        guard k < pairs.count else { return (0, 0, 0xFF, 0xFF) }
         let (a, b) = pairs[k]
         let foldA: UInt8 = insensitive && ASCII.isAlpha(a) ? 0x20 : 0
         let foldB: UInt8 = insensitive && ASCII.isAlpha(b) ? 0x20 : 0
@@ -434,34 +500,75 @@ struct TriggerSet: Sendable {
     @inlinable static var blockLookBehind: Int { 3 }
     @inlinable static var blockLookAhead: Int { 11 }
 
-    /// The lanes of the sixteen bytes at `i` that hold a stop: bit 7 of each byte lane,
-    /// as two words (one vector register). Reads `i - 3 ..< i + 27`.
-    ///
-    /// Exact for `:`, `@` and keyword bytes; digits as described in
-    /// ``numericShapes(_:_:starts:before:after:)``. Digit tests run only in blocks that
-    /// hold a digit or `:`, most of ordinary text does not.
+    /// The first, cheap test of the sixteen bytes at `i` (see ``screen(_:_:)``).
+    @usableFromInline
+    struct Screen {
+        @usableFromInline let x: Bytes16, after: Bytes16
+        /// `@` lanes (exact).
+        @usableFromInline let email: Bytes16
+        /// Lanes where a keyword pair's first two bytes are (third byte untested).
+        @usableFromInline let pair0: Bytes16, pair1: Bytes16, pair2: Bytes16
+        /// Digit and `:` lanes.
+        @usableFromInline let numeric: Bytes16
+
+        @inlinable @inline(__always)
+        init(x: Bytes16, after: Bytes16, email: Bytes16, pair0: Bytes16, pair1: Bytes16, pair2: Bytes16, numeric: Bytes16) {
+            self.x = x
+            self.after = after
+            self.email = email
+            self.pair0 = pair0
+            self.pair1 = pair1
+            self.pair2 = pair2
+            self.numeric = numeric
+        }
+
+        /// Whether any lane may hold a stop.
+        @inlinable @inline(__always)
+        var hit: Bool { Bytes16.any(email | pair0 | pair1 | pair2 | numeric) }
+    }
+
+    /// Screens the sixteen bytes at `i` for `@`, a keyword's first two bytes, digits and
+    /// `:`: most blocks of text hold none and cost only this. Reads `i ..< i + 17`.
+    /// `pairs` keyword pair slots are tested (unused slots never match).
     @inlinable @inline(__always)
-    func blockMask(_ base: UnsafeRawPointer, _ i: Int) -> SIMD2<UInt64> {
+    func screen(_ base: UnsafeRawPointer, _ i: Int, pairs: Int) -> Screen {
         let x = Bytes16.load(base, i)
         let after = Bytes16.load(base, i &+ 1)
-        var m = Bytes16(repeating: 0)
-        if email { m = Bytes16.equal(x, 0x40) }
-        if pairCount > 0 {
-            let after2 = Bytes16.load(base, i &+ 2)
-            m |= Bytes16.equal(x | Bytes16(repeating: firstFold0), first0) & Bytes16.equal(after | Bytes16(repeating: secondFold0), second0)
-                & Bytes16.equal(after2 | Bytes16(repeating: thirdFold0), third0)
-            if pairCount > 1 {
-                m |= Bytes16.equal(x | Bytes16(repeating: firstFold1), first1) & Bytes16.equal(after | Bytes16(repeating: secondFold1), second1)
-                    & Bytes16.equal(after2 | Bytes16(repeating: thirdFold1), third1)
-                if pairCount > 2 {
-                    m |= Bytes16.equal(x | Bytes16(repeating: firstFold2), first2) & Bytes16.equal(after | Bytes16(repeating: secondFold2), second2)
-                        & Bytes16.equal(after2 | Bytes16(repeating: thirdFold2), third2)
-                }
+        let zero = Bytes16(repeating: 0)
+        var pair0 = zero, pair1 = zero, pair2 = zero
+        if pairs > 0 {
+            pair0 = Bytes16.equal(x | Bytes16(repeating: firstFold0), first0) & Bytes16.equal(after | Bytes16(repeating: secondFold0), second0)
+            if pairs > 1 {
+                pair1 = Bytes16.equal(x | Bytes16(repeating: firstFold1), first1) & Bytes16.equal(after | Bytes16(repeating: secondFold1), second1)
+                pair2 = Bytes16.equal(x | Bytes16(repeating: firstFold2), first2) & Bytes16.equal(after | Bytes16(repeating: secondFold2), second2)
             }
         }
-        // Digits and `:` (0x30…0x3A) first: most blocks of text hold neither.
-        if numeric && Bytes16.any(Bytes16.inRange(x, 0x30, 11)) {
-            m |= numericStops(base, i, x: x, after: after)
+        // `@` and digits or `:` (0x30…0x3A), as ranges of zero bytes when not wanted.
+        return Screen(
+            x: x, after: after,
+            email: Bytes16.inRange(x, 0x40, emailRange),
+            pair0: pair0, pair1: pair1, pair2: pair2,
+            numeric: Bytes16.inRange(x, 0x30, numericRange))
+    }
+
+    /// The lanes of the sixteen bytes at `i` that hold a stop, given their ``Screen``: bit 7
+    /// of each byte lane, as two words (one vector register). Reads `i - 3 ..< i + 27`.
+    ///
+    /// Exact for `:`, `@` and keyword bytes; digits as described in
+    /// ``numericShapes(_:_:starts:before:after:)``. Keyword third bytes are tested only
+    /// where a pair matched, digit shapes only in blocks holding a digit or `:`.
+    @inlinable @inline(__always)
+    func blockMask(_ base: UnsafeRawPointer, _ i: Int, _ s: Screen) -> SIMD2<UInt64> {
+        var m = s.email
+        let pairs = s.pair0 | s.pair1 | s.pair2
+        if Bytes16.any(pairs) {
+            let after2 = Bytes16.load(base, i &+ 2)
+            m |= s.pair0 & Bytes16.equal(after2 | Bytes16(repeating: thirdFold0), third0)
+                | s.pair1 & Bytes16.equal(after2 | Bytes16(repeating: thirdFold1), third1)
+                | s.pair2 & Bytes16.equal(after2 | Bytes16(repeating: thirdFold2), third2)
+        }
+        if Bytes16.any(s.numeric) {
+            m |= numericStops(base, i, x: s.x, after: s.after)
         }
         return Bytes16.lanes(m)
     }
@@ -490,7 +597,7 @@ struct TriggerSet: Sendable {
                 // at least six colons). Times such as `12:30:45` fail this.
                 var colons = Bytes16(repeating: 0)
                 for k in 1...10 {
-                    colons &+= Bytes16.equal(Bytes16.load(base, i &+ k), 0x3A) &>> 7
+                    colons &-= Bytes16.equal(Bytes16.load(base, i &+ k), 0x3A)
                 }
                 ipv6 &= afterColon | ~Bytes16.inRange(colons, 0, 2)
             }
@@ -527,7 +634,7 @@ struct TriggerSet: Sendable {
             // A dotted quad has its three dots within its first twelve bytes: count them.
             var dots = Bytes16(repeating: 0)
             for k in 1...11 {
-                dots &+= Bytes16.equal(Bytes16.load(base, i &+ k), 0x2E) &>> 7
+                dots &-= Bytes16.equal(Bytes16.load(base, i &+ k), 0x2E)
             }
             shapes = iban | ipv4 & ~Bytes16.inRange(dots, 0, 3)
         }
@@ -542,10 +649,12 @@ struct TriggerSet: Sendable {
                 & Bytes16.digit(Bytes16.load(base, i &+ 7)) & d8
             var long = d4 & d8
             if !allowUnseparatedSSN { long &= Bytes16.digit(Bytes16.load(base, i &+ 11)) }
+            var numbers = d12 & (ssn | card | long)
             // Cards and SSNs never continue a hyphenated identifier (`ORD-2024-000123`,
             // a UUID's last group): see `NumberBoundary.before`.
-            let hyphenated = Bytes16.equal(before, 0x2D) & Bytes16.word(before2)
-            shapes |= d12 & (ssn | card | long) & ~hyphenated
+            let afterDash = numbers & Bytes16.equal(before, 0x2D)
+            if Bytes16.any(afterDash) { numbers &= ~(afterDash & Bytes16.word(before2)) }
+            shapes |= numbers
         }
         return starts & shapes
     }

@@ -79,11 +79,40 @@ public struct MaskStyle: Sendable, Hashable {
             boundary &-= 1
             kept &+= ASCII.isAlnum(bytes[boundary]) ? 1 : 0
         }
-        var i = start
-        while i < boundary {
-            let b = bytes[i]
-            bytes[i] = ASCII.isAlnum(b) ? fill : b
-            i &+= 1
+        maskAlphanumerics(bytes, start, boundary)
+    }
+
+    /// Overwrites the letters and digits of `bytes[start..<end]` with ``fill`` (the bounds
+    /// are checked by the caller), eight bytes at a time where eight fit: a word's letter
+    /// and digit lanes are found with ``SWAR`` and merged with the fill. A last partial
+    /// word is redone as the eight bytes ending at `end`, overlapping bytes already done
+    /// (masking them again changes nothing). Each word is loaded before the previous one
+    /// is stored, so no load waits on an overlapping store.
+    @inlinable @inline(__always)
+    func maskAlphanumerics(_ bytes: UnsafeMutableRawBufferPointer, _ start: Int, _ end: Int) {
+        guard let base = bytes.baseAddress else { return }
+        if end &- start < 8 {
+            var i = start
+            while i < end {
+                let b = bytes[i]
+                bytes[i] = ASCII.isAlnum(b) ? fill : b
+                i &+= 1
+            }
+            return
+        }
+        let fills = SWAR.ones &* UInt64(fill)
+        let lastAt = end &- 8
+        var at = start
+        var w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        while true {
+            let nextAt = min(at &+ 8, lastAt)
+            let next = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: nextAt, as: UInt64.self))
+            let alnum = SWAR.between(w, 0x2F, 0x3A) | SWAR.between(w | SWAR.ones &* 0x20, 0x60, 0x7B)
+            let lanes = (alnum >> 7) &* 0xFF
+            base.storeBytes(of: ((w & ~lanes) | (fills & lanes)).littleEndian, toByteOffset: at, as: UInt64.self)
+            if at == lastAt { return }
+            at = nextAt
+            w = next
         }
     }
 }
