@@ -135,14 +135,18 @@ enum SQLKeywordTable {
     /// ``slotCount`` slots, then their keywords at ``keywordsOffset``.
     @usableFromInline
     nonisolated(unsafe) static let table: UnsafePointer<Slot> = {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: keywordsOffset &+ slotCount, alignment: 16)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteClassesOffset &+ 256, alignment: 16)
         raw.initializeMemory(as: Slot.self, from: slots.keys, count: slotCount)
         (raw + keywordsOffset).initializeMemory(as: Optional<SQLKeyword>.self, from: slots.keywords, count: slotCount)
+        (raw + byteClassesOffset).initializeMemory(as: UInt8.self, from: SQLByteClass.table, count: 256)
         return UnsafePointer(raw.assumingMemoryBound(to: Slot.self))
     }()
 
     /// Where the keywords start, in bytes from ``table``.
     @inlinable static var keywordsOffset: Int { slotCount &* MemoryLayout<Slot>.stride }
+    /// Where the 256 ``SQLByteClass`` bytes start, in bytes from ``table`` (they share its
+    /// allocation, so that one fetch serves the lexer's byte dispatch and its keyword lookups).
+    @inlinable static var byteClassesOffset: Int { keywordsOffset &+ slotCount }
 
     @inlinable
     static func lookup(_ bytes: UnsafeRawBufferPointer) -> SQLKeyword? {
@@ -161,6 +165,12 @@ enum SQLKeywordTable {
     static func lookup(_ base: UnsafeRawBufferPointer, start: Int, end: Int,
                        in table: UnsafePointer<Slot>) -> SQLKeyword? {
         guard let (low, high) = pack(base, start: start, end: end) else { return nil }
+        return lookup(low: low, high: high, in: table)
+    }
+
+    /// The keyword whose key (see ``pack(_:start:end:)``) is `low`, `high`, probing `table`.
+    @inlinable @inline(__always)
+    static func lookup(low: UInt64, high: UInt64, in table: UnsafePointer<Slot>) -> SQLKeyword? {
         var index = hash(low: low, high: high)
         while true {
             let slot = table[index]
