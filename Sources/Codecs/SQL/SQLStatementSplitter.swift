@@ -113,7 +113,19 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 let length = end &- start
                 if recognizesKeywords && letters & SQLByteClass.letter != 0 && length >= 2
                     && length <= SQLKeywordTable.maximumLength {
-                    keyword = SQLKeywordTable.lookup(lexer.base, start: start, end: end, in: table)
+                    if start &+ 16 <= limit {
+                        // The key from two unaligned loads, masked to the word (see pack).
+                        let word = UnsafeRawPointer(bytes + start)
+                        let bits = UInt64(truncatingIfNeeded: length) &* 8
+                        let fold: UInt64 = 0x2020_2020_2020_2020
+                        let low = (UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)) | fold)
+                            & SQLKeywordTable.byteMask(bits: bits)
+                        let high = (UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)) | fold)
+                            & SQLKeywordTable.byteMask(bits: bits > 64 ? bits &- 64 : 0)
+                        keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
+                    } else {
+                        keyword = SQLKeywordTable.lookup(lexer.base, start: start, end: end, in: table)
+                    }
                 }
             case SQLByteClass.leftParen:
                 kind = .leftParen
