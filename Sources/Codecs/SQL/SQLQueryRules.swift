@@ -32,9 +32,25 @@ extension SQLStatementAnalyzer {
         var queryLevels: UInt64 = 1
         var fromLevels: UInt64 = 0
         var relationPosition = false
-        while !c.isAtEnd {
-            let token = c.token
+        while true {
             let bit: UInt64 = depth < 64 ? (1 << UInt64(depth)) : 0
+            if !relationPosition, let tokens = c.tokens {
+                // Skip, in a tight loop over the recorded tokens, what the switch below would
+                // pass over: names and other tokens without a keyword, and commas outside a
+                // FROM list (only keywords, parentheses and FROM-list commas act here).
+                let stopsAtComma = (fromLevels & bit) != 0
+                var index = c.index
+                let end = c.endIndex
+                while index < end {
+                    let next = tokens[index]
+                    if next.keyword != nil || next.kind == .leftParen || next.kind == .rightParen
+                        || (next.kind == .comma && stopsAtComma) { break }
+                    index &+= 1
+                }
+                c.index = index
+            }
+            if c.isAtEnd { break }
+            let token = c.token
             switch token.kind {
             case .leftParen:
                 let next = c.peek()
