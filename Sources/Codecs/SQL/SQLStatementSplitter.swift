@@ -103,25 +103,16 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                     break
                 }
                 kind = .identifier
-                var letters = entry
-                while end < limit {
-                    let c = classes[Int(bytes[end])]
-                    if c & SQLByteClass.identifierContinue == 0 { break }
-                    letters &= c
-                    end &+= 1
-                }
+                while end < limit && classes[Int(bytes[end])] & SQLByteClass.identifierContinue != 0 { end &+= 1 }
                 let length = end &- start
-                if recognizesKeywords && letters & SQLByteClass.letter != 0 && length >= 2
-                    && length <= SQLKeywordTable.maximumLength {
+                if recognizesKeywords {
                     if start &+ 16 <= limit {
-                        // The key from two unaligned loads, masked to the word (see pack).
+                        // Any word: the key of one with a non-letter, or of the wrong length,
+                        // matches no keyword (see SQLKeywordTable), so no test and no branch.
                         let word = UnsafeRawPointer(bytes + start)
-                        let bits = UInt64(truncatingIfNeeded: length) &* 8
-                        let fold: UInt64 = 0x2020_2020_2020_2020
-                        let low = (UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)) | fold)
-                            & SQLKeywordTable.byteMask(bits: bits)
-                        let high = (UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)) | fold)
-                            & SQLKeywordTable.byteMask(bits: bits > 64 ? bits &- 64 : 0)
+                        let (low, high) = SQLKeywordTable.key(
+                            low: UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)),
+                            high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: length)
                         keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
                     } else {
                         keyword = SQLKeywordTable.lookup(lexer.base, start: start, end: end, in: table)
