@@ -2,10 +2,9 @@
 /// value, so that the splitter's lexing loop dispatches on one load.
 ///
 /// An entry is a dispatch code (the low four bits: which token the byte starts, or
-/// ``other`` for the rare ones the full ``SQLLexer/next()`` handles) and two flags: the byte
-/// continues an identifier (``identifierContinue``), the byte is an ASCII letter
-/// (``letter``). The table lives behind ``SQLKeywordTable/table`` at
-/// ``SQLKeywordTable/byteClassesOffset``.
+/// ``other`` for the rare ones the full ``SQLLexer/next()`` handles) and a flag: the byte
+/// continues an identifier (``identifierContinue``). The table lives behind
+/// ``SQLKeywordTable/table`` at ``SQLKeywordTable/byteClassesOffset``.
 @usableFromInline
 enum SQLByteClass {
     /// Rare starts (digits, `$`, `"`, `:`, `[`, `]`, stray bytes): left to ``SQLLexer/next()``.
@@ -28,8 +27,6 @@ enum SQLByteClass {
     @usableFromInline static let dispatchMask: UInt8 = 0x0F
     /// The byte may continue an unquoted identifier: letters, digits, `_`, `$`, 0x80-0xFF.
     @usableFromInline static let identifierContinue: UInt8 = 0x80
-    /// An ASCII letter (keywords are spelled with letters only).
-    @usableFromInline static let letter: UInt8 = 0x40
 
     /// The 256 entries (built once, into ``SQLKeywordTable/table``'s allocation).
     @usableFromInline
@@ -39,9 +36,7 @@ enum SQLByteClass {
             let b = UInt8(byte)
             if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
                 entries[byte] = whitespace
-            } else if SQLLexer.isLetter(b) {
-                entries[byte] = identifierStart | identifierContinue | letter
-            } else if b == UInt8(ascii: "_") || b >= 0x80 {
+            } else if SQLLexer.isLetter(b) || b == UInt8(ascii: "_") || b >= 0x80 {
                 entries[byte] = identifierStart | identifierContinue
             } else if SQLLexer.isDigit(b) || b == UInt8(ascii: "$") {
                 entries[byte] = other | identifierContinue
