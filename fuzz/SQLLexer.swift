@@ -12,6 +12,8 @@
 //   non-empty, and `.end` comes at the text's end), `nextSignificant` skips only trivia,
 //   an `.invalid` token carries an error and no other does, and only identifiers carry
 //   a keyword;
+// - the splitter's recording loop records exactly `nextSignificant`'s tokens (keywords
+//   included) and splits where the plain splitter does;
 // - the classifier's statements lie in the text, in order, without overlap; their
 //   relation references lie inside their statement; the query summary is exactly the
 //   merge of the statements (count, classes); a drop kind comes only with `.drop`;
@@ -47,6 +49,39 @@ func checkLexer(_ text: UnsafeRawBufferPointer, scs: Bool, keywords: Bool) {
         precondition(token.start == expected.start && token.end == expected.end && token.kind == expected.kind,
                      "nextSignificant disagrees with next")
         if token.kind == .end { break }
+    }
+}
+
+/// The splitter's recording loop (its own fast lexing) must record exactly the significant
+/// tokens `nextSignificant` gives (keywords included) and split where the plain splitter does.
+func checkRecording(_ text: UnsafeRawBufferPointer, scs: Bool) {
+    let capacity = 64
+    let storage = UnsafeMutablePointer<SQLCompactToken>.allocate(capacity: capacity)
+    defer { storage.deallocate() }
+    var recording = SQLStatementSplitter(text: text, standardConformingStrings: scs, recognizesKeywords: true)
+    var plain = SQLStatementSplitter(text: text, standardConformingStrings: scs)
+    var lexer = SQLLexer(text: text, standardConformingStrings: scs)
+    while true {
+        var buffer = SQLTokenBuffer(base: storage, capacity: capacity)
+        let span = recording.next(recording: &buffer)
+        precondition(span == plain.next(), "recording and plain splitters split differently")
+        guard let span else { break }
+        var expected = lexer.nextSignificant()
+        while expected.start < span.start {
+            precondition(expected.kind == .semicolon, "a token between statements")
+            expected = lexer.nextSignificant()
+        }
+        for i in 0..<buffer.count {
+            if i > 0 { expected = lexer.nextSignificant() }
+            precondition(expected.end <= span.end, "recorded more tokens than the statement has")
+            if i < capacity {
+                let token = storage[i]
+                precondition(token.kind == expected.kind && token.keyword == expected.keyword
+                             && token.start == expected.start && token.end == expected.end,
+                             "recorded token differs from nextSignificant")
+            }
+        }
+        precondition(expected.end == span.end, "recorded fewer tokens than the statement has")
     }
 }
 
@@ -115,6 +150,7 @@ public func fuzzSQLLexer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = UnsafeRawBufferPointer(copy)
     for conforming in [scs, !scs] {
         checkLexer(text, scs: conforming, keywords: options & 2 != 0)
+        checkRecording(text, scs: conforming)
         checkClassifier(text, options: SQLClassifierOptions(
             standardConformingStrings: conforming, clientEncodingIsASCIISafe: options & 8 == 0,
             flagsSideEffectFunctions: options & 4 != 0))

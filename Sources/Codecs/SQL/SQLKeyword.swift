@@ -35,48 +35,36 @@ public enum SQLKeyword: Sendable, Hashable, CaseIterable {
     }
 }
 
-/// An open-addressing hash table from keyword spelling to keyword, built once.
+/// A perfect hash table from keyword spelling to keyword, built once: no two keywords share
+/// a slot, so a lookup is one hash, two loads and one comparison, with no probing and no
+/// branch.
 ///
-/// Keys are up to 16 ASCII bytes held in two words with bit 5 (0x20) of every byte set, so a
-/// lookup hashes and compares integers and never allocates. Setting that bit lower-cases
-/// ASCII letters and maps nothing else onto a letter, and keywords are letters only, so an
-/// equal key means the same word case-insensitively. Where the text has 16 readable bytes
-/// from the word's start, the key is built with two unaligned loads and a mask.
+/// Keys are up to 16 bytes held in two words with bit 5 (0x20) of every byte set, so a lookup
+/// hashes and compares integers and never allocates. Setting that bit lower-cases ASCII
+/// letters and maps no other byte onto a letter, and keywords are letters only, so an equal
+/// key means the same word case-insensitively, and the key of a word with a digit, `_`, `$`
+/// or a byte over 0x7F never equals a keyword's. Where the text has 16 readable bytes from
+/// the word's start, the key is two unaligned loads and a mask.
+///
+/// The multiplier was searched offline so that the 194 keywords fall into distinct slots of
+/// 2,048; building the table checks it (a new keyword may need a new multiplier).
 @usableFromInline
 enum SQLKeywordTable {
-    /// 1,024 slots for about 200 keywords: most probes end at the first slot, hit or miss.
-    @usableFromInline static let slotBits = 10
+    /// 2,048 one-byte slots, each 0 (no keyword) or a keyword's ordinal plus one.
+    @usableFromInline static let slotBits = 11
     @usableFromInline static let slotCount = 1 << slotBits
+    /// The hash's multipliers; ``multiplier`` makes the hash collision-free on the keywords.
+    @usableFromInline static let multiplier: UInt64 = 0x9DEC_6DCD_0A2C_66B7
+    @usableFromInline static let highMultiplier: UInt64 = 0xC2B2_AE3D_27D4_EB4F
     /// The longest keyword ("characteristics") has 15 bytes; the shortest has 2.
     @usableFromInline static let maximumLength = 15
 
-    /// A key's two words. An empty slot has a zero low word (no key's is: every key byte has
-    /// bit 5 set). The keywords are kept apart (one byte each), so that a slot is 16 bytes.
+    /// A key's two words.
     @usableFromInline
     struct Slot: Sendable {
         @usableFromInline var low: UInt64
         @usableFromInline var high: UInt64
     }
-
-    /// The slots and, slot by slot, their keywords (nil for an empty slot).
-    @usableFromInline
-    static let slots: (keys: [Slot], keywords: [SQLKeyword?]) = {
-        var slots = [Slot](repeating: Slot(low: 0, high: 0), count: slotCount)
-        var keywords = [SQLKeyword?](repeating: nil, count: slotCount)
-        for keyword in SQLKeyword.allCases {
-            var spelling = keyword.spelling
-            let (low, high) = spelling.withUTF8 { utf8 in
-                let bytes = UnsafeRawBufferPointer(utf8)
-                return pack(bytes, start: 0, end: bytes.count) ?? (0, 0)
-            }
-            precondition(low != 0, "keyword does not fit the table")
-            var index = hash(low: low, high: high)
-            while slots[index].low != 0 { index = (index &+ 1) & (slotCount &- 1) }
-            slots[index] = Slot(low: low, high: high)
-            keywords[index] = keyword
-        }
-        return (slots, keywords)
-    }()
 
     /// The key of `base[start..<end]`: its bytes with bit 5 set, little-endian in two words;
     /// nil when the length cannot be a keyword's.
@@ -88,12 +76,8 @@ enum SQLKeywordTable {
         var low: UInt64
         var high: UInt64
         if start &+ 16 <= base.count {
-            low = (address + start).loadUnaligned(as: UInt64.self)
-            high = (address + (start &+ 8)).loadUnaligned(as: UInt64.self)
-            #if _endian(big)
-            low = low.byteSwapped
-            high = high.byteSwapped
-            #endif
+            low = UInt64(littleEndian: (address + start).loadUnaligned(as: UInt64.self))
+            high = UInt64(littleEndian: (address + (start &+ 8)).loadUnaligned(as: UInt64.self))
         } else {
             // Near the end of the text: gather byte by byte.
             low = 0
@@ -109,13 +93,17 @@ enum SQLKeywordTable {
                 index &+= 1
             }
         }
-        // Keep `count` bytes (2...15) and fold them, without branching on the length (word
-        // lengths vary too much to predict).
+        return key(low: low, high: high, count: count)
+    }
+
+    /// The key of a word of `count` bytes whose first sixteen bytes (those past the word
+    /// ignored) are `low`, `high`: folded and masked to `count` bytes (all sixteen when
+    /// longer, which no keyword's key equals), without branching on the length.
+    @inlinable @inline(__always)
+    static func key(low: UInt64, high: UInt64, count: Int) -> (UInt64, UInt64) {
         let fold: UInt64 = 0x2020_2020_2020_2020
         let bits = UInt64(truncatingIfNeeded: count) &* 8
-        low = (low | fold) & byteMask(bits: bits)
-        high = (high | fold) & byteMask(bits: bits > 64 ? bits &- 64 : 0)
-        return (low, high)
+        return ((low | fold) & byteMask(bits: bits), (high | fold) & byteMask(bits: bits > 64 ? bits &- 64 : 0))
     }
 
     /// A mask of the low `bits` bits of a word (all of them from 64 on; `<<` gives 0 then).
@@ -126,23 +114,51 @@ enum SQLKeywordTable {
 
     @inlinable @inline(__always)
     static func hash(low: UInt64, high: UInt64) -> Int {
-        let h = (low ^ (high &* 0xC2B2_AE3D_27D4_EB4F)) &* 0x9E37_79B9_7F4A_7C15
-        return Int(truncatingIfNeeded: h >> UInt64(64 &- slotBits)) & (slotCount &- 1)
+        let h = (low ^ (high &* highMultiplier)) &* multiplier
+        return Int(truncatingIfNeeded: h >> UInt64(64 &- slotBits))
     }
 
     /// The table in memory that is never freed, so that a lexer can fetch the address once
-    /// (one lazy-global check per lexer, not per identifier) and probe through it: the
-    /// ``slotCount`` slots, then their keywords at ``keywordsOffset``.
+    /// (one lazy-global check per lexer, not per identifier): the keys by ordinal plus one
+    /// (a zero key first, for empty slots), the ``slotCount`` one-byte slots at
+    /// ``slotsOffset``, the keywords by ordinal plus one (nil first) at ``keywordsOffset``,
+    /// and the 256 ``SQLByteClass`` entries at ``byteClassesOffset``.
     @usableFromInline
     nonisolated(unsafe) static let table: UnsafePointer<Slot> = {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: keywordsOffset &+ slotCount, alignment: 16)
-        raw.initializeMemory(as: Slot.self, from: slots.keys, count: slotCount)
-        (raw + keywordsOffset).initializeMemory(as: Optional<SQLKeyword>.self, from: slots.keywords, count: slotCount)
-        return UnsafePointer(raw.assumingMemoryBound(to: Slot.self))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteClassesOffset &+ 256, alignment: 16)
+        let keys = raw.bindMemory(to: Slot.self, capacity: keywordCapacity)
+        let slots = (raw + slotsOffset).bindMemory(to: UInt8.self, capacity: slotCount)
+        let keywords = (raw + keywordsOffset).bindMemory(to: Optional<SQLKeyword>.self, capacity: keywordCapacity)
+        keys.initialize(repeating: Slot(low: 0, high: 0), count: keywordCapacity)
+        slots.initialize(repeating: 0, count: slotCount)
+        keywords.initialize(repeating: nil, count: keywordCapacity)
+        precondition(SQLKeyword.allCases.count < keywordCapacity, "too many keywords for one-byte slots")
+        for (ordinal, keyword) in SQLKeyword.allCases.enumerated() {
+            var spelling = keyword.spelling
+            let (low, high) = spelling.withUTF8 { utf8 in
+                let bytes = UnsafeRawBufferPointer(utf8)
+                return pack(bytes, start: 0, end: bytes.count) ?? (0, 0)
+            }
+            precondition(low != 0, "keyword does not fit the table")
+            let index = hash(low: low, high: high)
+            precondition(slots[index] == 0, "keyword hash collision: search a new multiplier")
+            slots[index] = UInt8(truncatingIfNeeded: ordinal &+ 1)
+            keys[ordinal &+ 1] = Slot(low: low, high: high)
+            keywords[ordinal &+ 1] = keyword
+        }
+        (raw + byteClassesOffset).initializeMemory(as: UInt8.self, from: SQLByteClass.table, count: 256)
+        return UnsafePointer(keys)
     }()
 
+    /// Room for the keywords plus the empty entry (ordinals fit a byte).
+    @inlinable static var keywordCapacity: Int { 256 }
+    /// Where the slots start, in bytes from ``table``.
+    @inlinable static var slotsOffset: Int { keywordCapacity &* MemoryLayout<Slot>.stride }
     /// Where the keywords start, in bytes from ``table``.
-    @inlinable static var keywordsOffset: Int { slotCount &* MemoryLayout<Slot>.stride }
+    @inlinable static var keywordsOffset: Int { slotsOffset &+ slotCount }
+    /// Where the 256 ``SQLByteClass`` bytes start, in bytes from ``table`` (they share its
+    /// allocation, so that one fetch serves the lexer's byte dispatch and its keyword lookups).
+    @inlinable static var byteClassesOffset: Int { keywordsOffset &+ keywordCapacity }
 
     @inlinable
     static func lookup(_ bytes: UnsafeRawBufferPointer) -> SQLKeyword? {
@@ -161,15 +177,17 @@ enum SQLKeywordTable {
     static func lookup(_ base: UnsafeRawBufferPointer, start: Int, end: Int,
                        in table: UnsafePointer<Slot>) -> SQLKeyword? {
         guard let (low, high) = pack(base, start: start, end: end) else { return nil }
-        var index = hash(low: low, high: high)
-        while true {
-            let slot = table[index]
-            // A hit or an empty slot (whose keyword is nil) ends the probe: one branch, taken
-            // for most words whether they are keywords or not.
-            if (slot.low ^ low) | (slot.high ^ high) == 0 || slot.low == 0 {
-                return UnsafeRawPointer(table).load(fromByteOffset: keywordsOffset &+ index, as: SQLKeyword?.self)
-            }
-            index = (index &+ 1) & (slotCount &- 1)
-        }
+        return lookup(low: low, high: high, in: table)
+    }
+
+    /// The keyword whose key (see ``key(low:high:count:)``) is `low`, `high`, in `table`:
+    /// the slot's keyword when its key is equal, else nil (no branch).
+    @inlinable @inline(__always)
+    static func lookup(low: UInt64, high: UInt64, in table: UnsafePointer<Slot>) -> SQLKeyword? {
+        let raw = UnsafeRawPointer(table)
+        let ordinal = Int(raw.load(fromByteOffset: slotsOffset &+ hash(low: low, high: high), as: UInt8.self))
+        let candidate = table[ordinal]
+        let keyword = raw.load(fromByteOffset: keywordsOffset &+ ordinal, as: Optional<SQLKeyword>.self)
+        return (candidate.low ^ low) | (candidate.high ^ high) == 0 ? keyword : nil
     }
 }

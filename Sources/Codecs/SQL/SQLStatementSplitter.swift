@@ -58,26 +58,147 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
 
     /// The next statement, its significant tokens (keywords looked up when the splitter was
     /// made with `recognizesKeywords`) recorded in `buffer`.
-    @inlinable
+    ///
+    /// One tight loop over the bytes: a load from the ``SQLByteClass`` table picks what the
+    /// byte starts; white space, `--` comments, plain identifiers (keyword looked up),
+    /// `'...'` strings, operators and punctuation are scanned here (exactly as
+    /// ``SQLLexer/next()`` scans them), anything else through ``SQLLexer/next()``. Tokens go
+    /// straight into the buffer; the boundary state only looks at parentheses, semicolons,
+    /// invalid tokens and, while the statement head may be `CREATE FUNCTION`, keywords.
+    @usableFromInline
     mutating func next(recording buffer: inout SQLTokenBuffer) -> SQLStatementSpan? {
         let tokens = buffer.base
         let capacity = buffer.capacity
         var count = 0
-        defer { buffer.count = count }
         var state = SQLStatementBoundary()
-        while true {
-            let token = lexer.nextSignificant()
-            if token.kind == .end { break }
-            if token.kind == .semicolon && state.endsStatement {
-                if let span = state.span { return span }
-                state = SQLStatementBoundary()  // Empty statement: keep going.
-                continue
-            }
-            if count < capacity { tokens[count] = SQLCompactToken(token) }
-            count &+= 1
-            state.take(token.kind, keyword: token.keyword, start: token.start, end: token.end)
+        let limit = lexer.limit
+        var index = lexer.cursor
+        guard let address = lexer.base.baseAddress, index < limit else {
+            buffer.count = 0
+            return nil
         }
+        let bytes = address.assumingMemoryBound(to: UInt8.self)
+        let table = lexer.keywordTable ?? SQLKeywordTable.table
+        let classes = (UnsafeRawPointer(table) + SQLKeywordTable.byteClassesOffset).assumingMemoryBound(to: UInt8.self)
+        let backslashEscapes = !lexer.standardConformingStrings
+        let recognizesKeywords = lexer.recognizesKeywords
+
+        while index < limit {
+            let start = index
+            let b = bytes[start]
+            let entry = classes[Int(b)]
+            var kind: SQLTokenKind
+            var keyword: SQLKeyword? = nil
+            var end = start &+ 1
+            switch entry & SQLByteClass.dispatchMask {
+            case SQLByteClass.whitespace:
+                index = end
+                continue
+            case SQLByteClass.identifierStart:
+                // `E'`, `N'`, `B'`, `X'`, `U&'`, `U&"` start literals: left to next().
+                let following = end < limit ? bytes[end] : 0
+                if following == 0x27 || following == 0x26 {
+                    (kind, keyword, end) = slowToken(at: start)
+                    if kind == .whitespace { index = end; continue }
+                    break
+                }
+                kind = .identifier
+                while end < limit && classes[Int(bytes[end])] & SQLByteClass.identifierContinue != 0 { end &+= 1 }
+                let length = end &- start
+                if recognizesKeywords {
+                    if start &+ 16 <= limit {
+                        // Any word: the key of one with a non-letter, or of the wrong length,
+                        // matches no keyword (see SQLKeywordTable), so no test and no branch.
+                        let word = UnsafeRawPointer(bytes + start)
+                        let (low, high) = SQLKeywordTable.key(
+                            low: UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)),
+                            high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: length)
+                        keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
+                    } else {
+                        keyword = SQLKeywordTable.lookup(lexer.base, start: start, end: end, in: table)
+                    }
+                }
+            case SQLByteClass.leftParen:
+                kind = .leftParen
+                state.parenDepth &+= 1
+            case SQLByteClass.rightParen:
+                kind = .rightParen
+                if state.parenDepth == 0 { state.malformed = true } else { state.parenDepth &-= 1 }
+            case SQLByteClass.comma:
+                kind = .comma
+            case SQLByteClass.semicolon:
+                kind = .semicolon
+                if state.endsStatement {
+                    index = end
+                    if let span = state.span {
+                        lexer.cursor = index
+                        buffer.count = count
+                        return span
+                    }
+                    state = SQLStatementBoundary()  // Empty statement: keep going.
+                    continue
+                }
+                // Inside parentheses or an atomic body: part of this statement. Only CREATE
+                // RULE takes a parenthesized, semicolon-separated action list.
+                if state.parenDepth > 0 && state.atomicDepth == 0 && state.headState != 6 { state.malformed = true }
+            case SQLByteClass.quote:
+                let error: SQLLexError?
+                (end, error) = lexer.scanQuoted(from: end, backslashEscapes: backslashEscapes)
+                kind = error == nil ? .string : .invalid
+            case SQLByteClass.dot:
+                let following = end < limit ? bytes[end] : 0
+                if SQLLexer.isDigit(following) || following == 0x2E {
+                    (kind, keyword, end) = slowToken(at: start)
+                    break
+                }
+                kind = .dot
+            case SQLByteClass.minus:
+                if end < limit && bytes[end] == 0x2D {  // -- comment
+                    end &+= 1
+                    while end < limit && bytes[end] != 0x0A && bytes[end] != 0x0D { end &+= 1 }
+                    index = end
+                    continue
+                }
+                end = lexer.scanOperator(from: start)
+                kind = .operator
+            case SQLByteClass.slash:
+                if end < limit && bytes[end] == 0x2A {  // /* comment
+                    (kind, keyword, end) = slowToken(at: start)
+                    if kind == .whitespace { index = end; continue }
+                    break
+                }
+                end = lexer.scanOperator(from: start)
+                kind = .operator
+            case SQLByteClass.operatorCharacter:
+                end = lexer.scanOperator(from: start)
+                kind = .operator
+            default:
+                (kind, keyword, end) = slowToken(at: start)
+                if kind == .whitespace { index = end; continue }
+            }
+            if kind == .invalid { state.malformed = true }
+            index = end
+            if count < capacity {
+                tokens[count] = SQLCompactToken(kind: kind, keyword: keyword, start: start, end: end)
+            }
+            count &+= 1
+            if state.start < 0 { state.start = start }
+            state.end = end
+            // Past the head of anything but a routine, keywords no longer matter.
+            if state.headState <= 4 { state.takeHead(kind, keyword: kind == .identifier ? keyword : nil) }
+        }
+        lexer.cursor = index
+        buffer.count = count
         return state.finalSpan
+    }
+
+    /// The token at `start` lexed by ``SQLLexer/next()`` (for the rare token starts), with
+    /// trivia reported as ``SQLTokenKind/whitespace``.
+    @inline(never) @usableFromInline
+    mutating func slowToken(at start: Int) -> (SQLTokenKind, SQLKeyword?, Int) {
+        lexer.cursor = start
+        let token = lexer.next()
+        return (token.isTrivia ? .whitespace : token.kind, token.keyword, token.end)
     }
 }
 

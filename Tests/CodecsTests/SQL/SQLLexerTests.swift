@@ -39,6 +39,34 @@ import Testing
         text.withUTF8 { #expect(SQLKeyword.lookup(UnsafeRawBufferPointer($0)) == nil) }
     }
 
+    /// The keyword table is a perfect hash: every keyword, in any case, near the end of the
+    /// text (bytes gathered) or followed by more text (16-byte loads), finds itself; words
+    /// one letter longer or shorter, or with a digit, `_` or a non-ASCII byte in place of a
+    /// letter, find nothing unless they spell another keyword.
+    @Test func everyKeywordLooksUpToItself() {
+        let spellings = Set(SQLKeyword.allCases.map(\.spelling))
+        func lookup(_ word: String, padded: Bool) -> SQLKeyword? {
+            var text = padded ? word + " x                    " : word
+            return text.withUTF8 { utf8 in
+                var lexer = SQLLexer(text: UnsafeRawBufferPointer(utf8))
+                let token = lexer.next()
+                return token.kind == .identifier && token.end == word.utf8.count ? token.keyword : nil
+            }
+        }
+        for keyword in SQLKeyword.allCases {
+            let spelling = keyword.spelling
+            for padded in [false, true] {
+                #expect(lookup(spelling, padded: padded) == keyword)
+                #expect(lookup(spelling.uppercased(), padded: padded) == keyword)
+                for variant in [spelling + "s", String(spelling.dropLast()), spelling + "1", "_" + spelling,
+                                String(spelling.dropLast()) + "é", spelling + spelling] {
+                    #expect(lookup(variant, padded: padded) == (spellings.contains(variant) ? SQLKeyword.allCases.first { $0.spelling == variant } : nil),
+                            "\(variant)")
+                }
+            }
+        }
+    }
+
     @Test func comments() {
         #expect(kinds("/* a /* b */ c */x") == [.blockComment, .identifier])
         #expect(kinds("/*/ x */y") == [.blockComment, .identifier])
