@@ -53,11 +53,17 @@ extension ProxyTests {
             reader.setReceiveBuffer(64 * 1024)
 
             // Phase 1: the client reads nothing. The upstream must stall after the kernel's
-            // socket buffers plus the gateway's high-water mark are full.
-            usleep(300_000)
-            let stalledAt = sentByUpstream.load(ordering: .relaxed)
-            usleep(300_000)
-            let stillStalledAt = sentByUpstream.load(ordering: .relaxed)
+            // socket buffers plus the gateway's high-water mark are full: its count stops
+            // moving for 300 ms (checked over and over, up to 20 s, so that a loaded machine
+            // that fills the buffers slowly is not taken for a gateway that never stalls).
+            var stalledAt = sentByUpstream.load(ordering: .relaxed)
+            var stillStalledAt = stalledAt &+ 1
+            let stallDeadline = monotonicNanoseconds() + 20_000_000_000
+            while stalledAt != stillStalledAt && monotonicNanoseconds() < stallDeadline {
+                stalledAt = sentByUpstream.load(ordering: .relaxed)
+                usleep(300_000)
+                stillStalledAt = sentByUpstream.load(ordering: .relaxed)
+            }
             #expect(stalledAt == stillStalledAt, "upstream kept sending into a stalled client")
             #expect(stalledAt < 64 << 20, "gateway absorbed \(stalledAt) bytes for a client that reads nothing")
             let stalledStats = server.loopStatistics[0]
