@@ -16,16 +16,16 @@
 // pair count), or the four-pair set that always scans byte at a time.
 
 /// Keywords that keep the block scanner (three starting pairs or fewer).
-nonisolated(unsafe) let blockKeywordSets: [[String]] = [
+let blockKeywordSets: [[String]] = [
     ["project falcon", "hunter2", "12-ab"], ["project falcon", "hunter2", "ünï"], [], ["project falcon"], ["hunter2", "12-ab"],
 ]
 /// Four starting pairs of control bytes: added to a set, they force the byte-at-a-time path.
-nonisolated(unsafe) let bytewiseForcers = ["\u{1}\u{2}q", "\u{1}\u{3}q", "\u{1}\u{4}q", "\u{1}\u{5}q"]
-nonisolated(unsafe) let keywordSets: [KeywordSet?] = blockKeywordSets.map { $0.isEmpty ? nil : try? KeywordSet($0) }
+let bytewiseForcers = ["\u{1}\u{2}q", "\u{1}\u{3}q", "\u{1}\u{4}q", "\u{1}\u{5}q"]
+let keywordSets: [KeywordSet?] = blockKeywordSets.map { $0.isEmpty ? nil : try? KeywordSet($0) }
     + [try? KeywordSet(["project falcon", "hunter2", "12-ab", "ünï"])]
-nonisolated(unsafe) let bytewiseTwins: [KeywordSet?] = blockKeywordSets.map { try? KeywordSet($0 + bytewiseForcers) }
+let bytewiseTwins: [KeywordSet?] = blockKeywordSets.map { try? KeywordSet($0 + bytewiseForcers) }
 /// Fills the bytes after the text's view: all of them trigger a stop.
-nonisolated(unsafe) let triggerPattern: [UInt8] = Array("4@:1".utf8)
+let triggerPattern: [UInt8] = Array("4@:1".utf8)
 nonisolated(unsafe) var twinSpans = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: 4096)
 nonisolated(unsafe) var spanStorage = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: 4096)
 nonisolated(unsafe) var spansAfter = UnsafeMutableBufferPointer<SensitiveSpan>.allocate(capacity: 4096)

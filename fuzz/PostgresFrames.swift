@@ -125,7 +125,7 @@ func chunks(of stream: UnsafeRawBufferPointer, random: inout FuzzRandom, split: 
     return result
 }
 
-nonisolated(unsafe) let fuzzScanner = SensitiveDataScanner(configuration: .init(maskStyle: .keepLast4))
+let fuzzScanner = SensitiveDataScanner(configuration: .init(maskStyle: .keepLast4))
 let typeChoices: [(oid: UInt32, size: Int16)] = [
     (25, -1), (1043, -1), (20, 8), (23, 4), (21, 2), (3802, -1), (114, -1), (1700, -1), (17, -1), (16, 1), (701, 8), (2950, 16),
 ]
