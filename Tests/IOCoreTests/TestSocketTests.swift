@@ -23,6 +23,7 @@ import Testing
         let first = try TestSocket.connect(to: address)
 
         let finished = Flag()
+        let connecting = Flag()
         let connector = TestThread {
             defer { finished.value.store(true, ordering: .releasing) }
             // Threads started from a test inherit the runner's mask, which may block the signal.
@@ -30,9 +31,12 @@ import Testing
             sigemptyset(&unblocked)
             sigaddset(&unblocked, SIGUSR2)
             pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
+            connecting.value.store(true, ordering: .releasing)
             _ = try TestSocket.connect(to: address, timeoutSeconds: 10)
         }
-        // Interrupt it repeatedly while it is blocked, then make room in the queue.
+        // Interrupt it repeatedly while it is blocked (from just before its connect, so a slow
+        // thread start cannot make the signals land early), then make room in the queue.
+        #expect(eventually { connecting.value.load(ordering: .acquiring) })
         for _ in 0..<6 {
             usleep(50_000)
             connector.send(signal: SIGUSR2)
