@@ -132,8 +132,7 @@ public struct SQLLexer {
             while end < limit && Self.isWhitespace(base[end]) { end &+= 1 }
             kind = .whitespace
         case 0x2D where byte(at: start &+ 1) == 0x2D:  // --
-            end = start &+ 2
-            while end < limit && base[end] != 0x0A && base[end] != 0x0D { end &+= 1 }
+            end = scanLineComment(from: start)
             kind = .lineComment
         case 0x2F where byte(at: start &+ 1) == 0x2A:  // /*
             (end, error) = scanBlockComment(from: start)
@@ -251,9 +250,7 @@ public struct SQLLexer {
                 case 0x2C: kind = .comma
                 case 0x3B: kind = .semicolon
                 case 0x2D where byte(at: index &+ 1) == 0x2D:  // -- comment
-                    var end = index &+ 2
-                    while end < limit && base[end] != 0x0A && base[end] != 0x0D { end &+= 1 }
-                    cursor = end
+                    cursor = scanLineComment(from: index)
                     continue
                 case 0x27:  // '...'
                     let (end, error) = scanQuoted(from: index &+ 1, backslashEscapes: !standardConformingStrings)
@@ -282,6 +279,15 @@ public struct SQLLexer {
             let token = next()
             if !token.isTrivia { return token }
         }
+    }
+
+    /// The end of the `--` comment starting at `start`: the next line feed or carriage return
+    /// (not included), or the end of the text.
+    @inlinable @inline(__always)
+    func scanLineComment(from start: Int) -> Int {
+        var end = start &+ 2
+        while end < limit && base[end] != 0x0A && base[end] != 0x0D { end &+= 1 }
+        return end
     }
 
     /// Skips a (nested) block comment starting at `start` (which holds `/*`).

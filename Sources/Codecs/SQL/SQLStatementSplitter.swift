@@ -120,10 +120,10 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 }
             case SQLByteClass.leftParen:
                 kind = .leftParen
-                state.parenDepth &+= 1
+                state.openParenthesis()
             case SQLByteClass.rightParen:
                 kind = .rightParen
-                if state.parenDepth == 0 { state.malformed = true } else { state.parenDepth &-= 1 }
+                state.closeParenthesis()
             case SQLByteClass.comma:
                 kind = .comma
             case SQLByteClass.semicolon:
@@ -138,9 +138,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                     state = SQLStatementBoundary()  // Empty statement: keep going.
                     continue
                 }
-                // Inside parentheses or an atomic body: part of this statement. Only CREATE
-                // RULE takes a parenthesized, semicolon-separated action list.
-                if state.parenDepth > 0 && state.atomicDepth == 0 && state.headState != 6 { state.malformed = true }
+                state.takeInnerSemicolon()
             case SQLByteClass.quote:
                 let error: SQLLexError?
                 (end, error) = lexer.scanQuoted(from: end, backslashEscapes: backslashEscapes)
@@ -154,9 +152,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 kind = .dot
             case SQLByteClass.minus:
                 if end < limit && bytes[end] == 0x2D {  // -- comment
-                    end &+= 1
-                    while end < limit && bytes[end] != 0x0A && bytes[end] != 0x0D { end &+= 1 }
-                    index = end
+                    index = lexer.scanLineComment(from: start)
                     continue
                 }
                 end = lexer.scanOperator(from: start)
@@ -182,10 +178,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 tokens[count] = SQLCompactToken(kind: kind, keyword: keyword, start: start, end: end)
             }
             count &+= 1
-            if state.start < 0 { state.start = start }
-            state.end = end
-            // Past the head of anything but a routine, keywords no longer matter.
-            if state.headState <= 4 { state.takeHead(kind, keyword: kind == .identifier ? keyword : nil) }
+            state.record(kind, keyword: keyword, start: start, end: end)
         }
         lexer.cursor = index
         buffer.count = count
@@ -248,22 +241,38 @@ struct SQLStatementBoundary {
     /// `keyword` is needed only where ``needsKeywords`` is true.
     @inlinable @inline(__always)
     mutating func take(_ kind: SQLTokenKind, keyword: SQLKeyword?, start: Int, end: Int) {
+        switch kind {
+        case .invalid: malformed = true
+        case .leftParen: openParenthesis()
+        case .rightParen: closeParenthesis()
+        case .semicolon: takeInnerSemicolon()
+        default: break
+        }
+        record(kind, keyword: keyword, start: start, end: end)
+    }
+
+    @inlinable @inline(__always)
+    mutating func openParenthesis() { parenDepth &+= 1 }
+
+    /// An unbalanced `)` makes the statement malformed.
+    @inlinable @inline(__always)
+    mutating func closeParenthesis() {
+        if parenDepth == 0 { malformed = true } else { parenDepth &-= 1 }
+    }
+
+    /// A semicolon that does not end the statement (inside parentheses or an atomic body).
+    /// Only CREATE RULE takes a parenthesized, semicolon-separated action list.
+    @inlinable @inline(__always)
+    mutating func takeInnerSemicolon() {
+        if parenDepth > 0 && atomicDepth == 0 && headState != 6 { malformed = true }
+    }
+
+    /// Extends the statement to the token and follows its head (the part of ``take(_:keyword:start:end:)``
+    /// after the per-kind rules).
+    @inlinable @inline(__always)
+    mutating func record(_ kind: SQLTokenKind, keyword: SQLKeyword?, start: Int, end: Int) {
         if self.start < 0 { self.start = start }
         self.end = end
-        switch kind {
-        case .invalid:
-            malformed = true
-        case .leftParen:
-            parenDepth &+= 1
-        case .rightParen:
-            if parenDepth == 0 { malformed = true } else { parenDepth &-= 1 }
-        case .semicolon:
-            // Inside parentheses or an atomic body: part of this statement. Only CREATE RULE
-            // takes a parenthesized, semicolon-separated action list.
-            if parenDepth > 0 && atomicDepth == 0 && headState != 6 { malformed = true }
-        default:
-            break
-        }
         // Past the head of anything but a routine, keywords no longer matter.
         if headState > 4 { return }
         takeHead(kind, keyword: kind == .identifier ? keyword : nil)
