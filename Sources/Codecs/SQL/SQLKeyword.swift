@@ -106,6 +106,15 @@ enum SQLKeywordTable {
         return ((low | fold) & byteMask(bits: bits), (high | fold) & byteMask(bits: bits > 64 ? bits &- 64 : 0))
     }
 
+    /// ``key(low:high:count:)`` with the masks read from `table` (``keyMasksIndex``): two
+    /// loads rather than two variable shifts and the tests around them.
+    @inlinable @inline(__always)
+    static func key(low: UInt64, high: UInt64, count: Int, in table: UnsafePointer<Slot>) -> (UInt64, UInt64) {
+        let fold: UInt64 = 0x2020_2020_2020_2020
+        let mask = table[keyMasksIndex &+ Swift.min(count, 16)]
+        return ((low | fold) & mask.low, (high | fold) & mask.high)
+    }
+
     /// A mask of the low `bits` bits of a word (all of them from 64 on; `<<` gives 0 then).
     @inlinable @inline(__always)
     static func byteMask(bits: UInt64) -> UInt64 {
@@ -122,10 +131,11 @@ enum SQLKeywordTable {
     /// (one lazy-global check per lexer, not per identifier): the keys by ordinal plus one
     /// (a zero key first, for empty slots), the ``slotCount`` one-byte slots at
     /// ``slotsOffset``, the keywords by ordinal plus one (nil first) at ``keywordsOffset``,
-    /// and the 256 ``SQLByteClass`` entries at ``byteClassesOffset``.
+    /// the 256 ``SQLByteClass`` entries at ``byteClassesOffset``, then the 17 key masks at
+    /// ``keyMasksIndex``.
     @usableFromInline
     nonisolated(unsafe) static let table: UnsafePointer<Slot> = {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: byteClassesOffset &+ 256, alignment: 16)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: (keyMasksIndex &+ 17) &* MemoryLayout<Slot>.stride, alignment: 16)
         let keys = raw.bindMemory(to: Slot.self, capacity: keywordCapacity)
         let slots = (raw + slotsOffset).bindMemory(to: UInt8.self, capacity: slotCount)
         let keywords = (raw + keywordsOffset).bindMemory(to: Optional<SQLKeyword>.self, capacity: keywordCapacity)
@@ -147,6 +157,12 @@ enum SQLKeywordTable {
             keywords[ordinal &+ 1] = keyword
         }
         (raw + byteClassesOffset).initializeMemory(as: UInt8.self, from: SQLByteClass.table, count: 256)
+        precondition((byteClassesOffset &+ 256) % MemoryLayout<Slot>.stride == 0, "key masks must follow the byte classes")
+        let masks = (raw + keyMasksIndex &* MemoryLayout<Slot>.stride).bindMemory(to: Slot.self, capacity: 17)
+        for count in 0...16 {
+            let bits = UInt64(count) &* 8
+            masks[count] = Slot(low: byteMask(bits: bits), high: byteMask(bits: bits > 64 ? bits &- 64 : 0))
+        }
         return UnsafePointer(keys)
     }()
 
@@ -159,6 +175,9 @@ enum SQLKeywordTable {
     /// Where the 256 ``SQLByteClass`` bytes start, in bytes from ``table`` (they share its
     /// allocation, so that one fetch serves the lexer's byte dispatch and its keyword lookups).
     @inlinable static var byteClassesOffset: Int { keywordsOffset &+ keywordCapacity }
+    /// Where, in ``Slot``s from ``table``, the key masks for words of 0 to 16 bytes start (the
+    /// low `count` bytes of the two words; all sixteen for 16), after the byte classes.
+    @inlinable static var keyMasksIndex: Int { (byteClassesOffset &+ 256) / MemoryLayout<Slot>.stride }
 
     @inlinable
     static func lookup(_ bytes: UnsafeRawBufferPointer) -> SQLKeyword? {

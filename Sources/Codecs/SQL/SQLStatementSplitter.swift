@@ -112,7 +112,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                         let word = UnsafeRawPointer(bytes + start)
                         let (low, high) = SQLKeywordTable.key(
                             low: UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)),
-                            high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: length)
+                            high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: length,
+                            in: table)
                         keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
                     } else {
                         keyword = SQLKeywordTable.lookup(lexer.base, start: start, end: end, in: table)
