@@ -91,6 +91,11 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             var keyword: SQLKeyword? = nil
             var end = start &+ 1
             switch entry & SQLByteClass.dispatchMask {
+            case SQLByteClass.other, 12, 13, 14, 15:
+                // Every value of the four bits has a case (12-15 are no byte's), so the
+                // compiler jumps through its table without a range check first.
+                (kind, keyword, end) = slowToken(at: start)
+                if kind == .whitespace { index = end; continue }
             case SQLByteClass.whitespace:
                 index = end
                 continue
