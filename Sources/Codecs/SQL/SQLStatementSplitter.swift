@@ -136,6 +136,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 kind = .semicolon
                 if state.endsStatement {
                     index = end
+                    state.takeRange(of: tokens, count: count, capacity: capacity)
                     if let span = state.span {
                         lexer.cursor = index
                         buffer.count = count
@@ -182,12 +183,15 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             index = end
             if count < capacity {
                 tokens[count] = SQLCompactToken(kind: kind, keyword: keyword, start: start, end: end)
+            } else {
+                state.extend(start: start, end: end)  // Past the buffer: the range is kept here.
             }
             count &+= 1
-            state.record(kind, keyword: keyword, start: start, end: end)
+            state.followHead(kind, keyword: keyword)
         }
         lexer.cursor = index
         buffer.count = count
+        state.takeRange(of: tokens, count: count, capacity: capacity)
         return state.finalSpan
     }
 
@@ -277,11 +281,33 @@ struct SQLStatementBoundary {
     /// after the per-kind rules).
     @inlinable @inline(__always)
     mutating func record(_ kind: SQLTokenKind, keyword: SQLKeyword?, start: Int, end: Int) {
+        extend(start: start, end: end)
+        followHead(kind, keyword: keyword)
+    }
+
+    /// Extends the statement's range to a token.
+    @inlinable @inline(__always)
+    mutating func extend(start: Int, end: Int) {
         if self.start < 0 { self.start = start }
         self.end = end
+    }
+
+    /// Follows the statement's head with one more token.
+    @inlinable @inline(__always)
+    mutating func followHead(_ kind: SQLTokenKind, keyword: SQLKeyword?) {
         // Past the head of anything but a routine, keywords no longer matter.
         if headState > 4 { return }
         takeHead(kind, keyword: kind == .identifier ? keyword : nil)
+    }
+
+    /// Sets the range of a statement whose `count` tokens the splitter recorded at `tokens`
+    /// (room for `capacity`) without extending it token by token: from the first stored
+    /// token's start to the last one's end; what did not fit was extended as it came.
+    @inlinable @inline(__always)
+    mutating func takeRange(of tokens: UnsafeMutablePointer<SQLCompactToken>, count: Int, capacity: Int) {
+        guard count > 0 else { return }
+        if capacity > 0 { start = tokens[0].start }
+        if count <= capacity { end = tokens[count &- 1].end }
     }
 
     @inlinable
