@@ -7,6 +7,8 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     public static let capacity = 16
 
     @usableFromInline var storage: InlineArray<16, RelationReference>
+    /// Each stored reference's ``key(_:in:)``, compared before any bytes.
+    @usableFromInline var keys: InlineArray<16, UInt64>
     @usableFromInline var storedCount: Int
     @usableFromInline var overflowed: Bool
 
@@ -20,6 +22,7 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
         storage = InlineArray(repeating: RelationReference(
             schema: nil, schemaQuoted: false,
             name: ByteRange(start: 0, count: 0), nameQuoted: false, isModified: false))
+        keys = InlineArray(repeating: 0)
         storedCount = 0
         overflowed = false
     }
@@ -44,20 +47,31 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     /// ``RelationReference/isModified`` is merged). Sets ``isOverflowed`` when full.
     @inlinable
     public mutating func add(_ reference: RelationReference, in text: UnsafeRawBufferPointer) {
-        var index = 0
-        while index < count {
-            if Self.sameRelation(storage[index], reference, in: text) {
+        add(reference, key: Self.key(reference, in: text), in: text)
+    }
+
+    /// ``add(_:in:)`` with `reference`'s ``key(_:in:)`` already computed.
+    @inlinable
+    mutating func add(_ reference: RelationReference, key: UInt64, in text: UnsafeRawBufferPointer) {
+        let count = storedCount
+        // Newest first (a relation named again is most often one named recently); the list
+        // holds no two equal relations, so the order finds the same one.
+        var index = count
+        while index > 0 {
+            index &-= 1
+            // Equal relations have equal keys: only an equal key needs the bytes compared.
+            if keys[index] == key && Self.sameRelation(storage[index], reference, in: text) {
                 if reference.isModified { storage[index].isModified = true }
                 return
             }
-            index &+= 1
         }
         guard count < Self.capacity else {
             overflowed = true
             return
         }
-        storage[storedCount] = reference
-        storedCount &+= 1
+        storage[count] = reference
+        keys[count] = key
+        storedCount = count &+ 1
     }
 
     /// Adds every reference of `other`.
@@ -65,23 +79,49 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     public mutating func add(contentsOf other: SQLRelationList, in text: UnsafeRawBufferPointer) {
         var index = 0
         while index < other.count {
-            add(other.storage[index], in: text)
+            add(other.storage[index], key: other.keys[index], in: text)
             index &+= 1
         }
         if other.overflowed { overflowed = true }
     }
 
     /// Adds every relation of the statement summary at `statement`, read in place (taking the
-    /// list by value copied its 384 bytes of storage first).
+    /// list by value copied its storage first).
     @inlinable
     mutating func add(relationsOf statement: UnsafePointer<SQLStatementSummary>, in text: UnsafeRawBufferPointer) {
         let count = statement.pointee.relations.storedCount
         var index = 0
         while index < count {
-            add(statement.pointee.relations.storage.span[index], in: text)
+            add(statement.pointee.relations.storage.span[index], key: statement.pointee.relations.keys[index], in: text)
             index &+= 1
         }
         if statement.pointee.relations.overflowed { overflowed = true }
+    }
+
+    /// A summary of `reference` that equal references (in the sense of
+    /// ``sameRelation(_:_:in:)``) share: the name's length and its first and last bytes
+    /// (folded unless quoted), whether there is a schema and its length's low byte. Different
+    /// keys mean different relations; equal keys need the bytes compared.
+    @inlinable @inline(__always)
+    static func key(_ reference: RelationReference, in text: UnsafeRawBufferPointer) -> UInt64 {
+        let name = reference.name
+        var key = UInt64(UInt32(bitPattern: name.count))
+        if name.count > 0, name.start >= 0, Int(name.end) <= text.count {
+            let first = fold(text[Int(name.start)], quoted: reference.nameQuoted)
+            let last = fold(text[Int(name.end &- 1)], quoted: reference.nameQuoted)
+            key |= UInt64(first) << 32 | UInt64(last) << 40
+        }
+        if let schema = reference.schema {
+            key |= 1 << 63 | UInt64(UInt8(truncatingIfNeeded: schema.count)) << 48
+        }
+        return key
+    }
+
+    /// `byte` as ``sameName(_:_:_:_:in:)`` compares it: upper-case ASCII letters folded to
+    /// lower case unless quoted.
+    @inlinable @inline(__always)
+    static func fold(_ byte: UInt8, quoted: Bool) -> UInt8 {
+        !quoted && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
     /// Marks every reference as read-only (as EXPLAIN without ANALYZE leaves them).
