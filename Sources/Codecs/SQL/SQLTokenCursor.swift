@@ -21,6 +21,9 @@ protocol SQLTokenCursor {
     mutating func advance()
     /// The token after the current one.
     func peek() -> SQLCompactToken
+    /// With the current token a `(`: moves past its matching `)` and returns the byte range
+    /// between the parentheses. With unbalanced input, stops at the end.
+    mutating func skipGroup() -> Range<Int>
     /// A cursor of the same kind over `range` (within this one's text, at token boundaries).
     func cursor(over range: Range<Int>) -> Self
     /// Moves past the tokens ``SQLStatementAnalyzer/scanQuery(_:executes:)`` would pass over
@@ -51,10 +54,9 @@ extension SQLTokenCursor {
         return true
     }
 
-    /// With the current token a `(`: moves past its matching `)` and returns the byte range
-    /// between the parentheses. With unbalanced input, stops at the end.
+    /// ``skipGroup()`` token by token (the lexing cursor's).
     @inlinable
-    mutating func skipGroup() -> Range<Int> {
+    mutating func skipGroupByTokens() -> Range<Int> {
         let innerStart = token.end
         var depth = 0
         while true {
@@ -188,6 +190,33 @@ struct SQLRecordedCursor: SQLTokenCursor {
         return next < endIndex ? tokens[next] : .end(at: limit)
     }
 
+    /// ``SQLTokenCursor/skipGroupByTokens()`` as one loop over the recorded kinds.
+    @inlinable
+    mutating func skipGroup() -> Range<Int> {
+        guard index < endIndex else { return skipGroupByTokens() }
+        let innerStart = tokens[index].end
+        let left = unsafeBitCast(SQLTokenKind.leftParen, to: UInt8.self)
+        let right = unsafeBitCast(SQLTokenKind.rightParen, to: UInt8.self)
+        var depth = 0
+        var i = index
+        let end = endIndex
+        while i < end {
+            let kind = tokens[i].kindByte
+            if kind == left {
+                depth &+= 1
+            } else if kind == right {
+                depth &-= 1
+                if depth == 0 {
+                    index = i &+ 1
+                    return innerStart..<tokens[i].start
+                }
+            }
+            i &+= 1
+        }
+        index = end
+        return innerStart..<max(innerStart, limit)
+    }
+
     @inlinable
     func cursor(over range: Range<Int>) -> SQLRecordedCursor {
         SQLRecordedCursor(tokens: tokens, count: count, range: range, textCount: textCount)
@@ -242,6 +271,9 @@ struct SQLLexingCursor: SQLTokenCursor {
         var copy = lexer
         return SQLCompactToken(copy.nextSignificant())
     }
+
+    @inlinable
+    mutating func skipGroup() -> Range<Int> { skipGroupByTokens() }
 
     @inlinable
     func cursor(over range: Range<Int>) -> SQLLexingCursor {
