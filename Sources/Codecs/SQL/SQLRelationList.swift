@@ -163,7 +163,9 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     /// to lower case unless quoted.
     @inlinable @inline(__always)
     static func fold(_ byte: UInt8, quoted: Bool) -> UInt8 {
-        !quoted && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+        // Without branches: bit 5 where the byte is A-Z and the name unquoted.
+        let upper: UInt8 = byte &- 0x41 < 26 ? 0x20 : 0
+        return byte | (quoted ? 0 : upper)
     }
 
     /// Marks every reference as read-only (as EXPLAIN without ANALYZE leaves them).
