@@ -3,7 +3,7 @@ extension SQLStatementAnalyzer {
     /// ``StatementClass/write``; UPDATE/DELETE without a WHERE clause add the without-WHERE
     /// class; RETURNING adds ``StatementClass/read``; the target is a modified relation.
     @inlinable
-    mutating func dataModification(_ c: inout SQLTokenCursor) {
+    mutating func dataModification<C: SQLTokenCursor>(_ c: inout C) {
         guard let keyword = c.keyword else {
             summary.classes.insert(.opaque)
             return
@@ -44,7 +44,7 @@ extension SQLStatementAnalyzer {
 
     /// `[ONLY] name [*]`: the modified relation of a data-modifying statement.
     @inlinable
-    mutating func target(_ c: inout SQLTokenCursor) {
+    mutating func target<C: SQLTokenCursor>(_ c: inout C) {
         _ = c.accept(.only)
         guard let reference = qualifiedName(&c, modified: true) else {
             summary.classes.insert(.opaque)
@@ -60,7 +60,7 @@ extension SQLStatementAnalyzer {
     /// ... main-statement`: each body is classified, then the main statement.
     @inlinable
     /// `addsRead` is false for a WITH nested in a CTE body, where the outer statement decides.
-    mutating func withStatement(_ c: inout SQLTokenCursor, addsRead: Bool = true) {
+    mutating func withStatement<C: SQLTokenCursor>(_ c: inout C, addsRead: Bool = true) {
         c.advance()  // WITH
         _ = c.accept(.recursive)
         while true {
@@ -70,7 +70,8 @@ extension SQLStatementAnalyzer {
             }
             c.advance()
             if c.kind == .leftParen {
-                var columns = cursor(over: c.skipGroup())
+                let columnRange = c.skipGroup()
+                var columns = c.cursor(over: columnRange)
                 flagStatementWords(&columns)
             }
             guard c.accept(.as) else {
@@ -84,7 +85,7 @@ extension SQLStatementAnalyzer {
                 return
             }
             let body = c.skipGroup()
-            nestedStatement(body)
+            nestedStatement(c.cursor(over: body))
             if c.keyword == .search {
                 guard skipNames(&c, untilTopLevel: .set) else { break }
                 c.advance()  // SET

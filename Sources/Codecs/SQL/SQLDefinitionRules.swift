@@ -17,7 +17,7 @@ extension SQLStatementAnalyzer {
 
     /// Reads the object kind words at the cursor; nil (consuming nothing) when unknown.
     @inlinable
-    mutating func objectKind(_ c: inout SQLTokenCursor) -> ObjectKind? {
+    mutating func objectKind<C: SQLTokenCursor>(_ c: inout C) -> ObjectKind? {
         guard let keyword = c.keyword else { return nil }
         let kind: ObjectKind
         var words = 1
@@ -133,7 +133,7 @@ extension SQLStatementAnalyzer {
 
     /// Skips `IF [NOT] EXISTS`.
     @inlinable
-    func skipIfExists(_ c: inout SQLTokenCursor) {
+    func skipIfExists<C: SQLTokenCursor>(_ c: inout C) {
         if c.keyword == .if {
             c.advance()
             _ = c.accept(.not)
@@ -147,7 +147,7 @@ extension SQLStatementAnalyzer {
     /// and procedures (their bodies are code: ``StatementClass/opaque``), and CREATE TABLE AS /
     /// MATERIALIZED VIEW, which also ``StatementClass/write`` unless WITH NO DATA.
     @inlinable
-    mutating func create(_ c: inout SQLTokenCursor) {
+    mutating func create<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()  // CREATE
         if c.keyword == .or {
             c.advance()
@@ -228,7 +228,7 @@ extension SQLStatementAnalyzer {
     /// After `CREATE TABLE|MATERIALIZED VIEW name`: when an AS query follows at the top
     /// level, scans it; it writes rows unless WITH NO DATA.
     @inlinable
-    mutating func createTableAs(_ c: inout SQLTokenCursor, populatesByDefault: Bool) {
+    mutating func createTableAs<C: SQLTokenCursor>(_ c: inout C, populatesByDefault: Bool) {
         guard c.skip(untilTopLevel: .as) else { return }
         c.advance()
         if c.keyword == .execute {
@@ -245,7 +245,7 @@ extension SQLStatementAnalyzer {
     /// DROP OWNED also ``StatementClass/grant``. An unknown object kind is ``DropObjectKind/other``
     /// and ``StatementClass/opaque``.
     @inlinable
-    mutating func drop(_ c: inout SQLTokenCursor) {
+    mutating func drop<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()  // DROP
         summary.classes.insert(.drop)
         guard let kind = objectKind(&c) else {
@@ -278,7 +278,7 @@ extension SQLStatementAnalyzer {
     /// ALTER: ``StatementClass/alter``; ALTER ROLE/USER/GROUP and ALTER DEFAULT PRIVILEGES are
     /// ``StatementClass/grant``. An unknown object kind adds ``StatementClass/opaque``.
     @inlinable
-    mutating func alter(_ c: inout SQLTokenCursor) {
+    mutating func alter<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()  // ALTER
         guard let kind = objectKind(&c) else {
             summary.classes.formUnion(StatementClass.alter.union(.opaque))
@@ -302,7 +302,7 @@ extension SQLStatementAnalyzer {
 
     /// TRUNCATE [TABLE] [ONLY] name [*] [, ...]: ``StatementClass/truncate``.
     @inlinable
-    mutating func truncate(_ c: inout SQLTokenCursor) {
+    mutating func truncate<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()
         summary.classes.insert(.truncate)
         _ = c.accept(.table)

@@ -25,7 +25,7 @@ extension SQLStatementAnalyzer {
     /// - words no query contains outside a name position (DROP, TRUNCATE, GRANT ...), which
     ///   make the statement ``StatementClass/opaque``.
     @inlinable
-    mutating func scanQuery(_ c: inout SQLTokenCursor, executes: Bool = true) -> SQLQueryScan {
+    mutating func scanQuery<C: SQLTokenCursor>(_ c: inout C, executes: Bool = true) -> SQLQueryScan {
         var result = SQLQueryScan()
         var depth = 0
         // Bit d: level d is a query (FROM there introduces relations) / is inside a FROM list.
@@ -34,23 +34,12 @@ extension SQLStatementAnalyzer {
         var relationPosition = false
         while true {
             let bit: UInt64 = depth < 64 ? (1 << UInt64(depth)) : 0
-            if !relationPosition, let tokens = c.tokens {
+            if !relationPosition {
                 // Skip, in a tight loop over the recorded tokens, what the switch below would
                 // pass over: names, keywords that mean nothing here (see actsInQuery), other
                 // tokens, and commas outside a FROM list (only parentheses, FROM-list commas
                 // and the keywords keywordInQuery acts on count here).
-                let stopsAtComma = (fromLevels & bit) != 0
-                var index = c.index
-                let end = c.endIndex
-                while index < end {
-                    let next = tokens[index]
-                    if let keyword = next.keyword, Self.actsInQuery(keyword) { break }
-                    if next.kind == .leftParen || next.kind == .rightParen || (next.kind == .comma && stopsAtComma) {
-                        break
-                    }
-                    index &+= 1
-                }
-                c.index = index
+                c.skipInert(stopsAtComma: (fromLevels & bit) != 0, flags: queryTokenFlags)
             }
             if c.isAtEnd { break }
             let token = c.token
@@ -64,7 +53,7 @@ extension SQLStatementAnalyzer {
                 switch next.keyword {
                 case .insert, .update, .delete, .merge:
                     let inner = c.skipGroup()
-                    nestedStatement(inner)
+                    nestedStatement(c.cursor(over: inner))
                     relationPosition = false
                     continue
                 default:
@@ -163,8 +152,8 @@ extension SQLStatementAnalyzer {
     }
 
     @inlinable
-    mutating func keywordInQuery(
-        _ c: inout SQLTokenCursor, token: SQLCompactToken, depth: Int, bit: UInt64, queryLevels: UInt64, executes: Bool,
+    mutating func keywordInQuery<C: SQLTokenCursor>(
+        _ c: inout C, token: SQLCompactToken, depth: Int, bit: UInt64, queryLevels: UInt64, executes: Bool,
         fromLevels: inout UInt64, relationPosition: inout Bool, result: inout SQLQueryScan
     ) {
         // After a dot every word is a name, reserved ones included (`t.where`).
@@ -241,7 +230,7 @@ extension SQLStatementAnalyzer {
     /// For statements with only names after their first word (SHOW, FETCH): a word that starts
     /// other statements (DROP, DELETE ...) outside a name position makes them opaque.
     @inlinable
-    mutating func flagStatementWords(_ c: inout SQLTokenCursor) {
+    mutating func flagStatementWords<C: SQLTokenCursor>(_ c: inout C) {
         while !c.isAtEnd {
             if let keyword = c.keyword, c.previous.kind != .dot, c.previous.keyword != .as,
                Self.isStatementWord(keyword) || keyword == .select {
@@ -254,7 +243,7 @@ extension SQLStatementAnalyzer {
     /// Like ``SQLTokenCursor/skip(untilTopLevel:)`` over a stretch that holds only names and
     /// options (a cursor declaration, a CTE's column list): statement words there are flagged.
     @inlinable
-    mutating func skipNames(_ c: inout SQLTokenCursor, untilTopLevel keyword: SQLKeyword) -> Bool {
+    mutating func skipNames<C: SQLTokenCursor>(_ c: inout C, untilTopLevel keyword: SQLKeyword) -> Bool {
         var depth = 0
         while !c.isAtEnd {
             switch c.kind {
@@ -283,4 +272,31 @@ extension SQLStatementAnalyzer {
             summary.classes.insert(.opaque)
         }
     }
+}
+
+/// What ``SQLRecordedCursor/skipInert(stopsAtComma:)`` stops at, as one byte per token kind
+/// and per keyword: 512 bytes, built once, never freed. Bytes 0-255 are indexed by
+/// ``SQLCompactToken/kindByte`` (``stops`` for parentheses, ``comma`` for commas), bytes
+/// 256-511 by ``SQLCompactToken/keywordByte`` (``stops`` where
+/// ``SQLStatementAnalyzer/actsInQuery(_:)`` is true; 0 for no keyword).
+@usableFromInline
+enum SQLQueryTokenFlags {
+    @inlinable static var stops: UInt8 { 1 }
+    @inlinable static var comma: UInt8 { 2 }
+
+    @usableFromInline
+    nonisolated(unsafe) static let table: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 512)
+        table.initialize(repeating: 0, count: 512)
+        func byte(_ kind: SQLTokenKind) -> Int { Int(unsafeBitCast(kind, to: UInt8.self)) }
+        table[byte(.leftParen)] = stops
+        table[byte(.rightParen)] = stops
+        table[byte(.comma)] = comma
+        for keyword in SQLKeyword.allCases where SQLStatementAnalyzer.actsInQuery(keyword) {
+            table[256 &+ Int(unsafeBitCast(Optional(keyword), to: UInt8.self))] = stops
+        }
+        precondition(table[256 &+ Int(unsafeBitCast(Optional<SQLKeyword>.none, to: UInt8.self))] == 0,
+                     "no keyword must not stop the scan")
+        return UnsafePointer(table)
+    }()
 }

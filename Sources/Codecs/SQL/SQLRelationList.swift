@@ -6,7 +6,53 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     /// How many references fit.
     public static let capacity = 16
 
-    @usableFromInline var storage: InlineArray<16, RelationReference>
+    /// A stored reference: its ranges and flags as plain integers (stored and compared
+    /// without the optional schema's packing), and its ``SQLRelationList/key(_:in:)``.
+    @usableFromInline
+    struct Entry: Sendable {
+        @usableFromInline var key: UInt64
+        @usableFromInline var nameStart: Int32
+        @usableFromInline var nameCount: Int32
+        @usableFromInline var schemaStart: Int32
+        @usableFromInline var schemaCount: Int32
+        /// ``hasSchema``, ``schemaQuoted``, ``nameQuoted``, ``modified``.
+        @usableFromInline var flags: UInt8
+
+        @inlinable static var hasSchema: UInt8 { 1 }
+        @inlinable static var schemaQuoted: UInt8 { 2 }
+        @inlinable static var nameQuoted: UInt8 { 4 }
+        @inlinable static var modified: UInt8 { 8 }
+
+        @inlinable @inline(__always)
+        init(_ reference: RelationReference, key: UInt64) {
+            self.key = key
+            nameStart = reference.name.start
+            nameCount = reference.name.count
+            var flags: UInt8 = reference.nameQuoted ? Self.nameQuoted : 0
+            if reference.isModified { flags |= Self.modified }
+            if let schema = reference.schema {
+                schemaStart = schema.start
+                schemaCount = schema.count
+                flags |= reference.schemaQuoted ? Self.hasSchema | Self.schemaQuoted : Self.hasSchema
+            } else {
+                schemaStart = 0
+                schemaCount = 0
+                if reference.schemaQuoted { flags |= Self.schemaQuoted }
+            }
+            self.flags = flags
+        }
+
+        @inlinable
+        var reference: RelationReference {
+            RelationReference(
+                schema: flags & Self.hasSchema != 0 ? ByteRange(start: schemaStart, count: schemaCount) : nil,
+                schemaQuoted: flags & Self.schemaQuoted != 0,
+                name: ByteRange(start: nameStart, count: nameCount), nameQuoted: flags & Self.nameQuoted != 0,
+                isModified: flags & Self.modified != 0)
+        }
+    }
+
+    @usableFromInline var storage: InlineArray<16, Entry>
     @usableFromInline var storedCount: Int
     @usableFromInline var overflowed: Bool
 
@@ -17,9 +63,9 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
 
     @inlinable
     public init() {
-        storage = InlineArray(repeating: RelationReference(
-            schema: nil, schemaQuoted: false,
-            name: ByteRange(start: 0, count: 0), nameQuoted: false, isModified: false))
+        storage = InlineArray(repeating: Entry(
+            RelationReference(schema: nil, schemaQuoted: false, name: ByteRange(start: 0, count: 0),
+                              nameQuoted: false, isModified: false), key: 0))
         storedCount = 0
         overflowed = false
     }
@@ -30,7 +76,7 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     @inlinable
     public subscript(position: Int) -> RelationReference {
         precondition(position >= 0 && position < count, "relation index out of range")
-        return storage[position]
+        return storage[position].reference
     }
 
     /// Removes every reference.
@@ -44,20 +90,30 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     /// ``RelationReference/isModified`` is merged). Sets ``isOverflowed`` when full.
     @inlinable
     public mutating func add(_ reference: RelationReference, in text: UnsafeRawBufferPointer) {
-        var index = 0
-        while index < count {
-            if Self.sameRelation(storage[index], reference, in: text) {
-                if reference.isModified { storage[index].isModified = true }
+        add(Entry(reference, key: Self.key(reference, in: text)), in: text)
+    }
+
+    /// ``add(_:in:)`` for a stored entry (its key computed).
+    @inlinable @inline(__always)
+    mutating func add(_ entry: Entry, in text: UnsafeRawBufferPointer) {
+        let count = storedCount
+        // Newest first (a relation named again is most often one named recently); the list
+        // holds no two equal relations, so the order finds the same one.
+        var index = count
+        while index > 0 {
+            index &-= 1
+            // Equal relations have equal keys: only an equal key needs the bytes compared.
+            if storage[index].key == entry.key && Self.sameRelation(storage[index], entry, in: text) {
+                storage[index].flags |= entry.flags & Entry.modified
                 return
             }
-            index &+= 1
         }
         guard count < Self.capacity else {
             overflowed = true
             return
         }
-        storage[storedCount] = reference
-        storedCount &+= 1
+        storage[count] = entry
+        storedCount = count &+ 1
     }
 
     /// Adds every reference of `other`.
@@ -72,7 +128,7 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     }
 
     /// Adds every relation of the statement summary at `statement`, read in place (taking the
-    /// list by value copied its 384 bytes of storage first).
+    /// list by value copied its storage first).
     @inlinable
     mutating func add(relationsOf statement: UnsafePointer<SQLStatementSummary>, in text: UnsafeRawBufferPointer) {
         let count = statement.pointee.relations.storedCount
@@ -84,37 +140,78 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
         if statement.pointee.relations.overflowed { overflowed = true }
     }
 
+    /// A summary of `reference` that equal references (in the sense of
+    /// ``sameRelation(_:_:in:)``) share: the name's length and its first and last bytes
+    /// (folded unless quoted), whether there is a schema and its length's low byte. Different
+    /// keys mean different relations; equal keys need the bytes compared.
+    @inlinable @inline(__always)
+    static func key(_ reference: RelationReference, in text: UnsafeRawBufferPointer) -> UInt64 {
+        let name = reference.name
+        var key = UInt64(UInt32(bitPattern: name.count))
+        if name.count > 0, name.start >= 0, Int(name.start) &+ Int(name.count) <= text.count {
+            let first = fold(text[Int(name.start)], quoted: reference.nameQuoted)
+            let last = fold(text[Int(name.start) &+ Int(name.count) &- 1], quoted: reference.nameQuoted)
+            key |= UInt64(first) << 32 | UInt64(last) << 40
+        }
+        if let schema = reference.schema {
+            key |= 1 << 63 | UInt64(UInt8(truncatingIfNeeded: schema.count)) << 48
+        }
+        return key
+    }
+
+    /// `byte` as ``sameName(_:_:_:_:_:_:in:)`` compares it: upper-case ASCII letters folded
+    /// to lower case unless quoted.
+    @inlinable @inline(__always)
+    static func fold(_ byte: UInt8, quoted: Bool) -> UInt8 {
+        // Without branches: bit 5 where the byte is A-Z and the name unquoted.
+        let upper: UInt8 = byte &- 0x41 < 26 ? 0x20 : 0
+        return byte | (quoted ? 0 : upper)
+    }
+
     /// Marks every reference as read-only (as EXPLAIN without ANALYZE leaves them).
     @inlinable
     mutating func clearModified() {
         var index = 0
         while index < count {
-            storage[index].isModified = false
+            storage[index].flags &= ~Entry.modified
             index &+= 1
         }
     }
 
+    /// Whether two references name the same relation: the same name, and both no schema or
+    /// the same schema (see ``sameName(_:_:_:_:_:_:in:)``).
     @inlinable
     static func sameRelation(_ a: RelationReference, _ b: RelationReference, in text: UnsafeRawBufferPointer) -> Bool {
-        guard sameName(a.name, a.nameQuoted, b.name, b.nameQuoted, in: text) else { return false }
-        switch (a.schema, b.schema) {
-        case (nil, nil): return true
-        case let (x?, y?): return sameName(x, a.schemaQuoted, y, b.schemaQuoted, in: text)
+        sameRelation(Entry(a, key: 0), Entry(b, key: 0), in: text)
+    }
+
+    @inlinable
+    static func sameRelation(_ a: Entry, _ b: Entry, in text: UnsafeRawBufferPointer) -> Bool {
+        guard sameName(a.nameStart, a.nameCount, a.flags & Entry.nameQuoted != 0,
+                       b.nameStart, b.nameCount, b.flags & Entry.nameQuoted != 0, in: text) else { return false }
+        switch (a.flags & Entry.hasSchema != 0, b.flags & Entry.hasSchema != 0) {
+        case (false, false): return true
+        case (true, true):
+            return sameName(a.schemaStart, a.schemaCount, a.flags & Entry.schemaQuoted != 0,
+                            b.schemaStart, b.schemaCount, b.flags & Entry.schemaQuoted != 0, in: text)
         default: return false
         }
     }
 
-    /// Compares identifiers as PostgreSQL would after folding unquoted ones to lower case.
+    /// Compares identifiers as PostgreSQL would after folding unquoted ones to lower case
+    /// (false when either lies outside `text`).
     @inlinable
-    static func sameName(_ a: ByteRange, _ aQuoted: Bool, _ b: ByteRange, _ bQuoted: Bool, in text: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count, a.start >= 0, b.start >= 0,
-              Int(a.end) <= text.count, Int(b.end) <= text.count else { return false }
-        var index: Int32 = 0
-        while index < a.count {
-            var x = text[Int(a.start &+ index)]
-            var y = text[Int(b.start &+ index)]
-            if !aQuoted && x >= 0x41 && x <= 0x5A { x |= 0x20 }
-            if !bQuoted && y >= 0x41 && y <= 0x5A { y |= 0x20 }
+    static func sameName(_ aStart: Int32, _ aCount: Int32, _ aQuoted: Bool,
+                         _ bStart: Int32, _ bCount: Int32, _ bQuoted: Bool, in text: UnsafeRawBufferPointer) -> Bool {
+        guard aCount == bCount, aStart >= 0, bStart >= 0,
+              Int(aStart) &+ Int(aCount) <= text.count, Int(bStart) &+ Int(bCount) <= text.count else { return false }
+        var index = 0
+        let count = Int(aCount)
+        let a = Int(aStart)
+        let b = Int(bStart)
+        while index < count {
+            let x = fold(text[a &+ index], quoted: aQuoted)
+            let y = fold(text[b &+ index], quoted: bQuoted)
             if x != y { return false }
             index &+= 1
         }

@@ -9,11 +9,11 @@ struct SQLStatementAnalyzer {
     @usableFromInline let standardConformingStrings: Bool
     @usableFromInline let flagsSideEffectFunctions: Bool
     @usableFromInline var summary: SQLStatementSummary
+    /// ``SQLQueryTokenFlags/table``, fetched once per text (a lazy global's check per query
+    /// scan cost more than the scan of a short statement).
+    @usableFromInline let queryTokenFlags: UnsafePointer<UInt8>
     /// Nesting of statements inside statements (CTE bodies, EXPLAIN, COPY (...), PREPARE).
     @usableFromInline var nesting: Int
-    /// The current statement's tokens, as the splitter recorded them (nil: lex again).
-    @usableFromInline var buffer: SQLTokenBuffer?
-
     /// Deeper nesting than this is answered ``StatementClass/opaque``.
     @usableFromInline static let maximumNesting = 32
 
@@ -24,33 +24,33 @@ struct SQLStatementAnalyzer {
         self.flagsSideEffectFunctions = flagsSideEffectFunctions
         self.summary = SQLStatementSummary()
         self.nesting = 0
-        self.buffer = nil
-    }
-
-    @inlinable
-    func cursor(over range: Range<Int>) -> SQLTokenCursor {
-        SQLTokenCursor(text: text, range: range, standardConformingStrings: standardConformingStrings, buffer: buffer)
+        self.queryTokenFlags = SQLQueryTokenFlags.table
     }
 
     /// Classifies the statement in `span` into ``summary``; `buffer` holds its tokens as the
     /// splitter recorded them (nil, or incomplete: the analyzer lexes the span itself).
     @inlinable
     mutating func analyze(_ span: SQLStatementSpan, buffer: SQLTokenBuffer?) {
-        self.buffer = buffer
         summary.classes = StatementClass()
         summary.dropKind = nil
         summary.relations.removeAll()
         summary.range = ByteRange(start: Int32(truncatingIfNeeded: span.start),
                                   count: Int32(truncatingIfNeeded: span.end &- span.start))
-        var c = cursor(over: span.start..<span.end)
-        statement(&c)
+        if let buffer, buffer.isComplete {
+            var c = SQLRecordedCursor(buffer: buffer, range: span.start..<span.end, textCount: text.count)
+            statement(&c)
+        } else {
+            var c = SQLLexingCursor(text: text, range: span.start..<span.end,
+                                    standardConformingStrings: standardConformingStrings)
+            statement(&c)
+        }
         if span.isMalformed { summary.classes.insert(.opaque) }
         if summary.classes.isEmpty { summary.classes.insert(.opaque) }
     }
 
     /// Classifies the statement starting at the cursor, up to the end of its range.
     @inlinable
-    mutating func statement(_ c: inout SQLTokenCursor) {
+    mutating func statement<C: SQLTokenCursor>(_ c: inout C) {
         guard nesting < Self.maximumNesting else {
             summary.classes.insert(.opaque)
             return
@@ -123,8 +123,8 @@ struct SQLStatementAnalyzer {
 
     /// Classifies the statement inside a parenthesized group (a CTE body, `COPY (...)`).
     @inlinable
-    mutating func nestedStatement(_ range: Range<Int>) {
-        var inner = cursor(over: range)
+    mutating func nestedStatement<C: SQLTokenCursor>(_ inner: C) {
+        var inner = inner
         switch inner.keyword {
         case .insert, .update, .delete, .merge:
             guard nesting < Self.maximumNesting else {
@@ -206,7 +206,7 @@ struct SQLStatementAnalyzer {
     /// Reads `name(.name)*` at the cursor (keeping the last two parts as schema and name).
     /// Returns nil, consuming nothing, when the current token cannot name a relation.
     @inlinable
-    mutating func qualifiedName(_ c: inout SQLTokenCursor, modified: Bool) -> RelationReference? {
+    mutating func qualifiedName<C: SQLTokenCursor>(_ c: inout C, modified: Bool) -> RelationReference? {
         guard Self.isRelationName(c.token) else { return nil }
         if let keyword = c.keyword, Self.isStatementWord(keyword) { summary.classes.insert(.opaque) }
         var last = Self.nameRange(c.token)
@@ -226,7 +226,7 @@ struct SQLStatementAnalyzer {
 
     /// Reads a qualified name and records it as a relation.
     @inlinable
-    mutating func relation(_ c: inout SQLTokenCursor, modified: Bool) {
+    mutating func relation<C: SQLTokenCursor>(_ c: inout C, modified: Bool) {
         if let reference = qualifiedName(&c, modified: modified) {
             summary.relations.add(reference, in: text)
         }
@@ -234,7 +234,7 @@ struct SQLStatementAnalyzer {
 
     /// Reads `name [*] [, name [*]] ...` (as TRUNCATE, DROP TABLE and LOCK list them).
     @inlinable
-    mutating func relationList(_ c: inout SQLTokenCursor, modified: Bool) {
+    mutating func relationList<C: SQLTokenCursor>(_ c: inout C, modified: Bool) {
         while true {
             _ = c.accept(.only)
             guard let reference = qualifiedName(&c, modified: modified) else { return }

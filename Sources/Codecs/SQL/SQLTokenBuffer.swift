@@ -32,6 +32,17 @@ struct SQLCompactToken: Sendable {
     /// Byte offset one past the last byte.
     @inlinable var end: Int { Int(end32) }
 
+    /// ``kind``'s byte (its case's ordinal), for table lookups.
+    @inlinable var kindByte: UInt8 {
+        @inline(__always) get { unsafeBitCast(kind, to: UInt8.self) }
+    }
+
+    /// ``keyword``'s byte (the keyword's ordinal, nil a value no keyword has), for table
+    /// lookups.
+    @inlinable var keywordByte: UInt8 {
+        @inline(__always) get { unsafeBitCast(keyword, to: UInt8.self) }
+    }
+
     /// The token's bytes as a ``ByteRange``.
     @inlinable var range: ByteRange { ByteRange(start: start32, count: end32 &- start32) }
 

@@ -5,14 +5,14 @@ extension SQLStatementAnalyzer {
     /// relations are reported unmodified. EXPLAIN ANALYZE runs the statement: its classes,
     /// plus ``StatementClass/read``.
     @inlinable
-    mutating func explain(_ c: inout SQLTokenCursor) {
+    mutating func explain<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()  // EXPLAIN
         var analyze = false
         if c.kind == .leftParen {
             let optionRange = c.skipGroup()
-            var words = cursor(over: optionRange)
+            var words = c.cursor(over: optionRange)
             flagStatementWords(&words)
-            var options = cursor(over: optionRange)
+            var options = c.cursor(over: optionRange)
             while !options.isAtEnd {
                 if options.keyword == .analyze || options.keyword == .analyse {
                     options.advance()
@@ -94,14 +94,15 @@ extension SQLStatementAnalyzer {
     /// TO: ``StatementClass/copyTo`` and ``StatementClass/read`` (plus the query's classes);
     /// PROGRAM adds ``StatementClass/copyProgram``.
     @inlinable
-    mutating func copy(_ c: inout SQLTokenCursor) {
+    mutating func copy<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()  // COPY
         _ = c.accept(.binary)
         var isQuery = false
         var target = SQLRelationList()
         if c.kind == .leftParen {
             isQuery = true
-            nestedStatement(c.skipGroup())
+            let query = c.skipGroup()
+            nestedStatement(c.cursor(over: query))
         } else {
             guard let reference = qualifiedName(&c, modified: false) else {
                 summary.classes.insert(.opaque)
@@ -136,7 +137,7 @@ extension SQLStatementAnalyzer {
     /// ``StatementClass/utility`` plus the prepared statement's classes (EXECUTE of it later
     /// is ``StatementClass/opaque``).
     @inlinable
-    mutating func prepare(_ c: inout SQLTokenCursor) {
+    mutating func prepare<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()
         if c.keyword == .transaction {
             summary.classes.insert(.transaction)
@@ -153,7 +154,7 @@ extension SQLStatementAnalyzer {
 
     /// DECLARE name CURSOR FOR query: ``StatementClass/read`` (rows come back with FETCH).
     @inlinable
-    mutating func declare(_ c: inout SQLTokenCursor) {
+    mutating func declare<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()
         summary.classes.insert(.read)
         guard skipNames(&c, untilTopLevel: .for) else {
@@ -169,7 +170,7 @@ extension SQLStatementAnalyzer {
     /// SET ROLE / SET SESSION AUTHORIZATION: ``StatementClass/grant``; SET TRANSACTION:
     /// ``StatementClass/transaction``; any other SET: ``StatementClass/set``.
     @inlinable
-    mutating func set(_ c: inout SQLTokenCursor) {
+    mutating func set<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()
         if c.keyword == .session && c.peek().keyword == .characteristics {
             summary.classes.insert(.set)
@@ -190,7 +191,7 @@ extension SQLStatementAnalyzer {
 
     /// RESET ROLE / RESET SESSION AUTHORIZATION: ``StatementClass/grant``; others ``StatementClass/set``.
     @inlinable
-    mutating func reset(_ c: inout SQLTokenCursor) {
+    mutating func reset<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()
         switch c.keyword {
         case .role:
@@ -206,7 +207,7 @@ extension SQLStatementAnalyzer {
 
     /// LOCK [TABLE] [ONLY] name [, ...]: ``StatementClass/utility``.
     @inlinable
-    mutating func lock(_ c: inout SQLTokenCursor) {
+    mutating func lock<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()
         summary.classes.insert(.utility)
         _ = c.accept(.table)
@@ -215,7 +216,7 @@ extension SQLStatementAnalyzer {
 
     /// REFRESH MATERIALIZED VIEW replaces the view's rows: ``StatementClass/write``.
     @inlinable
-    mutating func refresh(_ c: inout SQLTokenCursor) {
+    mutating func refresh<C: SQLTokenCursor>(_ c: inout C) {
         c.advance()
         guard c.accept(.materialized), c.accept(.view) else {
             summary.classes.insert(.opaque)

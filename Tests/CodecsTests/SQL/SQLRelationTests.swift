@@ -42,6 +42,47 @@ import Testing
         #expect(relations("SELECT * FROM \"T\", t") == ["T", "t"])
     }
 
+    /// The list compares a key (length, folded first and last byte, schema length) before
+    /// any bytes: names that share the key must still be told apart by their bytes.
+    @Test func namesSharingAKeyAreComparedByTheirBytes() {
+        #expect(relations("SELECT * FROM abc, axc, ABC, aXc, ab, axb") == ["abc", "axc", "ab", "axb"])
+        #expect(relations("SELECT * FROM s.t, x.t, t, S.T, \"s\".t") == ["s.t", "x.t", "t"])
+        #expect(relations("SELECT * FROM \"Tab\", tab, TAB, \"tab\"") == ["Tab", "tab"])
+        let long = String(repeating: "k", count: 300)
+        let other = String(repeating: "k", count: 44)  // 300 and 44 agree in their low byte
+        #expect(relations("SELECT * FROM \(long).t, \(other).t, \(long).t") == ["\(long).t", "\(other).t"])
+    }
+
+    /// What the list stores comes back as it was added, and adding an equal reference again
+    /// only merges its modified flag.
+    @Test func listKeepsReferencesAsAdded() {
+        let text = Array("users Users \"users\" public".utf8)
+        text.withUnsafeBytes { bytes in
+            let plain = RelationReference(schema: nil, schemaQuoted: true, name: ByteRange(start: 0, count: 5),
+                                          nameQuoted: false, isModified: false)
+            let upper = RelationReference(schema: nil, schemaQuoted: false, name: ByteRange(start: 6, count: 5),
+                                          nameQuoted: false, isModified: true)
+            let quoted = RelationReference(schema: nil, schemaQuoted: false, name: ByteRange(start: 13, count: 5),
+                                           nameQuoted: true, isModified: false)
+            let qualified = RelationReference(schema: ByteRange(start: 20, count: 6), schemaQuoted: false,
+                                              name: ByteRange(start: 0, count: 5), nameQuoted: false, isModified: false)
+            var list = SQLRelationList()
+            list.add(plain, in: bytes)
+            #expect(Array(list) == [plain])
+            list.add(upper, in: bytes)  // `Users` is `users`: only the flag is merged
+            list.add(quoted, in: bytes)  // `"users"` is `users` too
+            list.add(qualified, in: bytes)
+            var merged = plain
+            merged.isModified = true
+            #expect(Array(list) == [merged, qualified])
+            var other = SQLRelationList()
+            other.add(contentsOf: list, in: bytes)
+            other.add(contentsOf: list, in: bytes)
+            #expect(Array(other) == [merged, qualified])
+            #expect(!other.isOverflowed)
+        }
+    }
+
     @Test func overflowIsFlagged() {
         let names = (0..<20).map { "t\($0)" }.joined(separator: ", ")
         let summary = SQLClassifier().classify("SELECT * FROM \(names)")
