@@ -178,13 +178,8 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
         }
     }
 
-    /// Whether two references name the same relation: the same name, and both no schema or
-    /// the same schema (see ``sameName(_:_:_:_:_:_:in:)``).
-    @inlinable
-    static func sameRelation(_ a: RelationReference, _ b: RelationReference, in text: UnsafeRawBufferPointer) -> Bool {
-        sameRelation(Entry(a, key: 0), Entry(b, key: 0), in: text)
-    }
-
+    /// Whether two entries name the same relation: the same name, and both no schema or the
+    /// same schema (see ``sameName(_:_:_:_:_:_:in:)``).
     @inlinable
     static func sameRelation(_ a: Entry, _ b: Entry, in text: UnsafeRawBufferPointer) -> Bool {
         guard sameName(a.nameStart, a.nameCount, a.flags & Entry.nameQuoted != 0,

@@ -176,8 +176,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 end = lexer.scanOperator(from: start)
                 kind = .operator
             default:
-                (kind, keyword, end) = slowToken(at: start)
-                if kind == .whitespace { index = end; continue }
+                // Not reached: the cases above name all sixteen values of the four bits.
+                preconditionFailure("byte class outside the dispatch mask")
             }
             if kind == .invalid { state.malformed = true }
             index = end

@@ -91,26 +91,4 @@ struct SQLTokenBuffer {
 
     /// Whether every token of the statement was stored.
     @inlinable var isComplete: Bool { count <= capacity }
-
-    /// Records one significant token.
-    @inlinable @inline(__always)
-    mutating func append(_ token: SQLCompactToken) {
-        if count < capacity { base[count] = token }
-        count &+= 1
-    }
-
-    /// The index of the first stored token starting at or after `offset`.
-    @inlinable
-    func firstIndex(startingAtOrAfter offset: Int) -> Int {
-        var low = 0
-        var high = min(count, capacity)
-        // A whole statement's range: no search.
-        if high == 0 || base[0].start >= offset { return 0 }
-        if base[high &- 1].start < offset { return high }
-        while low < high {
-            let middle = (low &+ high) >> 1
-            if base[middle].start < offset { low = middle &+ 1 } else { high = middle }
-        }
-        return low
-    }
 }
