@@ -2,8 +2,9 @@
 /// value, so that the splitter's lexing loop dispatches on one load.
 ///
 /// An entry is a dispatch code (the low four bits: which token the byte starts, or
-/// ``other`` for the rare ones the full ``SQLLexer/next()`` handles) and a flag: the byte
-/// continues an identifier (``identifierContinue``). The table lives behind
+/// ``other`` for the rare ones the full ``SQLLexer/next()`` handles) and two flags: the byte
+/// continues an identifier (``identifierContinue``), or may follow a literal's prefix letter
+/// (``literalPrefixFollower``). The table lives behind
 /// ``SQLKeywordTable/table`` at ``SQLKeywordTable/byteClassesOffset``.
 @usableFromInline
 enum SQLByteClass {
@@ -27,6 +28,9 @@ enum SQLByteClass {
     @usableFromInline static let dispatchMask: UInt8 = 0x0F
     /// The byte may continue an unquoted identifier: letters, digits, `_`, `$`, 0x80-0xFF.
     @usableFromInline static let identifierContinue: UInt8 = 0x80
+    /// After a letter the byte may make it a literal's prefix: `'` (`E'`, `N'`, `B'`, `X'`)
+    /// or `&` (`U&'`, `U&"`).
+    @usableFromInline static let literalPrefixFollower: UInt8 = 0x40
 
     /// The 256 entries (built once, into ``SQLKeywordTable/table``'s allocation).
     @usableFromInline
@@ -47,7 +51,8 @@ enum SQLByteClass {
                 case UInt8(ascii: ","): entries[byte] = comma
                 case UInt8(ascii: ";"): entries[byte] = semicolon
                 case UInt8(ascii: "."): entries[byte] = dot
-                case UInt8(ascii: "'"): entries[byte] = quote
+                case UInt8(ascii: "'"): entries[byte] = quote | literalPrefixFollower
+                case UInt8(ascii: "&"): entries[byte] = operatorCharacter | literalPrefixFollower
                 case UInt8(ascii: "-"): entries[byte] = minus
                 case UInt8(ascii: "/"): entries[byte] = slash
                 default: entries[byte] = SQLLexer.isOperatorCharacter(b) ? operatorCharacter : other

@@ -22,11 +22,15 @@ public struct SQLStatementSpan: Sendable, Hashable {
 /// allocates nothing.
 public struct SQLStatementSplitter: IteratorProtocol, Sequence {
     @usableFromInline var lexer: SQLLexer
+    /// ``next(recording:)`` scans an identifier starting before this offset without bounds
+    /// checks (see ``fastIdentifierLimit(of:)``).
+    @usableFromInline let fastIdentifierLimit: Int
 
     @inlinable
     public init(text: UnsafeRawBufferPointer, standardConformingStrings: Bool = true) {
         self.lexer = SQLLexer(text: text, standardConformingStrings: standardConformingStrings)
         self.lexer.recognizesKeywords = false
+        self.fastIdentifierLimit = Self.fastIdentifierLimit(of: text)
     }
 
     /// A splitter that looks up the keyword of every identifier, for ``next(recording:)``.
@@ -35,6 +39,37 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         self.lexer = SQLLexer(text: text, standardConformingStrings: standardConformingStrings)
         self.lexer.recognizesKeywords = recognizesKeywords
         if recognizesKeywords { self.lexer.keywordTable = SQLKeywordTable.table }
+        self.fastIdentifierLimit = Self.fastIdentifierLimit(of: text)
+    }
+
+    /// Where the unchecked identifier scan of ``next(recording:)`` must stop: an identifier
+    /// starting before the returned offset has sixteen bytes of text from its start (for its
+    /// keyword key) and ends before the text does, at a byte that cannot continue it, because
+    /// the text's last such byte lies past its start. So the scan needs no bounds check and
+    /// the byte after the name can be read.
+    @inlinable
+    static func fastIdentifierLimit(of text: UnsafeRawBufferPointer) -> Int {
+        guard text.count >= 16, let address = text.baseAddress else { return 0 }
+        let bytes = address.assumingMemoryBound(to: UInt8.self)
+        let classes = (UnsafeRawPointer(SQLKeywordTable.table) + SQLKeywordTable.byteClassesOffset)
+            .assumingMemoryBound(to: UInt8.self)
+        var last = text.count &- 1
+        while last >= 0 && classes[Int(bytes[last])] & SQLByteClass.identifierContinue != 0 { last &-= 1 }
+        return Swift.min(last, text.count &- 16)
+    }
+
+    /// The end of the identifier whose bytes continue at `index`, found without bounds
+    /// checks: `index` must lie before a byte that cannot continue an identifier. Two bytes
+    /// per pass (a name's second byte is read only when its first continues the name, so
+    /// still before that byte).
+    @inlinable @inline(__always)
+    static func identifierEnd(from index: Int, bytes: UnsafePointer<UInt8>, classes: UnsafePointer<UInt8>) -> Int {
+        var end = index
+        while true {
+            if classes[Int(bytes[end])] & SQLByteClass.identifierContinue == 0 { return end }
+            if classes[Int(bytes[end &+ 1])] & SQLByteClass.identifierContinue == 0 { return end &+ 1 }
+            end &+= 2
+        }
     }
 
     @inlinable
@@ -82,6 +117,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         let classes = (UnsafeRawPointer(table) + SQLKeywordTable.byteClassesOffset).assumingMemoryBound(to: UInt8.self)
         let backslashEscapes = !lexer.standardConformingStrings
         let recognizesKeywords = lexer.recognizesKeywords
+        let fastLimit = fastIdentifierLimit
 
         while index < limit {
             let start = index
@@ -100,29 +136,23 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 index = end
                 continue
             case SQLByteClass.identifierStart:
-                // `E'`, `N'`, `B'`, `X'`, `U&'`, `U&"` start literals: left to next().
-                let following = end < limit ? bytes[end] : 0
-                if following == 0x27 || following == 0x26 {
+                // Names near the end of the text (which need bounds checks) and `E'`, `N'`,
+                // `B'`, `X'`, `U&'`, `U&"` (which start literals) are left to next().
+                guard start < fastLimit, classes[Int(bytes[end])] & SQLByteClass.literalPrefixFollower == 0 else {
                     (kind, keyword, end) = slowToken(at: start)
-                    if kind == .whitespace { index = end; continue }
                     break
                 }
                 kind = .identifier
-                while end < limit && classes[Int(bytes[end])] & SQLByteClass.identifierContinue != 0 { end &+= 1 }
-                let length = end &- start
+                end = Self.identifierEnd(from: end, bytes: bytes, classes: classes)
                 if recognizesKeywords {
-                    if start &+ 16 <= limit {
-                        // Any word: the key of one with a non-letter, or of the wrong length,
-                        // matches no keyword (see SQLKeywordTable), so no test and no branch.
-                        let word = UnsafeRawPointer(bytes + start)
-                        let (low, high) = SQLKeywordTable.key(
-                            low: UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)),
-                            high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: length,
-                            in: table)
-                        keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
-                    } else {
-                        keyword = SQLKeywordTable.lookup(lexer.base, start: start, end: end, in: table)
-                    }
+                    // Any word: the key of one with a non-letter, or of the wrong length,
+                    // matches no keyword (see SQLKeywordTable), so no test and no branch.
+                    let word = UnsafeRawPointer(bytes + start)
+                    let (low, high) = SQLKeywordTable.key(
+                        low: UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)),
+                        high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: end &- start,
+                        in: table)
+                    keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
                 }
             case SQLByteClass.leftParen:
                 kind = .leftParen

@@ -1,0 +1,73 @@
+@testable import Codecs
+import Testing
+
+/// The splitter's recording loop lexes with its own fast paths: identifiers far enough from
+/// the text's end are scanned without bounds checks (``SQLStatementSplitter/fastIdentifierLimit``).
+/// Every prefix of these texts moves the end across each token, so each token is lexed once
+/// inside and once outside that zone; the recorded tokens must equal the lexer's.
+@Suite struct SQLSplitterRecordingTests {
+    static let texts = [
+        "SELECT abc, e.f_1$x FROM sch.tbl_name WHERE col = 'v' AND é = 1; DELETE FROM t",
+        "select E'\\n', U&'d\\0061t', U&\"a\", N'x', B'01', X'ff', e'it''s' from t; end",
+        "WITH a AS (SELECT 1) SELECT * FROM a WHERE x IN (SELECT y FROM z) ORDER BY xyzzyxyzzyxyzzyxyzzy",
+        "COPY (SELECT verylongidentifiername_0123456789) TO STDOUT; CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; END",
+    ]
+
+    /// The significant tokens of `text` as the lexer gives them, semicolons between
+    /// statements left out (the splitter records none).
+    static func lexed(_ text: UnsafeRawBufferPointer) -> [SQLToken] {
+        var lexer = SQLLexer(text: text, standardConformingStrings: true)
+        lexer.recognizesKeywords = true
+        var tokens: [SQLToken] = []
+        while true {
+            let token = lexer.nextSignificant()
+            if token.kind == .end { return tokens }
+            tokens.append(token)
+        }
+    }
+
+    /// The tokens the recording splitter stores for every statement of `text`, in order.
+    static func recorded(_ text: UnsafeRawBufferPointer) -> [SQLCompactToken] {
+        let capacity = 256
+        let storage = UnsafeMutablePointer<SQLCompactToken>.allocate(capacity: capacity)
+        defer { storage.deallocate() }
+        var splitter = SQLStatementSplitter(text: text, standardConformingStrings: true, recognizesKeywords: true)
+        var tokens: [SQLCompactToken] = []
+        while true {
+            var buffer = SQLTokenBuffer(base: storage, capacity: capacity)
+            guard splitter.next(recording: &buffer) != nil else { return tokens }
+            tokens.append(contentsOf: UnsafeBufferPointer(start: storage, count: buffer.count))
+        }
+    }
+
+    @Test(arguments: texts)
+    func everyPrefixRecordsTheLexersTokens(_ text: String) {
+        let bytes = Array(text.utf8)
+        for length in 0...bytes.count {
+            // A copy of exactly `length` bytes, so that nothing past the text can be read.
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 1)
+            defer { copy.deallocate() }
+            copy.copyBytes(from: bytes[0..<length])
+            let text = UnsafeRawBufferPointer(copy)
+            let expected = Self.lexed(text).filter { $0.kind != .semicolon }
+            let actual = Self.recorded(text).filter { $0.kind != .semicolon }
+            #expect(actual.count == expected.count, "prefix of \(length) bytes")
+            for (token, lexed) in zip(actual, expected) {
+                #expect(token.kind == lexed.kind && token.keyword == lexed.keyword
+                        && token.start == lexed.start && token.end == lexed.end,
+                        "prefix of \(length) bytes: \(token.kind) \(token.start)..<\(token.end), lexer \(lexed.kind) \(lexed.start)..<\(lexed.end)")
+            }
+        }
+    }
+
+    @Test func fastZoneEndsBeforeTheLastNameAndSixteenBytesFromTheEnd() {
+        func limit(_ text: String) -> Int {
+            var copy = text
+            return copy.withUTF8 { SQLStatementSplitter.fastIdentifierLimit(of: UnsafeRawBufferPointer($0)) }
+        }
+        #expect(limit("SELECT a") == 0)                                  // shorter than 16 bytes
+        #expect(limit("SELECT a FROM tab;     ") == 23 - 16)            // sixteen bytes from the end
+        #expect(limit("SELECT a FROM some_long_table_name") == 13)      // the space before the last name
+        #expect(limit(String(repeating: "x", count: 40)) == -1)          // one name: never fast
+    }
+}
