@@ -1,0 +1,1 @@
+../../../../Benchmarks/Sources/BenchmarkSupport/SQLQueries.swift
