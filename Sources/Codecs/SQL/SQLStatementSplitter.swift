@@ -91,7 +91,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         return state.finalSpan
     }
 
-    /// The next statement, its significant tokens (keywords looked up when the splitter was
+    /// The next statement, its significant tokens (keywords looked up: the splitter must be
     /// made with `recognizesKeywords`) recorded in `buffer`.
     ///
     /// One tight loop over the bytes: a load from the ``SQLByteClass`` table picks what the
@@ -104,7 +104,12 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
     mutating func next(recording buffer: inout SQLTokenBuffer) -> SQLStatementSpan? {
         let tokens = buffer.base
         let capacity = buffer.capacity
-        var count = 0
+        // The next token goes to `next` while it is before `tokensEnd`; `overflow` counts the
+        // tokens past the buffer (a pointer and a bound rather than a count, a capacity and
+        // the base: fewer values live across the loop).
+        let tokensEnd = tokens + capacity
+        var next = tokens
+        var overflow = 0
         var state = SQLStatementBoundary()
         let limit = lexer.limit
         var index = lexer.cursor
@@ -113,10 +118,12 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             return nil
         }
         let bytes = address.assumingMemoryBound(to: UInt8.self)
+        // Every name's keyword is looked up (the rare starts through next(), which does so
+        // only for a lexer that recognizes keywords).
+        precondition(lexer.recognizesKeywords, "next(recording:) needs a splitter that recognizes keywords")
         let table = lexer.keywordTable ?? SQLKeywordTable.table
         let classes = (UnsafeRawPointer(table) + SQLKeywordTable.byteClassesOffset).assumingMemoryBound(to: UInt8.self)
         let backslashEscapes = !lexer.standardConformingStrings
-        let recognizesKeywords = lexer.recognizesKeywords
         let fastLimit = fastIdentifierLimit
 
         while index < limit {
@@ -130,7 +137,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             case SQLByteClass.other, 12, 13, 14, 15:
                 // Every value of the four bits has a case (12-15 are no byte's), so the
                 // compiler jumps through its table without a range check first.
-                (kind, keyword, end) = slowToken(at: start)
+                (kind, keyword, end) = slowToken(at: start, state: &state)
                 if kind == .whitespace { index = end; continue }
             case SQLByteClass.whitespace:
                 index = end
@@ -139,21 +146,19 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 // Names near the end of the text (which need bounds checks) and `E'`, `N'`,
                 // `B'`, `X'`, `U&'`, `U&"` (which start literals) are left to next().
                 guard start < fastLimit, classes[Int(bytes[end])] & SQLByteClass.literalPrefixFollower == 0 else {
-                    (kind, keyword, end) = slowToken(at: start)
+                    (kind, keyword, end) = slowToken(at: start, state: &state)
                     break
                 }
                 kind = .identifier
                 end = Self.identifierEnd(from: end, bytes: bytes, classes: classes)
-                if recognizesKeywords {
-                    // Any word: the key of one with a non-letter, or of the wrong length,
-                    // matches no keyword (see SQLKeywordTable), so no test and no branch.
-                    let word = UnsafeRawPointer(bytes + start)
-                    let (low, high) = SQLKeywordTable.key(
-                        low: UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)),
-                        high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: end &- start,
-                        in: table)
-                    keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
-                }
+                // Any word: the key of one with a non-letter, or of the wrong length, matches
+                // no keyword (see SQLKeywordTable), so no test and no branch.
+                let word = UnsafeRawPointer(bytes + start)
+                let (low, high) = SQLKeywordTable.key(
+                    low: UInt64(littleEndian: word.loadUnaligned(as: UInt64.self)),
+                    high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: end &- start,
+                    in: table)
+                keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
             case SQLByteClass.leftParen:
                 kind = .leftParen
                 state.openParenthesis()
@@ -166,6 +171,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 kind = .semicolon
                 if state.endsStatement {
                     index = end
+                    let count = tokens.distance(to: next) &+ overflow
                     state.takeRange(of: tokens, count: count, capacity: capacity)
                     if let span = state.span {
                         lexer.cursor = index
@@ -180,10 +186,11 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 let error: SQLLexError?
                 (end, error) = lexer.scanQuoted(from: end, backslashEscapes: backslashEscapes)
                 kind = error == nil ? .string : .invalid
+                if error != nil { state.malformed = true }
             case SQLByteClass.dot:
                 let following = end < limit ? bytes[end] : 0
                 if SQLLexer.isDigit(following) || following == 0x2E {
-                    (kind, keyword, end) = slowToken(at: start)
+                    (kind, keyword, end) = slowToken(at: start, state: &state)
                     break
                 }
                 kind = .dot
@@ -196,7 +203,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 kind = .operator
             case SQLByteClass.slash:
                 if end < limit && bytes[end] == 0x2A {  // /* comment
-                    (kind, keyword, end) = slowToken(at: start)
+                    (kind, keyword, end) = slowToken(at: start, state: &state)
                     if kind == .whitespace { index = end; continue }
                     break
                 }
@@ -209,14 +216,14 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 // Not reached: the cases above name all sixteen values of the four bits.
                 preconditionFailure("byte class outside the dispatch mask")
             }
-            if kind == .invalid { state.malformed = true }
             index = end
-            if count < capacity {
-                tokens[count] = SQLCompactToken(kind: kind, keyword: keyword, start: start, end: end)
+            if next < tokensEnd {
+                next.pointee = SQLCompactToken(kind: kind, keyword: keyword, start: start, end: end)
+                next += 1
             } else {
                 state.extend(start: start, end: end)  // Past the buffer: the range is kept here.
+                overflow &+= 1
             }
-            count &+= 1
             state.followHead(kind, keyword: keyword)
             // Most tokens are followed by one space: step over it here, where a predicted
             // branch costs less than a pass through the dispatch's indirect jump. (Without a
@@ -224,17 +231,20 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             if index < limit && bytes[index] == 0x20 { index &+= 1 }
         }
         lexer.cursor = index
+        let count = tokens.distance(to: next) &+ overflow
         buffer.count = count
         state.takeRange(of: tokens, count: count, capacity: capacity)
         return state.finalSpan
     }
 
     /// The token at `start` lexed by ``SQLLexer/next()`` (for the rare token starts), with
-    /// trivia reported as ``SQLTokenKind/whitespace``.
+    /// trivia reported as ``SQLTokenKind/whitespace``; an invalid one makes `state` malformed.
+    /// (The common starts cannot be invalid except a string: the loop tests no kind for it.)
     @inline(never) @usableFromInline
-    mutating func slowToken(at start: Int) -> (SQLTokenKind, SQLKeyword?, Int) {
+    mutating func slowToken(at start: Int, state: inout SQLStatementBoundary) -> (SQLTokenKind, SQLKeyword?, Int) {
         lexer.cursor = start
         let token = lexer.next()
+        if token.kind == .invalid { state.malformed = true }
         return (token.isTrivia ? .whitespace : token.kind, token.keyword, token.end)
     }
 }
