@@ -29,16 +29,20 @@ fi
 run() {  # slot A's Codecs, slot B's Codecs
     ln -sfn "$1" "$package/Sources/SlotA"
     ln -sfn "$2" "$package/Sources/SlotB"
-    swift build -c release --manifest-cache none --package-path "$package" 2>&1 | grep -E "error|warning: unre" || true
+    if ! swift build -c release --manifest-cache none --package-path "$package" > "$package/.build-log" 2>&1; then
+        grep -E "error" "$package/.build-log" >&2 || cat "$package/.build-log" >&2
+        echo "sql-ab: the build failed" >&2
+        exit 1
+    fi
     "$package/.build/release/sql-ab" "$rounds"
 }
 
 echo "sql-ab: base $ref ($revision), new = working tree, $rounds rounds per order, SQL_AB_ALIGN=${SQL_AB_ALIGN:-0}"
 echo "order 1: A = base, B = new"
-first=$(run "$base/Sources/Codecs" "$root/Sources/Codecs")
+first=$(run "$base/Sources/Codecs" "$root/Sources/Codecs") || exit 1
 echo "$first"
 echo "order 2: A = new, B = base"
-second=$(run "$root/Sources/Codecs" "$base/Sources/Codecs")
+second=$(run "$root/Sources/Codecs" "$base/Sources/Codecs") || exit 1
 echo "$second"
 for text in join script; do
     r1=$(echo "$first" | grep "^$text:" | sed -E 's/.*B\/A p25 [0-9.]+ p50 ([0-9.]+).*/\1/')
