@@ -225,9 +225,9 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 overflow &+= 1
             }
             state.followHead(kind, keyword: keyword)
-            // Most tokens are followed by one space: step over it here, where a predicted
-            // branch costs less than a pass through the dispatch's indirect jump. (Without a
-            // branch, through a select, the load would sit on the chain to the next token.)
+            // Most tokens are followed by one space: step over it here rather than with a pass
+            // through the dispatch. This compiles to a compare and a conditional add; a real
+            // branch (a loop over spaces) measured slower.
             if index < limit && bytes[index] == 0x20 { index &+= 1 }
         }
         lexer.cursor = index
