@@ -13,12 +13,14 @@ import Codecs
 ///   window function).
 /// - `ClassifyScript1KiB`: a 27-statement script (the SQL allocation test's query).
 /// - `ClassifyScriptSCSOff1KiB`: the same script lexed with standard_conforming_strings off.
+/// - `ClassifyInsertValues1KiB`: a bulk INSERT of integer VALUES rows (mostly numbers).
 ///
 /// Gated in CI on `mallocCountTotal` (0 at p90).
 let benchmarks: @Sendable () -> Void = {
     let join = SQLQueries.stableBytes(SQLQueries.joinSelect)
     let script = SQLQueries.stableBytes(SQLQueries.script)
-    precondition(join.bytes.count == 1024 && script.bytes.count == 1024)
+    let insert = SQLQueries.stableBytes(SQLQueries.insertValues)
+    precondition(join.bytes.count == 1024 && script.bytes.count == 1024 && insert.bytes.count == 1024)
     let classifier = SQLClassifier(options: .init(standardConformingStrings: true))
     let classifierSCSOff = SQLClassifier(options: .init(standardConformingStrings: false))
     // Warm-up: one-time tables (keyword lookup) outside every measurement.
@@ -28,6 +30,8 @@ let benchmarks: @Sendable () -> Void = {
     classifier.classify(text: script.bytes, into: &warm)
     precondition(warm.statementCount > 20)
     classifierSCSOff.classify(text: script.bytes, into: &warm)
+    classifier.classify(text: insert.bytes, into: &warm)
+    precondition(warm.statementCount == 1 && warm.classes.contains(.write))
 
     let configuration = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -51,4 +55,5 @@ let benchmarks: @Sendable () -> Void = {
     classifyBenchmark("ClassifyJoinSelect1KiB", classifier, join)
     classifyBenchmark("ClassifyScript1KiB", classifier, script)
     classifyBenchmark("ClassifyScriptSCSOff1KiB", classifierSCSOff, script)
+    classifyBenchmark("ClassifyInsertValues1KiB", classifier, insert)
 }

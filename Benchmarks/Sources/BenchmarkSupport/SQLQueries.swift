@@ -51,6 +51,21 @@ public enum SQLQueries {
         return String(text.utf8.prefix(1024))!
     }()
 
+    /// A 1 KiB bulk INSERT: one statement of three-integer VALUES rows (numbers are most of its
+    /// tokens), padded with spaces to 1,024 bytes.
+    public static let insertValues: String = {
+        var text = "INSERT INTO sales.readings (sensor_id, minute, value) VALUES "
+        var row = 0
+        while text.utf8.count < 1024 - 40 {
+            text += "(\(1000 + row), \(row * 7), \(250_000 + row * 13)), "
+            row += 1
+        }
+        text += "(0, 0, 0)"
+        while text.utf8.count < 1024 { text += " " }
+        precondition(text.utf8.count == 1024, "the insert is \(text.utf8.count) bytes")
+        return text
+    }()
+
     /// `text`'s UTF-8 bytes in a buffer that lives for the process (never deallocated).
     public static func stableBytes(_ text: String) -> StableBytes {
         let utf8 = Array(text.utf8)

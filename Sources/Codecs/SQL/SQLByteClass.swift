@@ -8,7 +8,7 @@
 /// ``SQLKeywordTable/table`` at ``SQLKeywordTable/byteClassesOffset``.
 @usableFromInline
 enum SQLByteClass {
-    /// Rare starts (digits, `$`, `"`, `:`, `[`, `]`, stray bytes): left to ``SQLLexer/next()``.
+    /// Rare starts (`$`, `"`, `:`, `[`, `]`, stray bytes): left to ``SQLLexer/next()``.
     @usableFromInline static let other: UInt8 = 0
     @usableFromInline static let whitespace: UInt8 = 1
     /// Letters, `_` and bytes 0x80-0xFF.
@@ -23,6 +23,8 @@ enum SQLByteClass {
     @usableFromInline static let operatorCharacter: UInt8 = 9
     @usableFromInline static let minus: UInt8 = 10
     @usableFromInline static let slash: UInt8 = 11
+    /// Digits (plain integers; decimals, exponents and trailing junk are left to ``SQLLexer/next()``).
+    @usableFromInline static let digit: UInt8 = 12
 
     /// The low bits of an entry that say which token the byte starts.
     @usableFromInline static let dispatchMask: UInt8 = 0x0F
@@ -42,7 +44,9 @@ enum SQLByteClass {
                 entries[byte] = whitespace
             } else if SQLLexer.isLetter(b) || b == UInt8(ascii: "_") || b >= 0x80 {
                 entries[byte] = identifierStart | identifierContinue
-            } else if SQLLexer.isDigit(b) || b == UInt8(ascii: "$") {
+            } else if SQLLexer.isDigit(b) {
+                entries[byte] = digit | identifierContinue
+            } else if b == UInt8(ascii: "$") {
                 entries[byte] = other | identifierContinue
             } else {
                 switch b {

@@ -95,8 +95,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
     /// made with `recognizesKeywords`) recorded in `buffer`.
     ///
     /// One tight loop over the bytes: a load from the ``SQLByteClass`` table picks what the
-    /// byte starts; white space, `--` comments, plain identifiers (keyword looked up),
-    /// `'...'` strings, operators and punctuation are scanned here (exactly as
+    /// byte starts; white space, `--` comments, plain identifiers (keyword looked up), plain
+    /// integers, `'...'` strings, operators and punctuation are scanned here (exactly as
     /// ``SQLLexer/next()`` scans them), anything else through ``SQLLexer/next()``. Tokens go
     /// straight into the buffer; the boundary state only looks at parentheses, semicolons,
     /// invalid tokens and, while the statement head may be `CREATE FUNCTION`, keywords.
@@ -134,8 +134,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             var keyword: SQLKeyword? = nil
             var end = start &+ 1
             switch entry & SQLByteClass.dispatchMask {
-            case SQLByteClass.other, 12, 13, 14, 15:
-                // Every value of the four bits has a case (12-15 are no byte's), so the
+            case SQLByteClass.other, 13, 14, 15:
+                // Every value of the four bits has a case (13-15 are no byte's), so the
                 // compiler jumps through its table without a range check first.
                 (kind, keyword, end) = slowToken(at: start, state: &state)
                 if kind == .whitespace { index = end; continue }
@@ -159,6 +159,15 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                     high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: end &- start,
                     in: table)
                 keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
+            case SQLByteClass.digit:
+                // A plain integer; a `.` or a name byte after the digits (a decimal, an
+                // exponent, `$`, trailing junk) is left to next().
+                while end < limit && SQLLexer.isDigit(bytes[end]) { end &+= 1 }
+                if end < limit && (bytes[end] == 0x2E || classes[Int(bytes[end])] & SQLByteClass.identifierContinue != 0) {
+                    (kind, keyword, end) = slowToken(at: start, state: &state)
+                    break
+                }
+                kind = .number
             case SQLByteClass.leftParen:
                 kind = .leftParen
                 state.openParenthesis()

@@ -11,6 +11,7 @@ import Testing
         "select E'\\n', U&'d\\0061t', U&\"a\", N'x', B'01', X'ff', e'it''s' from t; end",
         "WITH a AS (SELECT 1) SELECT * FROM a WHERE x IN (SELECT y FROM z) ORDER BY xyzzyxyzzyxyzzyxyzzy",
         "COPY (SELECT verylongidentifiername_0123456789) TO STDOUT; CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; END",
+        "SELECT 1, 42,7, 12.5, 3., .5, 1e5, 2E-3, 4e, 3abc, 7$, 9_9, 1..2, 123é FROM t LIMIT 100 OFFSET 20;SELECT 0",
     ]
 
     /// The significant tokens of `text` as the lexer gives them, semicolons between

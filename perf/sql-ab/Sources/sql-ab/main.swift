@@ -19,7 +19,8 @@ import SlotB
 let rounds = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 400 : 400
 let inner = 100
 let texts = [("join", SQLQueries.stableBytes(SQLQueries.joinSelect).bytes),
-             ("script", SQLQueries.stableBytes(SQLQueries.script).bytes)]
+             ("script", SQLQueries.stableBytes(SQLQueries.script).bytes),
+             ("insert", SQLQueries.stableBytes(SQLQueries.insertValues).bytes)]
 let classifierA = SlotA.SQLClassifier(options: .init(standardConformingStrings: true))
 let classifierB = SlotB.SQLClassifier(options: .init(standardConformingStrings: true))
 
