@@ -44,8 +44,11 @@ echo "$first"
 echo "order 2: A = new, B = base"
 second=$(run "$root/Sources/Codecs" "$base/Sources/Codecs") || exit 1
 echo "$second"
+p50() {  # a run's output, a text's name: that text's p50 of B/A
+    echo "$1" | grep "^$2:" | sed -E 's/.*B\/A p25 [0-9.]+ p50 ([0-9.]+).*/\1/'
+}
 for text in join script insert; do
-    r1=$(echo "$first" | grep "^$text:" | sed -E 's/.*B\/A p25 [0-9.]+ p50 ([0-9.]+).*/\1/')
-    r2=$(echo "$second" | grep "^$text:" | sed -E 's/.*B\/A p25 [0-9.]+ p50 ([0-9.]+).*/\1/')
+    r1=$(p50 "$first" "$text")
+    r2=$(p50 "$second" "$text")
     awk -v t="$text" -v a="$r1" -v b="$r2" 'BEGIN { printf "%s: new/base %.3f (slot bias %.3f)\n", t, sqrt(a / b), sqrt(a * b) }'
 done

@@ -23,23 +23,28 @@ public struct SQLStatementSpan: Sendable, Hashable {
 public struct SQLStatementSplitter: IteratorProtocol, Sequence {
     @usableFromInline var lexer: SQLLexer
     /// ``next(recording:)`` scans an identifier starting before this offset without bounds
-    /// checks (see ``fastIdentifierLimit(of:)``).
+    /// checks (see ``fastIdentifierLimit(of:classes:)``); 0 for a splitter that cannot record.
     @usableFromInline let fastIdentifierLimit: Int
 
     @inlinable
     public init(text: UnsafeRawBufferPointer, standardConformingStrings: Bool = true) {
-        self.lexer = SQLLexer(text: text, standardConformingStrings: standardConformingStrings)
-        self.lexer.recognizesKeywords = false
-        self.fastIdentifierLimit = Self.fastIdentifierLimit(of: text)
+        self.init(text: text, standardConformingStrings: standardConformingStrings, recognizesKeywords: false)
     }
 
-    /// A splitter that looks up the keyword of every identifier, for ``next(recording:)``.
+    /// A splitter that looks up the keyword of every identifier, for ``next(recording:)``
+    /// (which only such a splitter can call).
     @inlinable
     init(text: UnsafeRawBufferPointer, standardConformingStrings: Bool, recognizesKeywords: Bool) {
         self.lexer = SQLLexer(text: text, standardConformingStrings: standardConformingStrings)
         self.lexer.recognizesKeywords = recognizesKeywords
-        if recognizesKeywords { self.lexer.keywordTable = SQLKeywordTable.table }
-        self.fastIdentifierLimit = Self.fastIdentifierLimit(of: text)
+        if recognizesKeywords {
+            let table = SQLKeywordTable.table
+            self.lexer.keywordTable = table
+            self.fastIdentifierLimit = Self.fastIdentifierLimit(
+                of: text, classes: (UnsafeRawPointer(table) + SQLKeywordTable.byteClassesOffset).assumingMemoryBound(to: UInt8.self))
+        } else {
+            self.fastIdentifierLimit = 0
+        }
     }
 
     /// Where the unchecked identifier scan of ``next(recording:)`` must stop: an identifier
@@ -48,11 +53,9 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
     /// the text's last such byte lies past its start. So the scan needs no bounds check and
     /// the byte after the name can be read.
     @inlinable
-    static func fastIdentifierLimit(of text: UnsafeRawBufferPointer) -> Int {
+    static func fastIdentifierLimit(of text: UnsafeRawBufferPointer, classes: UnsafePointer<UInt8>) -> Int {
         guard text.count >= 16, let address = text.baseAddress else { return 0 }
         let bytes = address.assumingMemoryBound(to: UInt8.self)
-        let classes = (UnsafeRawPointer(SQLKeywordTable.table) + SQLKeywordTable.byteClassesOffset)
-            .assumingMemoryBound(to: UInt8.self)
         var last = text.count &- 1
         while last >= 0 && classes[Int(bytes[last])] & SQLByteClass.identifierContinue != 0 { last &-= 1 }
         return Swift.min(last, text.count &- 16)
@@ -194,8 +197,12 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
             case SQLByteClass.quote:
                 let error: SQLLexError?
                 (end, error) = lexer.scanQuoted(from: end, backslashEscapes: backslashEscapes)
-                kind = error == nil ? .string : .invalid
-                if error != nil { state.malformed = true }
+                if error == nil {
+                    kind = .string
+                } else {
+                    kind = .invalid
+                    state.malformed = true
+                }
             case SQLByteClass.dot:
                 let following = end < limit ? bytes[end] : 0
                 if SQLLexer.isDigit(following) || following == 0x2E {
@@ -311,7 +318,8 @@ struct SQLStatementBoundary {
         case .semicolon: takeInnerSemicolon()
         default: break
         }
-        record(kind, keyword: keyword, start: start, end: end)
+        extend(start: start, end: end)
+        followHead(kind, keyword: keyword)
     }
 
     @inlinable @inline(__always)
@@ -328,14 +336,6 @@ struct SQLStatementBoundary {
     @inlinable @inline(__always)
     mutating func takeInnerSemicolon() {
         if parenDepth > 0 && atomicDepth == 0 && headState != 6 { malformed = true }
-    }
-
-    /// Extends the statement to the token and follows its head (the part of ``take(_:keyword:start:end:)``
-    /// after the per-kind rules).
-    @inlinable @inline(__always)
-    mutating func record(_ kind: SQLTokenKind, keyword: SQLKeyword?, start: Int, end: Int) {
-        extend(start: start, end: end)
-        followHead(kind, keyword: keyword)
     }
 
     /// Extends the statement's range to a token.

@@ -64,11 +64,17 @@ import Testing
     @Test func fastZoneEndsBeforeTheLastNameAndSixteenBytesFromTheEnd() {
         func limit(_ text: String) -> Int {
             var copy = text
-            return copy.withUTF8 { SQLStatementSplitter.fastIdentifierLimit(of: UnsafeRawBufferPointer($0)) }
+            return copy.withUTF8 {
+                SQLStatementSplitter(text: UnsafeRawBufferPointer($0), standardConformingStrings: true,
+                                     recognizesKeywords: true).fastIdentifierLimit
+            }
         }
         #expect(limit("SELECT a") == 0)                                  // shorter than 16 bytes
         #expect(limit("SELECT a FROM tab;     ") == 23 - 16)            // sixteen bytes from the end
         #expect(limit("SELECT a FROM some_long_table_name") == 13)      // the space before the last name
         #expect(limit(String(repeating: "x", count: 40)) == -1)          // one name: never fast
+        // A splitter that cannot record (no keywords) does not compute it.
+        var plain = "SELECT a FROM some_long_table_name"
+        #expect(plain.withUTF8 { SQLStatementSplitter(text: UnsafeRawBufferPointer($0)).fastIdentifierLimit } == 0)
     }
 }
