@@ -210,6 +210,22 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                     break
                 }
                 kind = .dot
+                // A name right after the dot (`t.col`) is taken here with the dot, without a
+                // keyword lookup: after a dot every word is a name (the analyzer reads no
+                // keyword there). Past a routine's head only, where keywords no longer move
+                // the statement's end (followHead does nothing for either token).
+                if end < fastLimit, state.headState > 4,
+                   classes[Int(following)] & SQLByteClass.dispatchMask == SQLByteClass.identifierStart,
+                   classes[Int(bytes[end &+ 1])] & SQLByteClass.literalPrefixFollower == 0 {
+                    Self.record(SQLCompactToken(kind: .dot, keyword: nil, start: start, end: end),
+                                at: &next, before: tokensEnd, overflow: &overflow, state: &state)
+                    let nameEnd = Self.identifierEnd(from: end &+ 1, bytes: bytes, classes: classes)
+                    Self.record(SQLCompactToken(kind: .identifier, keyword: nil, start: end, end: nameEnd),
+                                at: &next, before: tokensEnd, overflow: &overflow, state: &state)
+                    // The name ends before a byte of the text that cannot continue it.
+                    index = bytes[nameEnd] == 0x20 ? nameEnd &+ 1 : nameEnd
+                    continue
+                }
             case SQLByteClass.minus:
                 if end < limit && bytes[end] == 0x2D {  // -- comment
                     index = lexer.scanLineComment(from: start)
@@ -233,13 +249,8 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                 preconditionFailure("byte class outside the dispatch mask")
             }
             index = end
-            if next < tokensEnd {
-                next.pointee = SQLCompactToken(kind: kind, keyword: keyword, start: start, end: end)
-                next += 1
-            } else {
-                state.extend(start: start, end: end)  // Past the buffer: the range is kept here.
-                overflow &+= 1
-            }
+            Self.record(SQLCompactToken(kind: kind, keyword: keyword, start: start, end: end),
+                        at: &next, before: tokensEnd, overflow: &overflow, state: &state)
             state.followHead(kind, keyword: keyword)
             // Most tokens are followed by one space: step over it here rather than with a pass
             // through the dispatch. This compiles to a compare and a conditional add; a real
@@ -251,6 +262,21 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         buffer.count = count
         state.takeRange(of: tokens, count: count, capacity: capacity)
         return state.finalSpan
+    }
+
+    /// Stores `token` at `next` when it is before `end`; past the buffer, counts it in
+    /// `overflow` and extends `state`'s range to it.
+    @inlinable @inline(__always)
+    static func record(_ token: SQLCompactToken, at next: inout UnsafeMutablePointer<SQLCompactToken>,
+                       before end: UnsafeMutablePointer<SQLCompactToken>, overflow: inout Int,
+                       state: inout SQLStatementBoundary) {
+        if next < end {
+            next.pointee = token
+            next += 1
+        } else {
+            state.extend(start: token.start, end: token.end)
+            overflow &+= 1
+        }
     }
 
     /// The token at `start` lexed by ``SQLLexer/next()`` (for the rare token starts), with

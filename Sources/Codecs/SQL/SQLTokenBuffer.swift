@@ -5,7 +5,9 @@ struct SQLCompactToken: Sendable {
     @usableFromInline var start32: Int32
     @usableFromInline var end32: Int32
     @usableFromInline var kind: SQLTokenKind
-    /// The keyword an unquoted identifier spells, if the classifier knows it.
+    /// The keyword an unquoted identifier spells, if the classifier knows it. A word right
+    /// after a dot may have none even so (the recording splitter does not look it up: it is
+    /// a name there, and the analyzer reads no keyword there).
     @usableFromInline var keyword: SQLKeyword?
 
     @inlinable @inline(__always)

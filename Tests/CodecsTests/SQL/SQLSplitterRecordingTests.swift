@@ -12,6 +12,7 @@ import Testing
         "WITH a AS (SELECT 1) SELECT * FROM a WHERE x IN (SELECT y FROM z) ORDER BY xyzzyxyzzyxyzzyxyzzy",
         "COPY (SELECT verylongidentifiername_0123456789) TO STDOUT; CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; END",
         "SELECT 1, 42,7, 12.5, 3., .5, 1e5, 2E-3, 4e, 3abc, 7$, 9_9, 1..2, 123é FROM t LIMIT 100 OFFSET 20;SELECT 0",
+        "SELECT t.from, t . select, s.End, x.E'y', u.U&\"v\" FROM s.where; CREATE FUNCTION s.begin() BEGIN ATOMIC SELECT t.end; END",
     ]
 
     /// The significant tokens of `text` as the lexer gives them, semicolons between
@@ -53,8 +54,10 @@ import Testing
             let expected = Self.lexed(text).filter { $0.kind != .semicolon }
             let actual = Self.recorded(text).filter { $0.kind != .semicolon }
             #expect(actual.count == expected.count, "prefix of \(length) bytes")
-            for (token, lexed) in zip(actual, expected) {
-                #expect(token.kind == lexed.kind && token.keyword == lexed.keyword
+            for (index, (token, lexed)) in zip(actual, expected).enumerated() {
+                // A word right after a dot may be recorded without its keyword (a name there).
+                let afterDot = index > 0 && expected[index &- 1].kind == .dot
+                #expect(token.kind == lexed.kind && (token.keyword == lexed.keyword || afterDot && token.keyword == nil)
                         && token.start == lexed.start && token.end == lexed.end,
                         "prefix of \(length) bytes: \(token.kind) \(token.start)..<\(token.end), lexer \(lexed.kind) \(lexed.start)..<\(lexed.end)")
             }
@@ -76,5 +79,46 @@ import Testing
         // A splitter that cannot record (no keywords) does not compute it.
         var plain = "SELECT a FROM some_long_table_name"
         #expect(plain.withUTF8 { SQLStatementSplitter(text: UnsafeRawBufferPointer($0)).fastIdentifierLimit } == 0)
+    }
+
+    /// Statements with more tokens than the buffer holds: the loop stops storing where the
+    /// buffer is full and the rest of the statement is only counted. With every capacity from
+    /// none to more than the longest statement needs, the spans must be the plain splitter's,
+    /// the counts the lexer's, and a statement that fits must have the lexer's tokens.
+    @Test(arguments: texts + [
+        ";; SELECT a, b, c FROM t WHERE (x = 1) ;; ; CREATE FUNCTION f() BEGIN ATOMIC SELECT 1; SELECT 2; END; SELECT 3",
+        "SELECT /* long comment that starts no token at all */ a -- and a line comment\n, b; ;SELECT c",
+    ])
+    func fullBuffersCountTheRestAndKeepTheSpans(_ text: String) {
+        var copy = text
+        copy.withUTF8 { utf8 in
+            let text = UnsafeRawBufferPointer(utf8)
+            var plain = SQLStatementSplitter(text: text)
+            var spans: [SQLStatementSpan] = []
+            while let span = plain.next() { spans.append(span) }
+            for capacity in 0...40 {
+                let storage = UnsafeMutablePointer<SQLCompactToken>.allocate(capacity: Swift.max(capacity, 1))
+                defer { storage.deallocate() }
+                var splitter = SQLStatementSplitter(text: text, standardConformingStrings: true, recognizesKeywords: true)
+                var recorded: [SQLStatementSpan] = []
+                while true {
+                    var buffer = SQLTokenBuffer(base: storage, capacity: capacity)
+                    guard let span = splitter.next(recording: &buffer) else { break }
+                    recorded.append(span)
+                    let statement = UnsafeRawBufferPointer(rebasing: text[span.start..<span.end])
+                    let expected = Self.lexed(statement)
+                    #expect(buffer.count == expected.count, "capacity \(capacity): \(buffer.count) tokens, lexer \(expected.count)")
+                    #expect(buffer.isComplete == (expected.count <= capacity))
+                    guard buffer.isComplete else { continue }
+                    for (index, (token, lexed)) in zip(UnsafeBufferPointer(start: storage, count: buffer.count), expected).enumerated() {
+                        let afterDot = index > 0 && expected[index &- 1].kind == .dot
+                        #expect(token.kind == lexed.kind && (token.keyword == lexed.keyword || afterDot && token.keyword == nil)
+                                && token.start == lexed.start &+ span.start && token.end == lexed.end &+ span.start,
+                                "capacity \(capacity): \(token.kind) \(token.start)..<\(token.end)")
+                    }
+                }
+                #expect(recorded == spans, "capacity \(capacity)")
+            }
+        }
     }
 }
