@@ -162,6 +162,12 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
                     high: UInt64(littleEndian: (word + 8).loadUnaligned(as: UInt64.self)), count: end &- start,
                     in: table)
                 keyword = SQLKeywordTable.lookup(low: low, high: high, in: table)
+                Self.record(SQLCompactToken(kind: .identifier, keyword: keyword, start: start, end: end),
+                            at: &next, before: tokensEnd, overflow: &overflow, state: &state)
+                state.followHead(.identifier, keyword: keyword)
+                // The name ends before a byte of the text: the space step needs no bounds test.
+                index = bytes[end] == 0x20 ? end &+ 1 : end
+                continue
             case SQLByteClass.digit:
                 // A plain integer; a `.` or a name byte after the digits (a decimal, an
                 // exponent, `$`, trailing junk) is left to next().
