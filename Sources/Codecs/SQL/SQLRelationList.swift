@@ -132,10 +132,24 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     @inlinable
     mutating func add(relationsOf statement: UnsafePointer<SQLStatementSummary>, in text: UnsafeRawBufferPointer) {
         let count = statement.pointee.relations.storedCount
+        guard count > 0 else {
+            if statement.pointee.relations.overflowed { overflowed = true }
+            return
+        }
         var index = 0
-        while index < count {
-            add(statement.pointee.relations.storage.span[index], in: text)
-            index &+= 1
+        if storedCount == 0 {
+            // An empty list (the first statement's relations, most often the only ones) takes
+            // the statement's entries as they are: they hold no two equal relations.
+            while index < count {
+                storage[index] = statement.pointee.relations.storage[index]
+                index &+= 1
+            }
+            storedCount = count
+        } else {
+            while index < count {
+                add(statement.pointee.relations.storage.span[index], in: text)
+                index &+= 1
+            }
         }
         if statement.pointee.relations.overflowed { overflowed = true }
     }

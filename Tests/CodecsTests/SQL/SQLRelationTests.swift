@@ -40,6 +40,8 @@ import Testing
     @Test func repeatedNamesAreListedOnce() {
         #expect(relations("SELECT * FROM t, T, \"t\"; UPDATE t SET a = 1") == ["t*"])
         #expect(relations("SELECT * FROM \"T\", t") == ["T", "t"])
+        // The first statement with relations fills the empty list as it is; later ones merge.
+        #expect(relations("SELECT 1; SELECT * FROM a, b; DELETE FROM B; SELECT * FROM c, a") == ["a", "b*", "c"])
     }
 
     /// The list compares a key (length, folded first and last byte, schema length) before
