@@ -98,9 +98,10 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
     /// made with `recognizesKeywords`) recorded in `buffer`.
     ///
     /// One tight loop over the bytes: a load from the ``SQLByteClass`` table picks what the
-    /// byte starts; white space, `--` comments, plain identifiers (keyword looked up), plain
-    /// integers, `'...'` strings, operators and punctuation are scanned here (exactly as
-    /// ``SQLLexer/next()`` scans them), anything else through ``SQLLexer/next()``. Tokens go
+    /// byte starts; white space, `--` comments, plain identifiers (keyword looked up, but for
+    /// a name right after a dot: see ``SQLCompactToken/keyword``), plain integers, `'...'`
+    /// strings, operators and punctuation are scanned here (exactly as ``SQLLexer/next()``
+    /// scans them), anything else through ``SQLLexer/next()``. Tokens go
     /// straight into the buffer; the boundary state only looks at parentheses, semicolons,
     /// invalid tokens and, while the statement head may be `CREATE FUNCTION`, keywords.
     @usableFromInline

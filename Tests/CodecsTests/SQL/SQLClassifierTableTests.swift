@@ -35,6 +35,21 @@ import Testing
         #expect(classifier.classify("SELECT pg_read_file('x')").classes == .read)
     }
 
+    /// The analyzer passes over calls named by a keyword without asking
+    /// ``SQLSideEffectFunctions``, and a name right after a dot may reach it without its
+    /// keyword (the recording splitter does not look it up): both agree only while no keyword
+    /// spells a side-effect function.
+    @Test func noKeywordNamesASideEffectFunction() {
+        for keyword in SQLKeyword.allCases {
+            var spelling = keyword.spelling
+            let matches = spelling.withUTF8 {
+                SQLSideEffectFunctions.matches(UnsafeRawBufferPointer($0), caseSensitive: false)
+            }
+            #expect(!matches, "\(spelling)")
+        }
+        #expect(SQLClassifier().classify("SELECT pg_catalog.pg_read_file('x'), s.lo_import('y')").classes == [.read, .opaque])
+    }
+
     @Test func statementsAreReportedOneByOne() {
         let statements = SQLClassifier().statements("SELECT 1; /* c */ DELETE FROM t ;\nDROP VIEW v")
         #expect(statements.map(\.text) == ["SELECT 1", "DELETE FROM t", "DROP VIEW v"])
