@@ -33,6 +33,12 @@ protocol SQLTokenCursor {
     /// missing from ``SQLStatementAnalyzer/actsInQuery(_:)``). `flags` is
     /// ``SQLQueryTokenFlags/table``, fetched once by the analyzer.
     mutating func skipInert(stopsAtComma: Bool, flags: UnsafePointer<UInt8>)
+    /// Moves past what a query scan at its top level (outside a FROM list) would pass over
+    /// after an INSERT's column list: the VALUES keyword, commas and parenthesized groups with
+    /// no parenthesis and no keyword ``skipInert(stopsAtComma:flags:)`` stops at inside (rows
+    /// of values). The lexing cursor moves nowhere (so the fuzz harness's comparison of both
+    /// kinds checks that the step changes nothing).
+    mutating func skipValuesRows(flags: UnsafePointer<UInt8>)
 }
 
 extension SQLTokenCursor {
@@ -234,6 +240,36 @@ struct SQLRecordedCursor: SQLTokenCursor {
         }
         index = i
     }
+
+    @inlinable @inline(never)
+    mutating func skipValuesRows(flags: UnsafePointer<UInt8>) {
+        let stop = SQLQueryTokenFlags.stops
+        let left = unsafeBitCast(SQLTokenKind.leftParen, to: UInt8.self)
+        let right = unsafeBitCast(SQLTokenKind.rightParen, to: UInt8.self)
+        let comma = unsafeBitCast(SQLTokenKind.comma, to: UInt8.self)
+        var i = index
+        let end = endIndex
+        rows: while i < end {
+            let token = tokens[i]
+            if token.kindByte == comma || token.keyword == .values {
+                i &+= 1
+                continue
+            }
+            guard token.kindByte == left else { break }
+            var j = i &+ 1
+            while j < end {
+                let inner = tokens[j]
+                if flags[Int(inner.kindByte)] & stop != 0 || flags[256 &+ Int(inner.keywordByte)] != 0 {
+                    guard inner.kindByte == right else { break rows }
+                    i = j &+ 1
+                    continue rows
+                }
+                j &+= 1
+            }
+            break
+        }
+        index = i
+    }
 }
 
 /// A cursor that lexes its range (statements whose tokens overflowed the buffer, and the
@@ -282,4 +318,7 @@ struct SQLLexingCursor: SQLTokenCursor {
 
     @inlinable @inline(__always)
     mutating func skipInert(stopsAtComma: Bool, flags: UnsafePointer<UInt8>) {}
+
+    @inlinable @inline(__always)
+    mutating func skipValuesRows(flags: UnsafePointer<UInt8>) {}
 }

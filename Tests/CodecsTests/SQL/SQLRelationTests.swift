@@ -37,6 +37,22 @@ import Testing
         #expect(relations("EXPLAIN DELETE FROM t") == ["t"])
     }
 
+    /// The recorded cursor steps over an INSERT's column list and flat VALUES rows in one
+    /// loop; rows with a subquery or a call inside, and what follows the rows, still reach
+    /// scanQuery (the fuzz harness compares this with the lexing cursor, which steps over
+    /// nothing).
+    @Test func valuesRowsAreSteppedOverAlike() {
+        #expect(relations("INSERT INTO t (a, b) VALUES (1, 2), (3, (SELECT x FROM u)), (4, 5) RETURNING *") == ["t*", "u"])
+        #expect(relations("INSERT INTO s.t VALUES (1), (2) ON CONFLICT (a) DO UPDATE SET b = 1") == ["s.t*"])
+        #expect(relations("INSERT INTO t (a) SELECT a FROM u, v") == ["t*", "u", "v"])
+        let classifier = SQLClassifier()
+        #expect(classifier.classify("INSERT INTO t VALUES (1, 'a'), (2, 'b') RETURNING id").classes == [.write, .read])
+        #expect(classifier.classify("INSERT INTO t VALUES (1), (pg_read_file('x'))").classes == [.write, .opaque])
+        #expect(classifier.classify("INSERT INTO pg_read_file (a) VALUES (1)").classes == [.write, .opaque])
+        #expect(classifier.classify("INSERT INTO t VALUES (1), (2), (DELETE)").classes == [.write, .opaque])
+        #expect(classifier.classify("INSERT INTO t (a) VALUES (1), (2) ON CONFLICT DO NOTHING").classes == .write)
+    }
+
     @Test func repeatedNamesAreListedOnce() {
         #expect(relations("SELECT * FROM t, T, \"t\"; UPDATE t SET a = 1") == ["t*"])
         #expect(relations("SELECT * FROM \"T\", t") == ["T", "t"])
