@@ -17,13 +17,8 @@ extension SQLStatementAnalyzer {
                 return
             }
             target(&c)
-            if c.kind == .leftParen {
-                // The column list: what scanQuery does first for a `(` after a name.
-                let name = c.previous
-                if name.kind == .identifier || name.kind == .quotedIdentifier || name.kind == .unicodeQuotedIdentifier {
-                    functionCall(named: name, runs: true)
-                }
-            }
+            // The column list: what scanQuery does first for a `(` (stepped over below).
+            if c.kind == .leftParen { callOpening(&c, runs: true) }
             // A VALUES list's rows hold nothing scanQuery acts on, most often: the recorded
             // cursor steps over them (and the column list) in one loop.
             c.skipValuesRows(flags: queryTokenFlags)

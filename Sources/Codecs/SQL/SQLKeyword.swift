@@ -175,6 +175,11 @@ enum SQLKeywordTable {
     /// Where the 256 ``SQLByteClass`` bytes start, in bytes from ``table`` (they share its
     /// allocation, so that one fetch serves the lexer's byte dispatch and its keyword lookups).
     @inlinable static var byteClassesOffset: Int { keywordsOffset &+ keywordCapacity }
+    /// The 256 ``SQLByteClass`` entries of `table` (``table``, fetched by the caller).
+    @inlinable @inline(__always)
+    static func byteClasses(in table: UnsafePointer<Slot>) -> UnsafePointer<UInt8> {
+        (UnsafeRawPointer(table) + byteClassesOffset).assumingMemoryBound(to: UInt8.self)
+    }
     /// Where, in ``Slot``s from ``table``, the key masks for words of 0 to 16 bytes start (the
     /// low `count` bytes of the two words; all sixteen for 16), after the byte classes.
     @inlinable static var keyMasksIndex: Int { (byteClassesOffset &+ 256) / MemoryLayout<Slot>.stride }

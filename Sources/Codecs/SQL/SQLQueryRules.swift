@@ -46,10 +46,7 @@ extension SQLStatementAnalyzer {
             switch token.kind {
             case .leftParen:
                 let next = c.peek()
-                if c.previous.kind == .identifier || c.previous.kind == .quotedIdentifier
-                    || c.previous.kind == .unicodeQuotedIdentifier {
-                    functionCall(named: c.previous, runs: executes)
-                }
+                callOpening(&c, runs: executes)
                 switch next.keyword {
                 case .insert, .update, .delete, .merge:
                     let inner = c.skipGroup()
@@ -258,6 +255,17 @@ extension SQLStatementAnalyzer {
             c.advance()
         }
         return false
+    }
+
+    /// The `(` at the cursor opens a call when a name comes before it: records the call (see
+    /// ``functionCall(named:runs:)``). (The kind tests read `c.previous` each rather than
+    /// `isName` on one copy: that measured 2% more instructions on the script.)
+    @inlinable @inline(__always)
+    mutating func callOpening<C: SQLTokenCursor>(_ c: inout C, runs: Bool) {
+        if c.previous.kind == .identifier || c.previous.kind == .quotedIdentifier
+            || c.previous.kind == .unicodeQuotedIdentifier {
+            functionCall(named: c.previous, runs: runs)
+        }
     }
 
     /// Records a call of a function with side effects (when configured to).

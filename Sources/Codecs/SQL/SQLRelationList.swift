@@ -119,39 +119,36 @@ public struct SQLRelationList: Sendable, RandomAccessCollection {
     /// Adds every reference of `other`.
     @inlinable
     public mutating func add(contentsOf other: SQLRelationList, in text: UnsafeRawBufferPointer) {
-        var index = 0
-        while index < other.count {
-            add(other.storage[index], in: text)
-            index &+= 1
-        }
-        if other.overflowed { overflowed = true }
+        add(entries: other.storage.span, count: other.storedCount, overflowed: other.overflowed, in: text)
     }
 
     /// Adds every relation of the statement summary at `statement`, read in place (taking the
     /// list by value copied its storage first).
     @inlinable
     mutating func add(relationsOf statement: UnsafePointer<SQLStatementSummary>, in text: UnsafeRawBufferPointer) {
-        let count = statement.pointee.relations.storedCount
-        guard count > 0 else {
-            if statement.pointee.relations.overflowed { overflowed = true }
-            return
-        }
+        add(entries: statement.pointee.relations.storage.span, count: statement.pointee.relations.storedCount,
+            overflowed: statement.pointee.relations.overflowed, in: text)
+    }
+
+    /// Adds the first `count` of another list's `entries` and its overflow flag.
+    @inlinable @inline(__always)
+    mutating func add(entries: Span<Entry>, count: Int, overflowed otherOverflowed: Bool, in text: UnsafeRawBufferPointer) {
         var index = 0
-        if storedCount == 0 {
+        if count > 0 && storedCount == 0 {  // (count first: most statements name none)
             // An empty list (the first statement's relations, most often the only ones) takes
-            // the statement's entries as they are: they hold no two equal relations.
+            // the entries as they are: a list holds no two equal relations.
             while index < count {
-                storage[index] = statement.pointee.relations.storage[index]
+                storage[index] = entries[index]
                 index &+= 1
             }
             storedCount = count
         } else {
             while index < count {
-                add(statement.pointee.relations.storage.span[index], in: text)
+                add(entries[index], in: text)
                 index &+= 1
             }
         }
-        if statement.pointee.relations.overflowed { overflowed = true }
+        if otherOverflowed { overflowed = true }
     }
 
     /// A summary of `reference` that equal references (in the sense of

@@ -40,8 +40,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         if recognizesKeywords {
             let table = SQLKeywordTable.table
             self.lexer.keywordTable = table
-            self.fastIdentifierLimit = Self.fastIdentifierLimit(
-                of: text, classes: (UnsafeRawPointer(table) + SQLKeywordTable.byteClassesOffset).assumingMemoryBound(to: UInt8.self))
+            self.fastIdentifierLimit = Self.fastIdentifierLimit(of: text, classes: SQLKeywordTable.byteClasses(in: table))
         } else {
             self.fastIdentifierLimit = 0
         }
@@ -126,7 +125,7 @@ public struct SQLStatementSplitter: IteratorProtocol, Sequence {
         // only for a lexer that recognizes keywords).
         precondition(lexer.recognizesKeywords, "next(recording:) needs a splitter that recognizes keywords")
         let table = lexer.keywordTable ?? SQLKeywordTable.table
-        let classes = (UnsafeRawPointer(table) + SQLKeywordTable.byteClassesOffset).assumingMemoryBound(to: UInt8.self)
+        let classes = SQLKeywordTable.byteClasses(in: table)
         let backslashEscapes = !lexer.standardConformingStrings
         let fastLimit = fastIdentifierLimit
 

@@ -243,32 +243,23 @@ struct SQLRecordedCursor: SQLTokenCursor {
 
     @inlinable @inline(never)
     mutating func skipValuesRows(flags: UnsafePointer<UInt8>) {
-        let stop = SQLQueryTokenFlags.stops
-        let left = unsafeBitCast(SQLTokenKind.leftParen, to: UInt8.self)
-        let right = unsafeBitCast(SQLTokenKind.rightParen, to: UInt8.self)
-        let comma = unsafeBitCast(SQLTokenKind.comma, to: UInt8.self)
-        var i = index
-        let end = endIndex
-        rows: while i < end {
-            let token = tokens[i]
-            if token.kindByte == comma || token.keyword == .values {
-                i &+= 1
+        while index < endIndex {
+            let token = tokens[index]
+            if token.kind == .comma || token.keyword == .values {
+                index &+= 1
                 continue
             }
-            guard token.kindByte == left else { break }
-            var j = i &+ 1
-            while j < end {
-                let inner = tokens[j]
-                if flags[Int(inner.kindByte)] & stop != 0 || flags[256 &+ Int(inner.keywordByte)] != 0 {
-                    guard inner.kindByte == right else { break rows }
-                    i = j &+ 1
-                    continue rows
-                }
-                j &+= 1
+            guard token.kind == .leftParen else { return }
+            // A group is passed over when what skipInert stops at inside is its `)`.
+            let open = index
+            index &+= 1
+            skipInert(stopsAtComma: false, flags: flags)
+            guard index < endIndex && tokens[index].kind == .rightParen else {
+                index = open
+                return
             }
-            break
+            index &+= 1
         }
-        index = i
     }
 }
 

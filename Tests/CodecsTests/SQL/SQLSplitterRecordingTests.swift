@@ -42,6 +42,22 @@ import Testing
         }
     }
 
+    /// Expects the `recorded` tokens to be the lexer's (`lexed`, at `offset` bytes into the
+    /// recorded text); a word right after a dot may be recorded without its keyword (a name
+    /// there).
+    static func expectLexersTokens(_ recorded: [SQLCompactToken], _ lexed: [SQLToken], offset: Int = 0,
+                                   _ context: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(recorded.count == lexed.count, "\(context): \(recorded.count) tokens, lexer \(lexed.count)",
+                sourceLocation: sourceLocation)
+        for (index, (token, expected)) in zip(recorded, lexed).enumerated() {
+            let afterDot = index > 0 && lexed[index &- 1].kind == .dot
+            #expect(token.kind == expected.kind && (token.keyword == expected.keyword || afterDot && token.keyword == nil)
+                    && token.start == expected.start &+ offset && token.end == expected.end &+ offset,
+                    "\(context): \(token.kind) \(token.start)..<\(token.end), lexer \(expected.kind) \(expected.start)..<\(expected.end)",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
     @Test(arguments: texts)
     func everyPrefixRecordsTheLexersTokens(_ text: String) {
         let bytes = Array(text.utf8)
@@ -51,16 +67,8 @@ import Testing
             defer { copy.deallocate() }
             copy.copyBytes(from: bytes[0..<length])
             let text = UnsafeRawBufferPointer(copy)
-            let expected = Self.lexed(text).filter { $0.kind != .semicolon }
-            let actual = Self.recorded(text).filter { $0.kind != .semicolon }
-            #expect(actual.count == expected.count, "prefix of \(length) bytes")
-            for (index, (token, lexed)) in zip(actual, expected).enumerated() {
-                // A word right after a dot may be recorded without its keyword (a name there).
-                let afterDot = index > 0 && expected[index &- 1].kind == .dot
-                #expect(token.kind == lexed.kind && (token.keyword == lexed.keyword || afterDot && token.keyword == nil)
-                        && token.start == lexed.start && token.end == lexed.end,
-                        "prefix of \(length) bytes: \(token.kind) \(token.start)..<\(token.end), lexer \(lexed.kind) \(lexed.start)..<\(lexed.end)")
-            }
+            Self.expectLexersTokens(Self.recorded(text).filter { $0.kind != .semicolon },
+                                    Self.lexed(text).filter { $0.kind != .semicolon }, "prefix of \(length) bytes")
         }
     }
 
@@ -110,12 +118,8 @@ import Testing
                     #expect(buffer.count == expected.count, "capacity \(capacity): \(buffer.count) tokens, lexer \(expected.count)")
                     #expect(buffer.isComplete == (expected.count <= capacity))
                     guard buffer.isComplete else { continue }
-                    for (index, (token, lexed)) in zip(UnsafeBufferPointer(start: storage, count: buffer.count), expected).enumerated() {
-                        let afterDot = index > 0 && expected[index &- 1].kind == .dot
-                        #expect(token.kind == lexed.kind && (token.keyword == lexed.keyword || afterDot && token.keyword == nil)
-                                && token.start == lexed.start &+ span.start && token.end == lexed.end &+ span.start,
-                                "capacity \(capacity): \(token.kind) \(token.start)..<\(token.end)")
-                    }
+                    Self.expectLexersTokens(Array(UnsafeBufferPointer(start: storage, count: buffer.count)), expected,
+                                            offset: span.start, "capacity \(capacity)")
                 }
                 #expect(recorded == spans, "capacity \(capacity)")
             }
