@@ -3,36 +3,23 @@ import Testing
 
 /// Drives the connection state machine directly, without sockets (both backends run it).
 @Suite struct ConnectionPairTests {
-    /// A session that terminates when it sees a 0xFF byte and upper-cases ASCII in place.
-    struct UppercasingSession: ProxySession {
-        init(context: SessionContext) {}
-        mutating func inspect(_ bytes: UnsafeMutableRawBufferPointer, from side: ProxySide) -> SessionVerdict {
-            for index in bytes.indices {
-                if bytes[index] == 0xFF { return .terminate }
-                if bytes[index] >= 0x61 && bytes[index] <= 0x7A { bytes[index] -= 0x20 }
-            }
-            return .forward
-        }
-    }
-
-    static let context = SessionContext(listenerIndex: 0, listenerName: "unit")
-
-    /// Fills a pool buffer with `bytes` the way a recv would.
-    func receive(_ bytes: [UInt8], into pool: inout BufferPool) -> UInt16 {
+    /// Fills a pool buffer with `bytes` the way a recv would and queues it, as a session's
+    /// `forwardAll()` does.
+    func receive(_ bytes: [UInt8], from side: ProxySide, into pair: inout ConnectionPair, pool: inout BufferPool) {
         let id = pool.acquire()
         bytes.withUnsafeBytes { pool.address(of: id).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-        return id
+        pair[from: side].enqueue(id, length: bytes.count, pool: &pool)
     }
 
     @Test func queuesWritesInOrderAndHandlesShortWrites() throws {
         var pool = try BufferPool(bufferSize: 1024, count: 8)
-        var pair = ConnectionPair(session: PassthroughSession(context: Self.context), highWaterMark: 4096)
+        var pair = ConnectionPair(highWaterMark: 4096)
         pair.phase = .established
-        let first = pair.received(receive(Array("abc".utf8), into: &pool), length: 3, from: .client, pool: &pool)
-        #expect(first.startWrite && !first.pauseRead && !first.terminate)
+        receive(Array("abc".utf8), from: .client, into: &pair, pool: &pool)
+        #expect(pair.canStartWrite(from: .client))
         pair.fromClient.writing = true
-        let second = pair.received(receive(Array("defg".utf8), into: &pool), length: 4, from: .client, pool: &pool)
-        #expect(!second.startWrite, "a write is already in flight")
+        receive(Array("defg".utf8), from: .client, into: &pair, pool: &pool)
+        #expect(!pair.canStartWrite(from: .client), "a write is already in flight")
         #expect(pair.fromClient.queuedBytes == 7)
         #expect(pool.inUse == 2)
 
@@ -57,18 +44,59 @@ import Testing
         #expect(pair.fromClient.totalBytes == 7)
     }
 
+    @Test func slicesWriteOnlyTheirRange() throws {
+        var pool = try BufferPool(bufferSize: 64, count: 4)
+        var flow = Flow()
+        let id = pool.acquire()
+        Array("0123456789".utf8).withUnsafeBytes { pool.address(of: id).copyMemory(from: $0.baseAddress!, byteCount: 10) }
+        flow.enqueue(id, start: 3, end: 7, pool: &pool)
+        #expect(flow.queuedBytes == 4)
+        let w1 = try #require(flow.pendingWrite(pool: pool).map(Array.init))
+        #expect(w1 == Array("3456".utf8))
+        flow.consume(1, pool: &pool)
+        let w2 = try #require(flow.pendingWrite(pool: pool).map(Array.init))
+        #expect(w2 == Array("456".utf8))
+        flow.extendTail(by: 2, pool: &pool)
+        let w3 = try #require(flow.pendingWrite(pool: pool).map(Array.init))
+        #expect(w3 == Array("45678".utf8))
+        flow.consume(5, pool: &pool)
+        let inUse = pool.inUse
+        #expect(flow.isEmpty && inUse == 0)
+    }
+
+    @Test func reservedBuffersStayOffTheReceivePath() throws {
+        var pool = try BufferPool(bufferSize: 64, count: 8, reserved: 2)
+        var received = 0
+        while pool.acquire() != BufferPool.none { received += 1 }
+        #expect(received == 6, "reads never take a reserved buffer")
+        let available = pool.available
+        #expect(available == 0)
+        let first = pool.acquireReserve()
+        let second = pool.acquireReserve()
+        let reserved = pool.isReserved(first)
+        #expect(first != BufferPool.none && second != BufferPool.none && reserved)
+        let third = pool.acquireReserve()
+        #expect(third == BufferPool.none, "the reserve is bounded")
+        pool.release(first)
+        let again = pool.acquireReserve()
+        #expect(again == first)
+        let stillNone = pool.available
+        #expect(stillNone == 0, "a released reserved buffer returns to the reserve, not to reads")
+    }
+
     @Test func pausesAtHighWaterAndResumesAtLowWater() throws {
         var pool = try BufferPool(bufferSize: 1000, count: 16)
-        var pair = ConnectionPair(session: PassthroughSession(context: Self.context), highWaterMark: 4000)
+        var pair = ConnectionPair(highWaterMark: 4000)
         pair.phase = .established
         pair.fromUpstream.writing = true  // the client is not draining
         var paused = 0
         for _ in 0..<4 {
-            let id = receive([UInt8](repeating: 1, count: 1000), into: &pool)
-            if pair.received(id, length: 1000, from: .upstream, pool: &pool).pauseRead { paused += 1 }
+            receive([UInt8](repeating: 1, count: 1000), from: .upstream, into: &pair, pool: &pool)
+            if pair.checkHighWaterMark(from: .upstream) { paused += 1 }
         }
         #expect(paused == 1, "pause is requested exactly once, at the mark")
         #expect(pair.fromUpstream.readPaused)
+        #expect(!pair.wantsRead(.upstream))
         // Draining to above the low-water mark does not resume yet; at or below it does.
         let aboveLowWater = pair.wrote(1000, from: .upstream, pool: &pool)
         #expect(!aboveLowWater.resumeRead)
@@ -79,9 +107,9 @@ import Testing
 
     @Test func halfCloseForwardsFinAfterQueuedBytes() throws {
         var pool = try BufferPool(bufferSize: 1024, count: 4)
-        var pair = ConnectionPair(session: PassthroughSession(context: Self.context), highWaterMark: 4096)
+        var pair = ConnectionPair(highWaterMark: 4096)
         pair.phase = .established
-        _ = pair.received(receive(Array("tail".utf8), into: &pool), length: 4, from: .client, pool: &pool)
+        receive(Array("tail".utf8), from: .client, into: &pair, pool: &pool)
         let finNow = pair.receivedEOF(from: .client)
         #expect(!finNow, "bytes still queued: FIN waits")
         let decision = pair.wrote(4, from: .client, pool: &pool)
@@ -90,21 +118,6 @@ import Testing
         let upstreamFinNow = pair.receivedEOF(from: .upstream)
         #expect(upstreamFinNow, "nothing queued: FIN goes out at once")
         #expect(pair.isCompleted)
-    }
-
-    @Test func sessionRewritesInPlaceAndCanTerminate() throws {
-        var pool = try BufferPool(bufferSize: 1024, count: 4)
-        var pair = ConnectionPair(session: UppercasingSession(context: Self.context), highWaterMark: 4096)
-        pair.phase = .established
-        _ = pair.received(receive(Array("select 1".utf8), into: &pool), length: 8, from: .client, pool: &pool)
-        let written = pair.fromClient.pendingWrite(pool: pool)
-        let pending = try #require(written)
-        #expect(String(decoding: pending, as: UTF8.self) == "SELECT 1")
-        let verdict = pair.received(receive([0x41, 0xFF], into: &pool), length: 2, from: .client, pool: &pool)
-        #expect(verdict.terminate)
-        #expect(pool.inUse == 1, "the rejected buffer was released")
-        pair.discard(pool: &pool)
-        #expect(pool.inUse == 0)
     }
 
     @Test func userDataRoundTrips() {

@@ -77,6 +77,7 @@ extension ProxyTests {
             let (server, address) = try startProxy(backend: backend, upstream: echo.address, loops: 1) {
                 $0.bufferSize = 4096
                 $0.buffersPerLoop = 8
+                $0.reservedBuffers = 0  // passthrough synthesizes nothing: every buffer receives
                 $0.highWaterMark = 8192
             }
             let size = 8 << 20  // more than the kernel socket buffers on the way can absorb

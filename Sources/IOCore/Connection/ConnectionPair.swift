@@ -1,13 +1,15 @@
-/// The state machine of one proxied connection (client socket + upstream socket), shared by
+/// The I/O-free state of one proxied connection (client socket + upstream socket), shared by
 /// the io_uring and epoll backends.
 ///
-/// It performs no I/O. A backend reports events (bytes received into a buffer, bytes written,
-/// FIN, errors) and gets back small decisions telling it which I/O to issue next: write the
-/// head of a queue, pause or resume reading a side, send FIN, close. The protocol
-/// ``ProxySession`` sees every received buffer before it is queued.
-struct ConnectionPair<Session: ProxySession> {
+/// It performs no I/O. A backend reports events (bytes written, FIN) and gets back small
+/// decisions telling it which I/O to issue next: write the head of a queue, resume reading,
+/// send FIN. What arrives is handed to the ``ProxySession`` by ``LoopCore``, which queues
+/// what the session forwards or synthesizes into the two ``Flow``s.
+struct ConnectionPair {
     enum Phase: UInt8 {
-        /// Upstream connect in progress; the client is not read yet.
+        /// Only the client socket exists; the session has not asked for the upstream yet.
+        case clientOnly
+        /// Upstream connect in progress.
         case connecting
         /// Both sockets open, bytes flowing.
         case established
@@ -15,17 +17,26 @@ struct ConnectionPair<Session: ProxySession> {
         case closing
     }
 
-    var session: Session
-    var phase: Phase = .connecting
+    var phase: Phase = .clientOnly
     /// client → upstream
     var fromClient = Flow()
     /// upstream → client
     var fromUpstream = Flow()
+    /// Client bytes a session holds back until an event releases or drops them.
+    var held = Flow()
+    /// The session paused reading the client / the upstream.
+    var clientPausedBySession = false
+    var upstreamPausedBySession = false
+    /// The session asked to close once the client's queue is written.
+    var closeAfterFlush = false
+    var pendingCloseReason: CloseReason = .sessionTerminated
+    /// Bytes received per side (access log).
+    var receivedFromClient: UInt64 = 0
+    var receivedFromUpstream: UInt64 = 0
     let highWaterMark: Int
     let lowWaterMark: Int
 
-    init(session: Session, highWaterMark: Int) {
-        self.session = session
+    init(highWaterMark: Int) {
         self.highWaterMark = highWaterMark
         self.lowWaterMark = highWaterMark / 2
     }
@@ -39,33 +50,53 @@ struct ConnectionPair<Session: ProxySession> {
         }
     }
 
-    /// Outcome of ``received(_:length:from:pool:)``.
-    struct ReceiveDecision {
-        /// The sink has no write in progress: start writing the flow's head now.
-        var startWrite: Bool
-        /// The flow crossed the high-water mark: stop reading the source.
-        var pauseRead: Bool
-        /// The session ended the connection.
-        var terminate: Bool
+    @inline(__always)
+    func pausedBySession(_ side: ProxySide) -> Bool {
+        side == .client ? clientPausedBySession : upstreamPausedBySession
     }
 
-    /// Bytes from `side` landed in buffer `id`. Runs the session, queues the buffer.
     @inline(__always)
-    mutating func received(_ id: UInt16, length: Int, from side: ProxySide, pool: inout BufferPool) -> ReceiveDecision {
-        let bytes = UnsafeMutableRawBufferPointer(start: pool.address(of: id), count: length)
-        if session.inspect(bytes, from: side) == .terminate {
-            pool.release(id)
-            return ReceiveDecision(startWrite: false, pauseRead: false, terminate: true)
-        }
-        self[from: side].enqueue(id, length: length, pool: &pool)
+    mutating func setPausedBySession(_ side: ProxySide, _ value: Bool) {
+        if side == .client { clientPausedBySession = value } else { upstreamPausedBySession = value }
+    }
+
+    /// Bytes queued (or held) that were read from `side` and count against the high-water mark.
+    @inline(__always)
+    func backlog(from side: ProxySide) -> Int {
+        side == .client ? fromClient.queuedBytes + held.queuedBytes : fromUpstream.queuedBytes
+    }
+
+    /// The socket on `side` may be read now.
+    @inline(__always)
+    func wantsRead(_ side: ProxySide) -> Bool {
         let flow = self[from: side]
-        let startWrite = !flow.writing
-        var pauseRead = false
-        if flow.queuedBytes >= highWaterMark && !flow.readPaused {
-            self[from: side].readPaused = true
-            pauseRead = true
+        if flow.readPaused || flow.sourceEOF || pausedBySession(side) || closeAfterFlush { return false }
+        switch phase {
+        case .established: return true
+        case .clientOnly, .connecting: return side == .client
+        case .closing: return false
         }
-        return ReceiveDecision(startWrite: startWrite, pauseRead: pauseRead, terminate: false)
+    }
+
+    /// The flow sourced at `side` has bytes and its sink can take a write now.
+    @inline(__always)
+    func canStartWrite(from side: ProxySide) -> Bool {
+        let flow = self[from: side]
+        guard !flow.isEmpty, !flow.writing else { return false }
+        switch phase {
+        case .established: return true
+        case .clientOnly, .connecting: return side == .upstream
+        case .closing: return false
+        }
+    }
+
+    /// Marks the flow from `side` paused when it crossed the high-water mark; returns true when
+    /// reading must stop now.
+    @inline(__always)
+    mutating func checkHighWaterMark(from side: ProxySide) -> Bool {
+        guard backlog(from: side) >= highWaterMark, !self[from: side].readPaused else { return false }
+        self[from: side].readPaused = true
+        return true
     }
 
     /// Outcome of ``wrote(_:from:pool:)``.
@@ -84,11 +115,11 @@ struct ConnectionPair<Session: ProxySession> {
         self[from: side].consume(count, pool: &pool)
         let flow = self[from: side]
         var decision = WriteDecision(continueWrite: !flow.isEmpty, resumeRead: false, shutdownSink: false)
-        if flow.readPaused && flow.queuedBytes <= lowWaterMark && !flow.sourceEOF {
+        if flow.readPaused && backlog(from: side) <= lowWaterMark && !flow.sourceEOF {
             self[from: side].readPaused = false
             decision.resumeRead = true
         }
-        if flow.isEmpty && flow.sourceEOF && !flow.sinkShutdown {
+        if flow.isEmpty && flow.sourceEOF && !flow.sinkShutdown && phase == .established {
             self[from: side].sinkShutdown = true
             decision.shutdownSink = true
         }
@@ -101,7 +132,7 @@ struct ConnectionPair<Session: ProxySession> {
     mutating func receivedEOF(from side: ProxySide) -> Bool {
         self[from: side].sourceEOF = true
         self[from: side].readPaused = false
-        if self[from: side].isEmpty && !self[from: side].sinkShutdown {
+        if self[from: side].isEmpty && !self[from: side].sinkShutdown && phase == .established {
             self[from: side].sinkShutdown = true
             return true
         }
@@ -112,12 +143,17 @@ struct ConnectionPair<Session: ProxySession> {
     @inline(__always)
     var isCompleted: Bool { fromClient.isFinished && fromUpstream.isFinished }
 
+    /// A close-after-flush may happen now: nothing is left for (or being written to) the client.
+    @inline(__always)
+    var flushedForClose: Bool { closeAfterFlush && fromUpstream.isEmpty && !fromUpstream.writing }
+
     /// Bytes in flight over both directions.
-    var bytesInFlight: Int { fromClient.queuedBytes + fromUpstream.queuedBytes }
+    var bytesInFlight: Int { fromClient.queuedBytes + fromUpstream.queuedBytes + held.queuedBytes }
 
     /// Releases all queued buffers.
     mutating func discard(pool: inout BufferPool) {
         fromClient.discard(pool: &pool)
         fromUpstream.discard(pool: &pool)
+        held.discard(pool: &pool)
     }
 }

@@ -26,6 +26,12 @@ struct ConnectionSlot {
     var clientInterest: UInt32 = 0
     var upstreamInterest: UInt32 = 0
     var startedAt: UInt64 = 0
+    /// When the upstream connect was started (connect timeout).
+    var connectStartedAt: UInt64 = 0
+    /// The session's deadline (monotonic ns, 0: none).
+    var sessionDeadline: UInt64 = 0
+    /// Close-after-flush gives up at this time.
+    var flushDeadline: UInt64 = 0
     var lastActivity: UInt64 = 0
     var closeReason: CloseReason = .completed
     var clientAddress: SocketAddress?

@@ -4,7 +4,7 @@ import Glibc
 /// An event loop on epoll (level-triggered): non-blocking reads into pool buffers, writes
 /// from those same buffers, driving the same ``ConnectionPair`` state machine as the
 /// io_uring loop.
-struct EpollLoop<Session: ProxySession>: ~Copyable {
+struct EpollLoop<Session: ProxySession & ~Copyable>: ~Copyable {
     private var core: LoopCore<Session>
     private let epollFD: Int32
     private let events: UnsafeMutablePointer<epoll_event>
@@ -12,11 +12,11 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
     /// Reads per readiness event before giving other sockets a turn.
     private let readBurst = 8
 
-    init(context: LoopContext) throws(SystemError) {
+    init(context: LoopContext, shared: Session.Shared, mailbox: SessionMailbox<Session.Event>) throws(SystemError) {
         let fd = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard fd >= 0 else { throw .last("epoll_create1") }
         do {
-            core = try LoopCore<Session>(context: context)
+            core = try LoopCore<Session>(context: context, shared: shared, mailbox: mailbox)
         } catch {
             Glibc.close(fd)
             throw error
@@ -67,9 +67,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
     /// Whether the loop wants to read from `side` now.
     @inline(__always)
     private func wantsRead(_ index: Int, _ side: ProxySide) -> Bool {
-        let flow = core.pairs[index][from: side]
-        return core.pairs[index].phase == .established && !flow.readPaused && !flow.sourceEOF
-            && !core.slots[index].awaitingBuffers(side)
+        core.pairs[index].wantsRead(side) && !core.slots[index].awaitingBuffers(side)
     }
 
     /// Brings the socket's epoll registration in line with what the state machine wants.
@@ -109,6 +107,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         case .wake:
             var value: UInt64 = 0
             _ = read(core.context.control.wakeFD, &value, 8)
+            drainMailbox()
         default: break
         }
     }
@@ -118,8 +117,8 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         guard core.isCurrent(tag) else { return }
         let slot = tag.slot
         let index = Int(slot)
-        if core.pairs[index].phase == .connecting {
-            if side == .upstream { connectReady(slot) }
+        if core.pairs[index].phase == .connecting && side == .upstream {
+            connectReady(slot)
             return
         }
         let failure = events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0
@@ -127,7 +126,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
             core.pairs[index][from: side.opposite].writing = false
             flushWrites(slot, from: side.opposite)
         }
-        guard core.isCurrent(tag), core.pairs[index].phase == .established else { return }
+        guard core.isCurrent(tag), core.pairs[index].phase != .closing else { return }
         if events & EPOLLIN.rawValue != 0 || failure {
             readReady(slot, side)
         }
@@ -139,28 +138,35 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         var reads = 0
         while reads < readBurst && wantsRead(index, side) {
             reads += 1
-            let buffer = core.pool.acquire()
+            let buffer = core.poolStorage.pointee.acquire()
             guard buffer != BufferPool.none else {
                 core.awaitBuffers(slot, side)
                 break
             }
-            let count = read(core.slots[index].fd(side), core.pool.address(of: buffer), core.pool.bufferSize)
+            let count = read(core.slots[index].fd(side), core.poolStorage.pointee.address(of: buffer), core.poolStorage.pointee.bufferSize)
             if count > 0 {
                 core.slots[index].lastActivity = core.now
                 core.forwarded &+= 1
-                let decision = core.pairs[index].received(buffer, length: count, from: side, pool: &core.pool)
-                if decision.terminate {
-                    closeConnection(slot, .sessionTerminated)
-                    return
+                let requests = core.deliver(slot, buffer: buffer, length: count, from: side)
+                if requests.close != nil || requests.connect || requests.readStateChanged
+                    || requests.touchedFlows & (side == .client ? 2 : 1) != 0 {
+                    apply(slot, requests, except: side)
+                    guard core.slots[index].active, core.slots[index].generation == generation,
+                          core.pairs[index].phase != .closing else { return }
                 }
-                if decision.startWrite {
+                _ = core.pairs[index].checkHighWaterMark(from: side)
+                if core.pairs[index].canStartWrite(from: side) {
                     flushWrites(slot, from: side)
                     guard core.slots[index].active, core.slots[index].generation == generation,
-                          core.pairs[index].phase == .established else { return }
+                          core.pairs[index].phase != .closing else { return }
                 }
-                if count < core.pool.bufferSize { break }
+                if count < core.poolStorage.pointee.bufferSize { break }
             } else if count == 0 {
-                core.pool.release(buffer)
+                core.poolStorage.pointee.release(buffer)
+                if side == .client && core.pairs[index].phase == .clientOnly {
+                    closeConnection(slot, .completed)
+                    return
+                }
                 if core.pairs[index].receivedEOF(from: side) {
                     shutdown(core.slots[index].fd(side.opposite), Int32(SHUT_WR))
                 }
@@ -170,7 +176,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
                 }
                 break
             } else {
-                core.pool.release(buffer)
+                core.poolStorage.pointee.release(buffer)
                 let error = rg_errno()
                 if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { break }
                 failed(slot, side: side, errno: error)
@@ -186,7 +192,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         let index = Int(slot)
         let sink = source.opposite
         var resume = false
-        while let pending = core.pairs[index][from: source].pendingWrite(pool: core.pool) {
+        while let pending = core.pairs[index][from: source].pendingWrite(pool: core.poolStorage.pointee) {
             let count = send(core.slots[index].fd(sink), pending.baseAddress, pending.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
             if count < 0 {
                 let error = rg_errno()
@@ -198,7 +204,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
                 failed(slot, side: sink, errno: error)
                 return
             }
-            let decision = core.pairs[index].wrote(count, from: source, pool: &core.pool)
+            let decision = core.pairs[index].wrote(count, from: source, pool: &core.poolStorage.pointee)
             if decision.resumeRead { resume = true }
             if decision.shutdownSink { shutdown(core.slots[index].fd(sink), Int32(SHUT_WR)) }
             if core.pairs[index].isCompleted {
@@ -207,9 +213,14 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
             }
             if !decision.continueWrite { break }
         }
+        if core.pairs[index].flushedForClose {
+            closeConnection(slot, core.pairs[index].pendingCloseReason)
+            return
+        }
         if core.pairs[index][from: source].isEmpty {
             core.pairs[index][from: source].writing = false
-            if core.pairs[index][from: source].sourceEOF && !core.pairs[index][from: source].sinkShutdown {
+            if core.pairs[index][from: source].sourceEOF && !core.pairs[index][from: source].sinkShutdown
+                && core.pairs[index].phase == .established {
                 core.pairs[index][from: source].sinkShutdown = true
                 shutdown(core.slots[index].fd(sink), Int32(SHUT_WR))
                 if core.pairs[index].isCompleted {
@@ -246,24 +257,61 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
                 return
             }
             Socket.setNoDelay(clientFD)
-            startConnect(slot, listener: listener)
+            apply(slot, core.startSession(slot))
+            if core.slots[Int(slot)].active && core.pairs[Int(slot)].phase != .closing { updateInterest(slot, .client) }
         }
     }
 
-    private mutating func startConnect(_ slot: Int32, listener: Int) {
+    // MARK: Session requests
+
+    /// Carries out what a session call asked for. Writes of the flow sourced at `except`
+    /// are left to the caller.
+    private mutating func apply(_ slot: Int32, _ requests: SessionRequests, except: ProxySide? = nil) {
         let index = Int(slot)
+        let generation = core.slots[index].generation
+        if let reason = requests.close {
+            closeConnection(slot, reason)
+            return
+        }
+        if requests.connect {
+            startConnect(slot)
+            guard core.slots[index].active, core.slots[index].generation == generation,
+                  core.pairs[index].phase != .closing else { return }
+        }
+        for side in [ProxySide.client, .upstream] where side != except {
+            guard requests.touchedFlows & (side == .client ? 1 : 2) != 0,
+                  core.pairs[index].canStartWrite(from: side) else { continue }
+            flushWrites(slot, from: side)
+            guard core.slots[index].active, core.slots[index].generation == generation,
+                  core.pairs[index].phase != .closing else { return }
+        }
+        if requests.readStateChanged {
+            updateInterest(slot, .client)
+            updateInterest(slot, .upstream)
+        }
+    }
+
+    private mutating func drainMailbox() {
+        while let (slot, event) = core.nextMailboxEvent() {
+            apply(slot, core.deliver(slot, event: .custom(event)))
+        }
+    }
+
+    private mutating func startConnect(_ slot: Int32) {
+        let index = Int(slot)
+        let listener = Int(core.slots[index].listener)
         let upstream = core.upstreams[listener]
         let fd = Socket.makeStream(family: upstream.family, nonBlocking: true)
-        Socket.setReceiveBuffer(fd, core.socketReceiveBufferSize)
         guard fd >= 0 else {
             let error = rg_errno()
-            core.slots[index].closeReason = .resourceExhausted(errno: error)
-            core.pairs[index].phase = .closing
-            core.finishClose(slot)
+            closeConnection(slot, .resourceExhausted(errno: error))
             pauseAccept(listener, .resources(errno: error))
             return
         }
+        Socket.setReceiveBuffer(fd, core.socketReceiveBufferSize)
         core.slots[index].upstreamFD = fd
+        core.pairs[index].phase = .connecting
+        core.slots[index].connectStartedAt = core.now
         let rc = upstream.withSockAddr { connect(fd, $0, $1) }
         if rc == 0 {
             established(slot)
@@ -288,14 +336,40 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         let listener = Int(core.slots[index].listener)
         core.context.log.enqueue(.upstreamUnavailable(
             listener: core.context.listeners[listener].name, upstream: core.upstreams[listener], errno: errno))
-        closeConnection(slot, .upstreamConnectFailed(errno: errno))
+        if core.slots[index].upstreamInterest != 0 {
+            var event = epoll_event()
+            epoll_ctl(epollFD, EPOLL_CTL_DEL, core.slots[index].upstreamFD, &event)
+            core.slots[index].upstreamInterest = 0
+        }
+        Glibc.close(core.slots[index].upstreamFD)
+        core.slots[index].upstreamFD = -1
+        core.pairs[index].phase = .clientOnly
+        let requests = core.deliver(slot, event: .connectFailed(errno: errno))
+        if requests.close == nil && !core.pairs[index].closeAfterFlush {
+            closeConnection(slot, .upstreamConnectFailed(errno: errno))
+        } else {
+            apply(slot, requests)
+        }
     }
 
     private mutating func established(_ slot: Int32) {
         let index = Int(slot)
+        let generation = core.slots[index].generation
         Socket.setNoDelay(core.slots[index].upstreamFD)
         core.pairs[index].phase = .established
         core.slots[index].lastActivity = core.now
+        apply(slot, core.deliver(slot, event: .connected))
+        guard core.slots[index].active, core.slots[index].generation == generation,
+              core.pairs[index].phase == .established else { return }
+        if core.pairs[index].fromClient.sourceEOF && core.pairs[index].fromClient.isEmpty
+            && core.pairs[index].receivedEOF(from: .client) {
+            shutdown(core.slots[index].upstreamFD, Int32(SHUT_WR))
+        }
+        for side in [ProxySide.client, .upstream] where core.pairs[index].canStartWrite(from: side) {
+            flushWrites(slot, from: side)
+            guard core.slots[index].active, core.slots[index].generation == generation,
+                  core.pairs[index].phase == .established else { return }
+        }
         updateInterest(slot, .client)
         updateInterest(slot, .upstream)
     }
@@ -332,7 +406,7 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
 
     private mutating func resumeBufferWaiters() {
         while let (slot, side) = core.takeBufferWaiter() {
-            guard core.pairs[Int(slot)].phase == .established else { continue }
+            guard core.pairs[Int(slot)].phase != .closing else { continue }
             updateInterest(slot, side)
         }
     }
@@ -346,7 +420,11 @@ struct EpollLoop<Session: ProxySession>: ~Copyable {
         }
         guard core.liveCount > 0 else { return }
         for index in 0..<core.capacity where core.slots[index].active {
-            if let reason = core.expiredTimer(Int32(index)) {
+            if core.sessionDeadlinePassed(Int32(index)) {
+                apply(Int32(index), core.deliver(Int32(index), event: .deadline))
+                guard core.slots[index].active else { continue }
+            }
+            if core.pairs[index].phase != .closing, let reason = core.expiredTimer(Int32(index)) {
                 if reason == .connectTimeout {
                     let listener = Int(core.slots[index].listener)
                     core.context.log.enqueue(.upstreamUnavailable(

@@ -2,15 +2,32 @@ import CLibURing
 import Glibc
 import Synchronization
 
+/// What a session call asks of the backend's I/O (see ``LoopCore/settle(_:_:)``).
+struct SessionRequests {
+    /// Open the upstream connection.
+    var connect: Bool
+    /// Close now for this reason.
+    var close: CloseReason?
+    /// A side's wish to read may have changed (pause, resume, close-after-flush).
+    var readStateChanged: Bool
+    /// Bit 0: bytes were queued for the upstream; bit 1: for the client.
+    var touchedFlows: UInt8
+}
+
 /// The backend-independent half of an event loop: the slot table with its connection state
 /// machines, the buffer pool, timers, shutdown state, statistics and access records.
 /// Each backend (``URingLoop``, ``EpollLoop``) owns one and only adds the I/O calls.
-struct LoopCore<Session: ProxySession>: ~Copyable {
+struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
     let context: LoopContext
-    var pool: BufferPool
+    /// The pool lives behind a stable pointer so a ``SessionIO`` can reach it during a call.
+    let poolStorage: UnsafeMutablePointer<BufferPool>
     let capacity: Int
     let slots: UnsafeMutablePointer<ConnectionSlot>
-    let pairs: UnsafeMutablePointer<ConnectionPair<Session>>
+    let pairs: UnsafeMutablePointer<ConnectionPair>
+    /// The protocol session of each active slot.
+    let sessions: UnsafeMutablePointer<Session>
+    let shared: Session.Shared
+    let mailbox: SessionMailbox<Session.Event>
     private let freeSlots: UnsafeMutablePointer<Int32>
     private var freeCount: Int
     private(set) var liveCount = 0
@@ -43,15 +60,22 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
     var accepted: UInt64 = 0
     private let allocationCounter: (@convention(c) () -> UInt64)?
 
-    init(context: LoopContext) throws(SystemError) {
+    init(context: LoopContext, shared: Session.Shared, mailbox: SessionMailbox<Session.Event>) throws(SystemError) {
         let configuration = context.configuration
         self.context = context
-        self.pool = try BufferPool(bufferSize: configuration.bufferSize, count: configuration.buffersPerLoop)
+        let pool = try BufferPool(
+            bufferSize: configuration.bufferSize, count: configuration.buffersPerLoop,
+            reserved: configuration.reservedBuffersPerLoop)
+        poolStorage = .allocate(capacity: 1)
+        poolStorage.initialize(to: pool)
+        self.shared = shared
+        self.mailbox = mailbox
         let capacity = max(1, configuration.maxConnectionsPerLoop)
         self.capacity = capacity
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: ConnectionSlot(), count: capacity)
         pairs = .allocate(capacity: capacity)
+        sessions = .allocate(capacity: capacity)
         freeSlots = .allocate(capacity: capacity)
         for index in 0..<capacity {
             freeSlots[index] = Int32(capacity - 1 - index)
@@ -86,7 +110,9 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         for index in 0..<capacity where slots[index].active {
             if slots[index].clientFD >= 0 { close(slots[index].clientFD) }
             if slots[index].upstreamFD >= 0 { close(slots[index].upstreamFD) }
+            pairs[index].discard(pool: &poolStorage.pointee)
             (pairs + index).deinitialize(count: 1)
+            (sessions + index).deinitialize(count: 1)
         }
         for index in 0..<context.listeners.count where listenerFDs[index] >= 0 {
             close(listenerFDs[index])
@@ -94,6 +120,9 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         slots.deinitialize(count: capacity)
         slots.deallocate()
         pairs.deallocate()
+        sessions.deallocate()
+        poolStorage.deinitialize(count: 1)
+        poolStorage.deallocate()
         freeSlots.deallocate()
         bufferWaiters.deallocate()
         upstreams.deinitialize(count: context.listeners.count)
@@ -123,23 +152,31 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         slots[index].startedAt = now
         slots[index].lastActivity = now
         slots[index].clientAddress = Socket.peerAddress(clientFD)
-        let session = Session(context: SessionContext(listenerIndex: listener, listenerName: context.listeners[listener].name))
-        (pairs + index).initialize(to: ConnectionPair(session: session, highWaterMark: highWaterMark))
+        let sessionContext = SessionContext(
+            listenerIndex: listener, listenerName: context.listeners[listener].name,
+            clientAddress: slots[index].clientAddress)
+        (pairs + index).initialize(to: ConnectionPair(highWaterMark: highWaterMark))
+        (sessions + index).initialize(to: Session(context: sessionContext, shared: shared))
         liveCount += 1
         accepted &+= 1
         return slot
     }
 
-    /// Closes the slot's descriptors, emits its access record and frees it.
+    /// Tells the session it is closing, closes the slot's descriptors, emits its access
+    /// record and frees it.
     mutating func finishClose(_ slot: Int32) {
         let index = Int(slot)
-        pairs[index].discard(pool: &pool)
+        var io = makeIO(slot, inert: true)
+        sessions[index].handle(.closed(slots[index].closeReason), io: &io)
+        _ = consume io
+        (sessions + index).deinitialize(count: 1)
+        pairs[index].discard(pool: &poolStorage.pointee)
         let record = AccessLogRecord(
             listener: context.listeners[Int(slots[index].listener)].name,
             client: slots[index].clientAddress,
             upstream: upstreams[Int(slots[index].listener)],
-            bytesFromClient: pairs[index].fromClient.totalBytes,
-            bytesFromUpstream: pairs[index].fromUpstream.totalBytes,
+            bytesFromClient: pairs[index].receivedFromClient,
+            bytesFromUpstream: pairs[index].receivedFromUpstream,
             duration: .nanoseconds(Int64(clamping: now &- slots[index].startedAt)),
             closeReason: slots[index].closeReason
         )
@@ -169,6 +206,91 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         UserData(operation, slot: slot, generation: slots[Int(slot)].generation)
     }
 
+    // MARK: Sessions
+
+    /// A ``SessionIO`` for a call on `slot`'s session.
+    @inline(__always)
+    func makeIO(_ slot: Int32, inert: Bool = false) -> SessionIO<Session.Event> {
+        SessionIO(
+            pool: poolStorage, pair: pairs + Int(slot), mailbox: Unmanaged.passUnretained(mailbox),
+            handle: SessionHandle(loop: Int32(context.index), slot: slot, generation: slots[Int(slot)].generation),
+            now: now, inert: inert)
+    }
+
+    /// Runs the session's `start` for a freshly accepted slot.
+    mutating func startSession(_ slot: Int32) -> SessionRequests {
+        var io = makeIO(slot)
+        sessions[Int(slot)].start(io: &io)
+        return settle(slot, io)
+    }
+
+    /// Hands the bytes in `buffer` to the session; releases the buffer unless the session
+    /// queued it.
+    @inline(__always)
+    mutating func deliver(_ slot: Int32, buffer: UInt16, length: Int, from side: ProxySide) -> SessionRequests {
+        let index = Int(slot)
+        if side == .client {
+            pairs[index].receivedFromClient &+= UInt64(length)
+        } else {
+            pairs[index].receivedFromUpstream &+= UInt64(length)
+        }
+        var io = makeIO(slot)
+        io.input = buffer
+        io.inputLength = length
+        io.inputSide = side
+        let bytes = UnsafeMutableRawBufferPointer(start: poolStorage.pointee.address(of: buffer), count: length)
+        sessions[index].received(bytes, from: side, io: &io)
+        if io.claimedTarget == nil { poolStorage.pointee.release(buffer) }
+        return settle(slot, io)
+    }
+
+    /// Hands `event` to the session.
+    mutating func deliver(_ slot: Int32, event: consuming SessionEvent<Session.Event>) -> SessionRequests {
+        var io = makeIO(slot)
+        sessions[Int(slot)].handle(event, io: &io)
+        return settle(slot, io)
+    }
+
+    /// Applies what needs no I/O and returns what does.
+    @inline(__always)
+    private mutating func settle(_ slot: Int32, _ io: consuming SessionIO<Session.Event>) -> SessionRequests {
+        let index = Int(slot)
+        if let deadline = io.deadline { slots[index].sessionDeadline = deadline }
+        var requests = SessionRequests(
+            connect: io.wantsConnect && pairs[index].phase == .clientOnly, close: nil,
+            readStateChanged: io.readStateChanged, touchedFlows: io.touchedFlows)
+        if let reason = io.closeReason {
+            if io.closeFlush {
+                if !pairs[index].closeAfterFlush {
+                    pairs[index].closeAfterFlush = true
+                    pairs[index].pendingCloseReason = reason
+                    slots[index].flushDeadline = now &+ Self.flushTimeout
+                    requests.readStateChanged = true
+                }
+                requests.connect = false
+                if pairs[index].flushedForClose { requests.close = reason }
+            } else {
+                requests.close = reason
+            }
+        }
+        return requests
+    }
+
+    /// Longest wait for a close-after-flush before the connection is closed regardless.
+    static var flushTimeout: UInt64 { 5_000_000_000 }
+
+    /// Drains the mailbox, handing each live session its events; `apply` carries out the
+    /// requests (the backend's I/O).
+    mutating func nextMailboxEvent() -> (Int32, Session.Event)? {
+        while let (handle, event) = mailbox.take() {
+            let tag = UserData(.ignored, slot: handle.slot, generation: handle.generation)
+            guard handle.loop == Int32(context.index), isCurrent(tag),
+                  pairs[Int(handle.slot)].phase != .closing else { continue }
+            return (handle.slot, event)
+        }
+        return nil
+    }
+
     // MARK: Buffer waiters
 
     /// Remembers that `side` of `slot` must resume reading once buffers are free.
@@ -182,7 +304,7 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
     /// Pops up to as many waiters as there are free buffers; `resume` re-arms each one that
     /// still wants to read.
     mutating func takeBufferWaiter() -> (slot: Int32, side: ProxySide)? {
-        while bufferWaiterCount > 0 && pool.available > 0 {
+        while bufferWaiterCount > 0 && poolStorage.pointee.available > 0 {
             bufferWaiterCount -= 1
             let tag = UserData(rawValue: bufferWaiters[bufferWaiterCount])
             guard isCurrent(tag) else { continue }
@@ -199,11 +321,12 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
     @inline(__always)
     func expiredTimer(_ slot: Int32) -> CloseReason? {
         let index = Int(slot)
+        if pairs[index].closeAfterFlush && now >= slots[index].flushDeadline { return pairs[index].pendingCloseReason }
         switch pairs[index].phase {
         case .connecting:
             let connectTimeout = connectTimeouts[Int(slots[index].listener)]
-            if connectTimeout > 0 && now &- slots[index].startedAt >= connectTimeout { return .connectTimeout }
-        case .established:
+            if connectTimeout > 0 && now &- slots[index].connectStartedAt >= connectTimeout { return .connectTimeout }
+        case .established, .clientOnly:
             let idleTimeout = idleTimeouts[Int(slots[index].listener)]
             if idleTimeout > 0 && now &- slots[index].lastActivity >= idleTimeout { return .idleTimeout }
         case .closing:
@@ -211,6 +334,15 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
         }
         if draining && now >= drainDeadline { return .shutdown }
         return nil
+    }
+
+    /// True (once) when `slot`'s session deadline passed.
+    @inline(__always)
+    mutating func sessionDeadlinePassed(_ slot: Int32) -> Bool {
+        let deadline = slots[Int(slot)].sessionDeadline
+        guard deadline != 0, now >= deadline, pairs[Int(slot)].phase != .closing else { return false }
+        slots[Int(slot)].sessionDeadline = 0
+        return true
     }
 
     /// Reads the shutdown request; returns true the first time it is seen.
@@ -239,8 +371,8 @@ struct LoopCore<Session: ProxySession>: ~Copyable {
     mutating func publishStatistics() {
         let statistics = context.statistics
         statistics.activeConnections.store(liveCount, ordering: .relaxed)
-        statistics.buffersInUse.store(pool.inUse, ordering: .relaxed)
-        statistics.peakBuffersInUse.store(pool.peakInUse, ordering: .relaxed)
+        statistics.buffersInUse.store(poolStorage.pointee.inUse, ordering: .relaxed)
+        statistics.peakBuffersInUse.store(poolStorage.pointee.peakInUse, ordering: .relaxed)
         statistics.messagesForwarded.store(forwarded, ordering: .relaxed)
         statistics.acceptedConnections.store(accepted, ordering: .relaxed)
         statistics.iterations.add(1, ordering: .relaxed)

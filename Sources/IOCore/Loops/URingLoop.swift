@@ -92,7 +92,7 @@ enum URingSetup {
 
 /// An event loop on io_uring: multishot accept and recv into a provided-buffer ring, sends
 /// straight from the received buffer, one `io_uring_submit_and_wait` per iteration.
-struct URingLoop<Session: ProxySession>: ~Copyable {
+struct URingLoop<Session: ProxySession & ~Copyable>: ~Copyable {
     private var core: LoopCore<Session>
     private let ring: UnsafeMutablePointer<io_uring>
     private let cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
@@ -109,7 +109,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
     let setupFlags: UInt32
 
     /// Creates the ring on the calling thread (it becomes the ring's single issuer).
-    init(context: LoopContext) throws(SystemError) {
+    init(context: LoopContext, shared: Session.Shared, mailbox: SessionMailbox<Session.Event>) throws(SystemError) {
         let ring = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
         let flags: UInt32
         switch URingSetup.initialize(ring, entries: context.configuration.ringEntries, configuration: context.configuration) {
@@ -120,14 +120,14 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         }
         var core: LoopCore<Session>
         do {
-            core = try LoopCore<Session>(context: context)
+            core = try LoopCore<Session>(context: context, shared: shared, mailbox: mailbox)
         } catch {
             io_uring_queue_exit(ring)
             ring.deallocate()
             throw error
         }
         do {
-            try core.pool.registerRing(ring, group: 0)
+            try core.poolStorage.pointee.registerRing(ring, group: 0)
         } catch {
             _ = consume core
             io_uring_queue_exit(ring)
@@ -173,14 +173,14 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             _ = io_uring_submit_and_wait(ring, 1)
             core.now = monotonicNanoseconds()
             reapCompletions()
-            core.pool.flushReleases()
+            core.poolStorage.pointee.flushReleases()
             resumeBufferWaiters()
             if core.checkShutdownRequest() { stopAccepting() }
             if core.now >= core.nextTick {
                 core.nextTick = core.now &+ core.tick
                 runTimers()
             }
-            core.pool.flushReleases()
+            core.poolStorage.pointee.flushReleases()
             core.publishStatistics()
             if core.mayExit { break }
         }
@@ -210,14 +210,15 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         case .connect: connected(tag, result: result)
         case .wake:
             armWake()
+            drainMailbox()
         case .tick:
             armTick()
         case .ignored, .clientSocket, .upstreamSocket, .none:
             // A recv that selected a buffer always carries F_BUFFER; nothing else does.
             if flags & IORING_CQE_F_BUFFER != 0 {
                 let buffer = rg_cqe_buffer_id_flags(flags)
-                core.pool.noteAcquired(buffer)
-                core.pool.release(buffer)
+                core.poolStorage.pointee.noteAcquired(buffer)
+                core.poolStorage.pointee.release(buffer)
             }
         }
     }
@@ -304,7 +305,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
     @inline(__always)
     private mutating func startWrite(_ slot: Int32, from side: ProxySide) {
         let index = Int(slot)
-        guard let pending = core.pairs[index][from: side].pendingWrite(pool: core.pool) else { return }
+        guard let pending = core.pairs[index][from: side].pendingWrite(pool: core.poolStorage.pointee) else { return }
         let sink = side.opposite
         let sqe = nextSQE()
         let fixed = core.slots[index].registeredFiles
@@ -343,25 +344,78 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             return
         }
         Socket.setNoDelay(clientFD)
+        apply(slot, core.startSession(slot))
+        if core.slots[Int(slot)].active && core.pairs[Int(slot)].phase != .closing { reconcileReads(slot) }
+    }
+
+    /// Opens the upstream socket of `slot` and submits its connect.
+    private mutating func startConnect(_ slot: Int32) {
+        let index = Int(slot)
+        let listener = Int(core.slots[index].listener)
         let upstream = core.upstreams + listener
         let upstreamFD = Socket.makeStream(family: upstream.pointee.family, nonBlocking: false)
-        Socket.setReceiveBuffer(upstreamFD, core.socketReceiveBufferSize)
         guard upstreamFD >= 0 else {
             let error = rg_errno()
-            core.slots[Int(slot)].closeReason = .resourceExhausted(errno: error)
-            core.pairs[Int(slot)].phase = .closing
-            core.finishClose(slot)
+            beginClose(slot, .resourceExhausted(errno: error))
             pauseAccept(listener, .resources(errno: error))
             return
         }
-        core.slots[Int(slot)].upstreamFD = upstreamFD
+        Socket.setReceiveBuffer(upstreamFD, core.socketReceiveBufferSize)
+        core.slots[index].upstreamFD = upstreamFD
+        core.pairs[index].phase = .connecting
+        core.slots[index].connectStartedAt = core.now
         let sqe = nextSQE()
         upstream.withMemoryRebound(to: sockaddr_storage.self, capacity: 1) { storage in
             let raw = UnsafeRawPointer(storage).assumingMemoryBound(to: sockaddr.self)
             io_uring_prep_connect(sqe, upstreamFD, raw, upstream.pointee.length)
         }
         sqe.pointee.user_data = core.tag(.connect, slot).rawValue
-        core.slots[Int(slot)].outstanding += 1
+        core.slots[index].outstanding += 1
+    }
+
+    // MARK: Session requests
+
+    /// Carries out what a session call asked for. Writes of the flow sourced at `except`
+    /// are left to the caller (the receive path decides them with its read heuristics).
+    private mutating func apply(_ slot: Int32, _ requests: SessionRequests, except: ProxySide? = nil) {
+        let index = Int(slot)
+        if let reason = requests.close {
+            beginClose(slot, reason)
+            return
+        }
+        if requests.connect {
+            startConnect(slot)
+            guard core.pairs[index].phase != .closing else { return }
+        }
+        if requests.touchedFlows & 1 != 0, except != .client, core.pairs[index].canStartWrite(from: .client) {
+            startWrite(slot, from: .client)
+        }
+        if requests.touchedFlows & 2 != 0, except != .upstream, core.pairs[index].canStartWrite(from: .upstream) {
+            startWrite(slot, from: .upstream)
+        }
+        if requests.readStateChanged { reconcileReads(slot) }
+    }
+
+    /// Arms or cancels each side's recv to match what the connection wants now.
+    private mutating func reconcileReads(_ slot: Int32) {
+        reconcileRead(slot, .client)
+        reconcileRead(slot, .upstream)
+    }
+
+    @inline(__always)
+    private mutating func reconcileRead(_ slot: Int32, _ side: ProxySide) {
+        let index = Int(slot)
+        if core.pairs[index].wantsRead(side) {
+            if !core.slots[index].recvArmed(side) && !core.slots[index].awaitingBuffers(side) { armRecv(slot, side) }
+        } else if core.slots[index].recvArmed(side) {
+            cancelRecv(slot, side)
+        }
+    }
+
+    private mutating func drainMailbox() {
+        while let (slot, event) = core.nextMailboxEvent() {
+            apply(slot, core.deliver(slot, event: .custom(event)))
+        }
     }
 
     private mutating func pauseAccept(_ listener: Int, _ cause: AcceptPauseCause) {
@@ -386,24 +440,38 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             core.context.log.enqueue(.upstreamUnavailable(
                 listener: core.context.listeners[Int(core.slots[index].listener)].name,
                 upstream: core.upstreams[Int(core.slots[index].listener)], errno: error))
-            beginClose(slot, .upstreamConnectFailed(errno: error))
+            close(core.slots[index].upstreamFD)
+            core.slots[index].upstreamFD = -1
+            core.pairs[index].phase = .clientOnly
+            let requests = core.deliver(slot, event: .connectFailed(errno: error))
+            if requests.close == nil && !core.pairs[index].closeAfterFlush {
+                beginClose(slot, .upstreamConnectFailed(errno: error))
+            } else {
+                apply(slot, requests)
+            }
             return
         }
         Socket.setNoDelay(core.slots[index].upstreamFD)
         registerFiles(slot)
         core.pairs[index].phase = .established
         core.slots[index].lastActivity = core.now
-        armRecv(slot, .client)
-        armRecv(slot, .upstream)
+        apply(slot, core.deliver(slot, event: .connected))
+        guard core.pairs[index].phase == .established else { return }
+        if core.pairs[index].canStartWrite(from: .client) { startWrite(slot, from: .client) }
+        if core.pairs[index].canStartWrite(from: .upstream) { startWrite(slot, from: .upstream) }
+        if core.pairs[index].fromClient.sourceEOF && core.pairs[index].receivedEOF(from: .client) {
+            shutdown(core.slots[index].upstreamFD, Int32(SHUT_WR))
+        }
+        reconcileReads(slot)
     }
 
     @inline(__always)
     private mutating func received(_ tag: UserData, from side: ProxySide, result: Int32, flags: UInt32) {
         let hasBuffer = flags & IORING_CQE_F_BUFFER != 0
         let buffer = rg_cqe_buffer_id_flags(flags)
-        if hasBuffer { core.pool.noteAcquired(buffer) }
+        if hasBuffer { core.poolStorage.pointee.noteAcquired(buffer) }
         guard core.isCurrent(tag) else {
-            if hasBuffer { core.pool.release(buffer) }
+            if hasBuffer { core.poolStorage.pointee.release(buffer) }
             return
         }
         let slot = tag.slot
@@ -414,29 +482,35 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             core.slots[index].outstanding -= 1
         }
         if core.pairs[index].phase == .closing {
-            if hasBuffer { core.pool.release(buffer) }
+            if hasBuffer { core.poolStorage.pointee.release(buffer) }
             finishIfIdle(slot)
             return
         }
         if result > 0 && hasBuffer {
-            let streaming = flags & IORING_CQE_F_SOCK_NONEMPTY != 0 || Int(result) >= core.pool.bufferSize
+            let streaming = flags & IORING_CQE_F_SOCK_NONEMPTY != 0 || Int(result) >= core.poolStorage.pointee.bufferSize
             core.slots[index].lastActivity = core.now
             core.forwarded &+= 1
-            let decision = core.pairs[index].received(buffer, length: Int(result), from: side, pool: &core.pool)
-            if decision.terminate {
-                beginClose(slot, .sessionTerminated)
-                return
+            let requests = core.deliver(slot, buffer: buffer, length: Int(result), from: side)
+            if requests.close != nil || requests.connect || requests.readStateChanged
+                || requests.touchedFlows & (side == .client ? 2 : 1) != 0 {
+                apply(slot, requests, except: side)
+                guard core.pairs[index].phase != .closing else { return }
             }
-            core.slots[index].noteRead(side, interactive: !streaming && decision.startWrite)
-            if decision.startWrite { startWrite(slot, from: side) }
-            if more && core.slots[index].recvMultishot(side) && (!decision.startWrite || streaming) {
+            let startWrite = core.pairs[index].canStartWrite(from: side)
+            core.slots[index].noteRead(side, interactive: !streaming && startWrite)
+            if startWrite { self.startWrite(slot, from: side) }
+            if more && core.slots[index].recvMultishot(side) && (!startWrite || streaming) {
                 // A stream or a backlog is forming (the sink is still busy with earlier
                 // bytes): trade the multishot for one-shot recvs so reading stops at the mark.
                 cancelRecv(slot, side)
             }
-            if decision.pauseRead { cancelRecv(slot, side) }
+            if core.pairs[index].checkHighWaterMark(from: side) { cancelRecv(slot, side) }
         } else if result == 0 {
-            if hasBuffer { core.pool.release(buffer) }
+            if hasBuffer { core.poolStorage.pointee.release(buffer) }
+            if side == .client && core.pairs[index].phase == .clientOnly {
+                beginClose(slot, .completed)
+                return
+            }
             if core.pairs[index].receivedEOF(from: side) {
                 shutdown(core.slots[index].fd(side.opposite), Int32(SHUT_WR))
             }
@@ -446,11 +520,11 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             core.awaitBuffers(slot, side)
             return
         } else if result < 0 && result != -ECANCELED {
-            if hasBuffer { core.pool.release(buffer) }
+            if hasBuffer { core.poolStorage.pointee.release(buffer) }
             failed(slot, side: side, errno: -result)
             return
         }
-        if !more && !core.pairs[index][from: side].readPaused && !core.pairs[index][from: side].sourceEOF {
+        if !more && core.pairs[index].wantsRead(side) {
             armRecv(slot, side)
         }
     }
@@ -471,13 +545,18 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
             failed(slot, side: sink, errno: -result)
             return
         }
-        let decision = core.pairs[index].wrote(Int(result), from: source, pool: &core.pool)
+        let decision = core.pairs[index].wrote(Int(result), from: source, pool: &core.poolStorage.pointee)
         if decision.continueWrite { startWrite(slot, from: source) }
-        if decision.resumeRead && !core.slots[index].recvArmed(source) && !core.slots[index].awaitingBuffers(source) {
+        if decision.resumeRead && core.pairs[index].wantsRead(source)
+            && !core.slots[index].recvArmed(source) && !core.slots[index].awaitingBuffers(source) {
             armRecv(slot, source)
         }
         if decision.shutdownSink { shutdown(core.slots[index].fd(sink), Int32(SHUT_WR)) }
-        if core.pairs[index].isCompleted { beginClose(slot, .completed) }
+        if core.pairs[index].isCompleted {
+            beginClose(slot, .completed)
+        } else if core.pairs[index].flushedForClose {
+            beginClose(slot, core.pairs[index].pendingCloseReason)
+        }
     }
 
     /// A socket error on `side`: a reset is propagated as a reset of the other side.
@@ -559,10 +638,7 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
     private mutating func resumeBufferWaiters() {
         while let (slot, side) = core.takeBufferWaiter() {
             let index = Int(slot)
-            guard core.pairs[index].phase == .established,
-                  !core.pairs[index][from: side].readPaused,
-                  !core.pairs[index][from: side].sourceEOF
-            else { continue }
+            guard core.pairs[index].wantsRead(side), !core.slots[index].recvArmed(side) else { continue }
             armRecv(slot, side)
         }
     }
@@ -576,7 +652,11 @@ struct URingLoop<Session: ProxySession>: ~Copyable {
         }
         guard core.liveCount > 0 else { return }
         for index in 0..<core.capacity where core.slots[index].active {
-            if let reason = core.expiredTimer(Int32(index)) {
+            if core.sessionDeadlinePassed(Int32(index)) {
+                apply(Int32(index), core.deliver(Int32(index), event: .deadline))
+                guard core.slots[index].active else { continue }
+            }
+            if core.pairs[index].phase != .closing, let reason = core.expiredTimer(Int32(index)) {
                 if reason == .connectTimeout {
                     core.context.log.enqueue(.upstreamUnavailable(
                         listener: core.context.listeners[Int(core.slots[index].listener)].name,

@@ -12,6 +12,11 @@ public struct ProxyConfiguration: Sendable {
     public var bufferSize: Int = 16 * 1024
     /// Buffers per loop (power of two, at most 32768).
     public var buffersPerLoop: Int = 2048
+    /// Of those, buffers kept off the receive path for bytes sessions synthesize or copy
+    /// (protocol errors, the upstream login, reassembled statements); nil: an eighth.
+    public var reservedBuffers: Int? = nil
+    /// Events other threads may queue for a loop's sessions at once (``SessionMailbox``).
+    public var mailboxCapacity: Int = 4096
     /// Bytes in flight per direction past which the loop stops reading the source.
     public var highWaterMark: Int = 256 * 1024
     /// Limit for the upstream TCP connect; nil waits for the kernel's own timeout.
@@ -37,6 +42,11 @@ public struct ProxyConfiguration: Sendable {
     public var testing = TestingHooks()
 
     public init() {}
+
+    /// Reserved buffers per loop, resolved.
+    var reservedBuffersPerLoop: Int {
+        min(buffersPerLoop - 1, max(0, reservedBuffers ?? buffersPerLoop / 8))
+    }
 
     /// Switches for tests: fault injection and counters read on the loop thread.
     public struct TestingHooks: Sendable {

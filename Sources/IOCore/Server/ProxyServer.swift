@@ -37,10 +37,11 @@ public enum ProxyServerError: Error, Sendable, CustomStringConvertible {
 ///
 /// `Session` is the protocol state machine each connection runs; the loops are specialized
 /// on it. ``PassthroughSession`` forwards bytes untouched.
-public final class ProxyServer<Session: ProxySession>: Sendable {
+public final class ProxyServer<Session: ProxySession & ~Copyable>: Sendable {
     public let configuration: ProxyConfiguration
     public let listeners: [ListenerSpec]
     private let accessLog: any AccessLog
+    private let shared: Session.Shared
 
     private struct State {
         var started = false
@@ -61,10 +62,14 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
     ///   - configuration: data-plane tuning and backend choice.
     ///   - listeners: the listeners to serve, each with its upstream.
     ///   - accessLog: receives one record per connection and diagnostics, on a logging thread.
-    public init(configuration: ProxyConfiguration, listeners: [ListenerSpec], accessLog: some AccessLog = NullAccessLog()) {
+    public init(
+        configuration: ProxyConfiguration, listeners: [ListenerSpec], accessLog: some AccessLog = NullAccessLog(),
+        shared: Session.Shared
+    ) {
         self.configuration = configuration
         self.listeners = listeners
         self.accessLog = accessLog
+        self.shared = shared
         self.logQueue = try? LogQueue(recordLimit: configuration.accessLogBacklogLimit)
     }
 
@@ -129,6 +134,10 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
 
         let access = accessLog
         let queue = logQueue
+        let shared = self.shared
+        let mailboxes = controls.map {
+            SessionMailbox<Session.Event>(capacity: configuration.mailboxCapacity, wakeFD: $0.wakeFD)
+        }
         var loopThreads: [NativeThread] = []
         let ready = Semaphore()
         let failures = Mutex<[SystemError]>([])
@@ -145,7 +154,9 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
                     index: loop, listeners: listeners, listenerFDs: socketsPerLoop[loop],
                     configuration: configuration, statistics: statistics[loop], control: controls[loop], log: queue)
                 loopThreads.append(try NativeThread(name: "ringgate-loop\(loop)") {
-                    Self.runLoop(backend: backend, context: context, ready: ready, failures: failures)
+                    Self.runLoop(
+                        backend: backend, context: context, shared: shared, mailbox: mailboxes[loop],
+                        ready: ready, failures: failures)
                 })
             }
         } catch {
@@ -280,11 +291,18 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
     /// Runs one loop thread. Passthrough is routed to a call site with the concrete type (see
     /// ``LoopRunner``); a protocol session added to the gateway needs the same treatment (see
     /// ``ProxySession``).
-    private static func runLoop(backend: IOBackendKind, context: LoopContext, ready: Semaphore, failures: borrowing Mutex<[SystemError]>) {
+    private static func runLoop(
+        backend: IOBackendKind, context: LoopContext, shared: Session.Shared, mailbox: SessionMailbox<Session.Event>,
+        ready: Semaphore, failures: borrowing Mutex<[SystemError]>
+    ) {
         if Session.self == PassthroughSession.self {
-            LoopRunner.run(PassthroughSession.self, backend: backend, context: context, ready: ready, failures: failures)
+            LoopRunner.run(
+                PassthroughSession.self, backend: backend, context: context, shared: (),
+                mailbox: unsafeBitCast(mailbox, to: SessionMailbox<Never>.self), ready: ready, failures: failures)
         } else {
-            LoopRunner.run(Session.self, backend: backend, context: context, ready: ready, failures: failures)
+            LoopRunner.run(
+                Session.self, backend: backend, context: context, shared: shared, mailbox: mailbox,
+                ready: ready, failures: failures)
         }
     }
 }
@@ -298,14 +316,14 @@ public final class ProxyServer<Session: ProxySession>: Sendable {
 /// metadata on every slot access. `perf/gate.sh` checks the release binary for the
 /// specialized loops.
 enum LoopRunner {
-    static func run<S: ProxySession>(
-        _ session: S.Type, backend: IOBackendKind, context: LoopContext, ready: Semaphore,
-        failures: borrowing Mutex<[SystemError]>
+    static func run<S: ProxySession & ~Copyable>(
+        _ session: S.Type, backend: IOBackendKind, context: LoopContext, shared: S.Shared,
+        mailbox: SessionMailbox<S.Event>, ready: Semaphore, failures: borrowing Mutex<[SystemError]>
     ) {
         switch backend {
         case .ioUring:
             do {
-                var loop = try URingLoop<S>(context: context)
+                var loop = try URingLoop<S>(context: context, shared: shared, mailbox: mailbox)
                 ready.signal()
                 loop.run()
             } catch {
@@ -315,7 +333,7 @@ enum LoopRunner {
             }
         case .epoll:
             do {
-                var loop = try EpollLoop<S>(context: context)
+                var loop = try EpollLoop<S>(context: context, shared: shared, mailbox: mailbox)
                 ready.signal()
                 loop.run()
             } catch {
@@ -327,9 +345,14 @@ enum LoopRunner {
     }
 }
 
-extension ProxyServer where Session == PassthroughSession {
-    /// A transparent TCP proxy.
+extension ProxyServer where Session.Shared == Void {
+    /// A server whose sessions share nothing (a transparent TCP proxy).
     public convenience init(configuration: ProxyConfiguration, listeners: [ListenerSpec]) {
-        self.init(configuration: configuration, listeners: listeners, accessLog: NullAccessLog())
+        self.init(configuration: configuration, listeners: listeners, accessLog: NullAccessLog(), shared: ())
+    }
+
+    /// A server whose sessions share nothing, with an access log.
+    public convenience init(configuration: ProxyConfiguration, listeners: [ListenerSpec], accessLog: some AccessLog) {
+        self.init(configuration: configuration, listeners: listeners, accessLog: accessLog, shared: ())
     }
 }
