@@ -114,24 +114,37 @@ struct TokenCommand: AsyncParsableCommand {
         }
     }
 
-    /// `ringgate token revoke --file FILE --jti ID`
+    /// `ringgate token revoke --file FILE (--jti ID | ID)`
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Append a token id to the revocation file (read again on configuration reload).")
+            abstract: "Append a token id to the revocation file (read again on configuration reload).",
+            discussion: """
+                Older token ids can start with '-': give them as --jti=ID, --jti ID, or after \
+                '--' (ringgate token revoke --file FILE -- -AbC...).
+                """)
 
         @Option(name: .long, help: "The revocation file (gateway_tokens.revocation_file).")
         var file: String
 
-        @Option(name: .long, help: "The token id (jti) to revoke.")
-        var jti: String
+        // `.unconditional`: the next argument is the id even when it starts with '-'.
+        @Option(name: .long, parsing: .unconditional, help: "The token id (jti) to revoke.")
+        var jti: String?
+
+        @Argument(help: "The token id (jti) to revoke, instead of --jti.")
+        var id: String?
+
+        func validate() throws {
+            guard (jti == nil) != (id == nil) else { throw ValidationError("give the token id once: --jti ID or ID") }
+        }
 
         func run() throws {
+            let tokenID = jti ?? id ?? ""
             do {
-                try RevocationList.append(jti, toFile: file)
+                try RevocationList.append(tokenID, toFile: file)
             } catch {
                 throw TokenCommandError(error.message)
             }
-            print("revoked \(jti)")
+            print("revoked \(tokenID)")
         }
     }
 }

@@ -61,13 +61,14 @@ extension ConfigSchema {
             allow: allow, review: review, deny: deny, masks: masks, limits: limits, location: reader.location(of: node))
     }
 
-    /// Statement class names (as in `StatementClass.allNamed`), or `all`.
+    /// Statement class names (as in `StatementClass.allNamed`), or `all`: every class but
+    /// `opaque`, which a rule must name itself (unnamed, it is decided as the most severe class).
     func classes(_ node: Node, _ path: String) -> StatementClass {
         guard let items = reader.stringListWithNodes(node, path) else { return [] }
         var result: StatementClass = []
         for item in items {
             if item.value == "all" {
-                result.formUnion(StatementClass(rawValue: StatementClass.allNamed.reduce(0) { $0 | $1.value.rawValue }))
+                result.formUnion(StatementClass(StatementClass.allNamed.map(\.value)).subtracting(.opaque))
             } else if let value = StatementClass(name: item.value) {
                 result.formUnion(value)
             } else {

@@ -2,8 +2,8 @@ import Codecs
 
 /// What the policy decides for a command.
 ///
-/// Ordered by severity: when several rules of equal specificity apply, the most severe wins
-/// (``deny`` beats ``review`` beats ``allow``).
+/// Ordered by severity: when several rules apply, the most severe wins (``deny`` beats
+/// ``review`` beats ``allow``), whatever their resource patterns.
 public enum PolicyAction: UInt8, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
     case allow = 0
     /// Hold the command until a human approves it.

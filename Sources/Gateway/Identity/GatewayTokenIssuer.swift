@@ -15,7 +15,7 @@ public struct IssuedGatewayToken: Sendable, Hashable {
 /// Issues short-lived Ed25519-signed tokens for automation (`ringgate token issue`).
 ///
 /// Claims: `iss`, `sub` (the identity), `groups`, `resources` (the scope), `iat`, `nbf`,
-/// `exp` and a random 128-bit `jti`. A TTL above ``maxTTLSeconds`` is refused, so no token can
+/// `exp` and a random 128-bit `jti` (32 lowercase hex digits). A TTL above ``maxTTLSeconds`` is refused, so no token can
 /// outlive the configured maximum.
 public struct GatewayTokenIssuer: Sendable {
     /// The signing key.
@@ -56,7 +56,7 @@ public struct GatewayTokenIssuer: Sendable {
         guard ttlSeconds <= maxTTLSeconds else { throw .ttlTooLong(requested: ttlSeconds, maximum: maxTTLSeconds) }
 
         let now = Int(clock().timeIntervalSince1970)
-        let tokenID = SymmetricKey(size: .bits128).withUnsafeBytes { Base64URL.encode($0) }
+        let tokenID = SymmetricKey(size: .bits128).withUnsafeBytes { Self.tokenID(from: $0) }
         let claims = GatewayTokenClaims(
             iss: issuer, sub: identity, groups: groups, resources: resources, iat: now, nbf: now, exp: now + ttlSeconds,
             jti: tokenID)
@@ -70,6 +70,21 @@ public struct GatewayTokenIssuer: Sendable {
             throw .signingFailed
         }
         return IssuedGatewayToken(token: token, tokenID: tokenID, expiresAt: Date(timeIntervalSince1970: Double(now + ttlSeconds)))
+    }
+}
+
+extension GatewayTokenIssuer {
+    /// A token id from random bytes: lowercase hex, so it never starts with `-` (base64url
+    /// did for one token in 64, and `ringgate token revoke --jti -…` then read it as an option).
+    static func tokenID(from bytes: some Collection<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 

@@ -6,7 +6,8 @@ import Codecs
 /// version (its hash) changes exactly when a decision could.
 enum CanonicalPolicyText {
     static func render(_ config: GatewayConfiguration) -> String {
-        var lines: [String] = ["ringgate-policy-v1"]
+        // v2: deny wins over specificity, `all` excludes opaque (same text, other decisions).
+        var lines: [String] = ["ringgate-policy-v2"]
         for resource in config.resources.sorted(by: { $0.name < $1.name }) {
             lines.append("resource \(quote(resource.name)) \(resource.protocol.rawValue) default=\(resource.defaultAction) production=\(resource.production)")
         }

@@ -6,7 +6,8 @@ public enum ReasonCode: UInt8, Sendable, Hashable, CaseIterable, CustomStringCon
     case rule = 0
     /// No rule matched; the resource's `default` decided.
     case resourceDefault = 1
-    /// No rule matched an `opaque` statement (or one without any class): never allowed by default.
+    /// An `opaque` statement (or one without any class) that no rule naming `opaque` decides,
+    /// and some class no rule decides either: denied, whatever the resource default.
     case opaqueUnmatched = 2
     /// The statement is longer than a matching rule's `max_statement_length`.
     case statementTooLong = 3

@@ -17,6 +17,8 @@ public struct PolicyBinding: Sendable {
     /// The strictest matching `max_statement_length` and the rule that set it (-1: none).
     let maxStatementLength: Int
     let lengthRule: Int32
+    /// The decision for `opaque` when no rule naming it applies (``PolicySnapshot/opaqueFallback(resource:subject:)``).
+    let opaqueFallback: Decision
     let valid: Bool
 }
 
@@ -27,7 +29,8 @@ extension PolicySnapshot {
         guard subject.snapshotSerial == serial, resource.snapshotSerial == serial, r >= 0, r < resourceDefaults.count else {
             return PolicyBinding(
                 subject: subject, resource: resource, offsets: [], candidates: [], defaultAction: .deny,
-                hasRelationRules: false, maxStatementLength: Int.max, lengthRule: -1, valid: false)
+                hasRelationRules: false, maxStatementLength: Int.max, lengthRule: -1,
+                opaqueFallback: Decision(action: .deny, reason: .unknownResource), valid: false)
         }
         var offsets: [Int32] = [0]
         var filtered: [RuleCandidate] = []
@@ -58,7 +61,7 @@ extension PolicySnapshot {
         return PolicyBinding(
             subject: subject, resource: resource, offsets: offsets, candidates: filtered, defaultAction: resourceDefaults[r],
             hasRelationRules: filtered.contains { $0.hasRelations }, maxStatementLength: maxLength, lengthRule: lengthRule,
-            valid: true)
+            opaqueFallback: opaqueFallback(resource: r, subject: subject).decision, valid: true)
     }
 
     /// Decides one statement for a bound caller and resource; same result as
@@ -110,9 +113,7 @@ extension PolicySnapshot {
             }
             index += 1
         }
-        if slot == Self.opaqueSlot {
-            return Decision(action: .deny, reason: .opaqueUnmatched, statementClass: statementClass)
-        }
+        if slot == Self.opaqueSlot { return binding.opaqueFallback }
         return Decision(action: binding.defaultAction, reason: .resourceDefault, statementClass: statementClass)
     }
 }

@@ -29,12 +29,11 @@ struct CompiledPolicyParts {
 
 /// Turns a validated ``GatewayConfiguration`` into the flat, interned tables of a snapshot.
 ///
-/// Precedence is encoded in the order of each (resource, class) candidate list:
-/// 1. the rule's most specific resource pattern matching that resource (an exact name beats
-///    any glob; among globs, more literal characters win);
-/// 2. then severity: deny, then review, then allow;
-/// 3. then file order (the earlier rule wins a complete tie).
-/// The evaluator takes the first candidate whose identity/group (and relation) scope matches.
+/// Precedence is encoded in the order of each (resource, class) candidate list: severity
+/// (deny, then review, then allow), then file order. The evaluator takes the first candidate
+/// whose identity/group (and relation) scope matches, which is the most severe matching rule,
+/// the earliest of equals: a deny or review is never overridden by an allow, whatever the
+/// resource patterns' specificity. (Specificity only orders masks and limits.)
 struct PolicyCompiler {
     let configuration: GatewayConfiguration
 
@@ -148,9 +147,8 @@ struct PolicyCompiler {
             for match in matching where hasLength[match.rule] { lengthRules.append(Int32(match.rule)) }
             lengthOffsets.append(Int32(lengthRules.count))
             hasRelationRules.append(matching.contains { scoped[$0.rule] })
-            // Bucket by class slot; `matching` is already in specificity order, so a stable
-            // sort by (specificity, severity) keeps file order for complete ties.
-            var buckets = Array(repeating: [(candidate: RuleCandidate, specificity: Int)](), count: PolicySnapshot.classSlots)
+            // Bucket by class slot, then sort by severity and file order.
+            var buckets = Array(repeating: [RuleCandidate](), count: PolicySnapshot.classSlots)
             for match in matching {
                 let bits = actionBits[match.rule]
                 for (action, mask) in [(PolicyAction.deny, bits.deny), (.review, bits.review), (.allow, bits.allow)] {
@@ -160,18 +158,15 @@ struct PolicyCompiler {
                         remaining &= remaining &- 1
                         guard slot < PolicySnapshot.classSlots else { continue }
                         buckets[slot].append(
-                            (RuleCandidate(
+                            RuleCandidate(
                                 rule: Int32(match.rule), action: action, hasRelations: scoped[match.rule],
-                                direct: direct[match.rule], groupBloom: blooms[match.rule]), match.specificity))
+                                direct: direct[match.rule], groupBloom: blooms[match.rule]))
                     }
                 }
             }
             for var entries in buckets {
-                entries.sort {
-                    ($0.specificity, $0.candidate.action.rawValue, -$0.candidate.rule)
-                        > ($1.specificity, $1.candidate.action.rawValue, -$1.candidate.rule)
-                }
-                candidates.append(contentsOf: entries.map(\.candidate))
+                entries.sort { ($0.action.rawValue, -$0.rule) > ($1.action.rawValue, -$1.rule) }
+                candidates.append(contentsOf: entries)
                 candidateOffsets.append(Int32(candidates.count))
             }
         }

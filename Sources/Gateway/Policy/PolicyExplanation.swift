@@ -27,6 +27,17 @@ public enum PolicyExplanation {
             lines.append("rule:           (none)")
         }
         if !decision.statementClass.isEmpty { lines.append("deciding class: \(decision.statementClass.names.joined(separator: ","))") }
+        if decision.statementClass == .opaque, resourceID.rawValue >= 0 {
+            // Said when opaque was decided as the most severe class (no rule naming it applied).
+            let fallback = snapshot.opaqueFallback(resource: Int(resourceID.rawValue), subject: subject)
+            let namesOpaque = snapshot.ruleID(of: decision).map { _ in
+                PolicyAction.allCases.contains { snapshot.rules[Int(decision.rule)].classes(for: $0).contains(.opaque) }
+            } ?? false
+            if decision == fallback.decision, !namesOpaque {
+                let name = StatementClass(rawValue: 1 << UInt32(fallback.slot)).names.joined()
+                lines.append("opaque:         no rule names it; decided as its most severe class (\(name))")
+            }
+        }
         lines.append("classes:        \(statement.classes.isEmpty ? "(none: treated as opaque)" : statement.classes.names.joined(separator: ","))")
         lines.append("identity:       \(identity) (groups: \(list(snapshot.groupNames(of: subject))))")
         lines.append("resource:       \(resource)\(resourceID.rawValue < 0 ? " (unknown)" : "")")

@@ -4,8 +4,10 @@ import Synchronization
 /// An immutable, compiled policy: what the data path evaluates every statement against.
 ///
 /// Identities, groups, resources and relation names are interned to small integers; group
-/// membership is a bitset; rules are indexed by (resource, statement class) and sorted so the
-/// first candidate whose scope matches is the decision. ``evaluate(identity:resource:classes:relations:in:statementLength:)``
+/// membership is a bitset; rules are indexed by (resource, statement class) and sorted by
+/// severity, then file order, so the first candidate whose scope matches is the decision (the
+/// most severe matching rule: deny wins). `opaque`, unless a rule names it, takes the most
+/// severe decision of any class (``opaqueFallback(resource:subject:)``). ``evaluate(identity:resource:classes:relations:in:statementLength:)``
 /// allocates nothing. Snapshots are swapped whole by ``PolicyStore``; they never change.
 public final class PolicySnapshot: Sendable {
     /// Content hash of the canonical compiled configuration (SHA-256, first 16 hex digits).
@@ -204,10 +206,49 @@ public final class PolicySnapshot: Sendable {
             }
             index += 1
         }
-        if slot == Self.opaqueSlot {
-            return Decision(action: .deny, reason: .opaqueUnmatched, statementClass: statementClass)
-        }
+        if slot == Self.opaqueSlot { return opaqueFallback(resource: r, subject: subject).decision }
         return Decision(action: resourceDefaults[r], reason: .resourceDefault, statementClass: statementClass)
+    }
+
+    /// The decision for an `opaque` statement that no rule naming `opaque` decides.
+    ///
+    /// The statement could be anything, so it gets the most severe decision `subject` would
+    /// get for any other class on resource `r`, failing closed: relation-scoped `deny` and
+    /// `review` rules count as if the statement touched every relation, relation-scoped
+    /// `allow` rules never cover it, and a class no rule decides counts as `deny`
+    /// (`opaque-unmatched`): a resource default never lets opaque through. Among equally
+    /// severe outcomes the rule earliest in the file is reported (a rule before none).
+    /// Allocates nothing. `slot` is the class that decided.
+    func opaqueFallback(resource r: Int, subject: PolicySubject) -> (decision: Decision, slot: Int) {
+        var action = PolicyAction.allow
+        var rule = Int32.max
+        var decidingSlot = 0
+        for slot in 0..<Self.opaqueSlot {
+            let key = r * Self.classSlots + slot
+            var index = Int(candidateOffsets[key])
+            let end = Int(candidateOffsets[key + 1])
+            var slotAction = PolicyAction.deny
+            var slotRule: Int32 = -1
+            while index < end {
+                let candidate = candidates[index]
+                index += 1
+                if candidate.hasRelations, candidate.action == .allow { continue }
+                if !candidate.direct, candidate.groupBloom & subject.groupBloom == 0 { continue }
+                if subjectMatches(compiledRules[Int(candidate.rule)], subject) {
+                    slotAction = candidate.action
+                    slotRule = candidate.rule
+                    break
+                }
+            }
+            if slotAction > action || (slotAction == action && slotRule >= 0 && (rule < 0 || slotRule < rule)) {
+                action = slotAction
+                rule = slotRule
+                decidingSlot = slot
+            }
+        }
+        let opaque = StatementClass.opaque
+        if rule < 0 { return (Decision(action: .deny, reason: .opaqueUnmatched, statementClass: opaque), decidingSlot) }
+        return (Decision(action: action, reason: .rule, rule: rule, statementClass: opaque), decidingSlot)
     }
 
     @inline(__always)

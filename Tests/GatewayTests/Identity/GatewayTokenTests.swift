@@ -41,7 +41,22 @@ struct GatewayTokenTests {
         var ids = Set<String>()
         for _ in 0..<20 { ids.insert(try await issue().tokenID) }
         #expect(ids.count == 20)
-        #expect(ids.allSatisfy { $0.count == 22 && RevocationList.isValidTokenID($0) })
+        #expect(ids.allSatisfy { $0.count == 32 && RevocationList.isValidTokenID($0) })
+        #expect(ids.allSatisfy { $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
+    }
+
+    @Test("a token id never starts with '-', even for the bytes whose base64url does")
+    func tokenIDsNeverLookLikeOptions() {
+        // 0xF8 0x00 ... in base64url is "-AAA...": an id a command line reads as an option.
+        let dashBytes: [UInt8] = [0xF8] + Array(repeating: 0, count: 15)
+        #expect(Base64URL.encode(dashBytes).hasPrefix("-"))
+        let id = GatewayTokenIssuer.tokenID(from: dashBytes)
+        #expect(id == "f8" + String(repeating: "0", count: 30))
+        #expect(RevocationList.isValidTokenID(id))
+        for first in [UInt8(0x00), 0x3E, 0xF8, 0xFB, 0xFC, 0xFF] {
+            let id = GatewayTokenIssuer.tokenID(from: [first] + Array(repeating: 0xFF, count: 15))
+            #expect(id.first.map { $0.isHexDigit && !$0.isUppercase } == true, "\(id)")
+        }
     }
 
     @Test("a token is refused for a resource outside its scope")

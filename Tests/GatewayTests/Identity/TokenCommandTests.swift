@@ -85,6 +85,34 @@ struct TokenCommandTests {
         #expect(tooLong.stderr.contains("exceeds the configured maximum"))
     }
 
+    @Test("revoke accepts ids that start with '-': --jti=ID, --jti ID, and a positional ID after --")
+    func revokeIDsThatLookLikeOptions() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let file = directory.file("revoked")
+        // Older tokens carry base64url ids, and one in 64 starts with '-'.
+        let forms: [(id: String, arguments: [String])] = [
+            ("-AbC_1", ["--jti=-AbC_1"]),
+            ("-AbC_2", ["--jti", "-AbC_2"]),
+            ("--jti", ["--jti", "--jti"]),
+            ("-AbC_3", ["--", "-AbC_3"]),
+            ("AbC_4", ["AbC_4"]),
+            ("0123abcd", ["--file", file, "0123abcd"]),
+        ]
+        for form in forms {
+            let arguments = form.arguments.contains("--file") ? form.arguments : ["--file", file] + form.arguments
+            let run = try Self.run(["token", "revoke"] + arguments)
+            #expect(run.status == 0, "\(form.arguments): \(run.stderr)")
+            #expect(run.stdout == "revoked \(form.id)\n", "\(form.arguments)")
+        }
+        #expect(try RevocationList.read(path: file) == Set(forms.map(\.id)))
+        // Exactly one id: none, or both forms, is refused and writes nothing.
+        #expect(try Self.run(["token", "revoke", "--file", file]).status != 0)
+        #expect(try Self.run(["token", "revoke", "--file", file, "--jti", "x1", "x2"]).status != 0)
+        #expect(try Self.run(["token", "revoke", "--file", file, "-x3"]).status != 0)
+        #expect(try RevocationList.read(path: file) == Set(forms.map(\.id)))
+    }
+
     @Test("issue --config takes the key, issuer and TTL cap from gateway_tokens")
     func issueFromConfiguration() async throws {
         let directory = try TemporaryDirectory()

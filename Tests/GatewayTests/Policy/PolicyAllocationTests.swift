@@ -57,6 +57,20 @@ import Testing
         #expect(result.decisions[.deny, default: 0] > 0)
     }
 
+    @Test func unboundPathIncludingOpaqueDecidesWithoutAllocating() throws {
+        let workload = SyntheticPolicy.Workload(configuration: SyntheticPolicy.typical())
+        // The workload has an opaque statement no rule names: it takes the fallback scan.
+        let opaque = try #require(workload.statements.firstIndex { $0.classes == .opaque })
+        #expect(workload.evaluateUnbound(opaque) == workload.evaluate(opaque))
+        var sink = 0
+        for i in 0..<workload.statements.count { sink &+= Int(workload.evaluateUnbound(i).rule) }
+        let before = rg_thread_allocation_count()
+        for i in 0..<Self.iterations { sink &+= Int(workload.evaluateUnbound(i).rule) }
+        let after = rg_thread_allocation_count()
+        #expect(sink != Int.min)
+        #expect(after - before == 0)
+    }
+
     @Test func sessionEvaluationDoesNotAllocateBetweenReloads() throws {
         let store = PolicyStore(PolicySnapshot(compiling: SyntheticPolicy.typical()))
         var session = PolicySession(store: store, identity: "user7", groups: ["g3"], resource: "pg-3")

@@ -64,7 +64,7 @@ import Testing
         #expect(try policy.decide("bob", on: "pg-prod", .opaque).action == .allow)
     }
 
-    @Test func denyBeatsReviewBeatsAllowAtEqualSpecificity() throws {
+    @Test func denyBeatsReviewBeatsAllow() throws {
         let policy = try compile(resourcesYAML + """
 
             policies:
@@ -107,7 +107,7 @@ import Testing
         #expect(try reversed.decide("alice", on: "pg-prod", .drop).action == .deny)
     }
 
-    @Test func mostSpecificResourceMatchWins() throws {
+    @Test func severityNotSpecificityDecides() throws {
         let policy = try compile(resourcesYAML + """
 
             policies:
@@ -124,11 +124,10 @@ import Testing
                 groups: [staff]
                 allow: [write]
             """)
-        // Exact name beats any glob, even a deny.
-        #expect(policy.why(try policy.decide("carol", on: "pg-prod", .write)) == "prod-exact")
-        #expect(try policy.decide("carol", on: "pg-prod", .write).action == .allow)
-        // pg-prod-eu: "pg-prod*" is more specific than "*".
-        #expect(try policy.decide("carol", on: "pg-prod-eu", .write).action == .review)
+        // An exact-name allow does not override a deny on a glob.
+        #expect(policy.why(try policy.decide("carol", on: "pg-prod", .write)) == "everything-denied")
+        #expect(try policy.decide("carol", on: "pg-prod", .write).action == .deny)
+        #expect(try policy.decide("carol", on: "pg-prod-eu", .write).action == .deny)
         #expect(try policy.decide("carol", on: "pg-dev", .write).action == .deny)
     }
 

@@ -37,7 +37,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("  read ") && $0.contains("allow") && $0.hasSuffix("rule oncall-write-prod") })
         #expect(lines.contains { $0.hasPrefix("  drop ") && $0.contains("review") })
         #expect(lines.contains { $0.hasPrefix("  copy-program ") && $0.contains("deny") })
-        #expect(lines.contains { $0.hasPrefix("  opaque ") && $0.hasSuffix("opaque-unmatched") })
+        // opaque: the most severe class (grant is denied by oncall-write-prod).
+        #expect(lines.contains { $0.hasPrefix("  opaque ") && $0.contains("deny") && $0.hasSuffix("rule oncall-write-prod") })
         #expect(lines.contains("identity: bob@example.com (groups: oncall)"))
 
         let replica = PolicyExplanation.effectivePolicy(
