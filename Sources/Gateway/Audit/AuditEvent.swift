@@ -15,6 +15,12 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case policyRejected = "policy_rejected"
         /// A caller failed authentication (the reason, never the credential).
         case authenticationRejected = "authentication_rejected"
+        /// A client session was authenticated and logged in upstream.
+        case sessionStart = "session_start"
+        /// A client session ended (bytes, duration, close reason).
+        case sessionEnd = "session_end"
+        /// A statement's decision within a session (classes and relation names, never its text).
+        case statement
     }
 
     /// Milliseconds since 1970-01-01T00:00:00Z.
@@ -29,6 +35,23 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     public var rule: String?
     public var classes: [String]?
     public var message: String?
+
+    // Session fields (see SessionAuditEvents.swift); nil, and left out of the JSON line, otherwise.
+    /// Correlates a session's start, statements and end.
+    public var sessionID: UInt64?
+    public var groups: [String]?
+    public var clientAddress: String?
+    public var database: String?
+    public var upstreamUser: String?
+    /// Bytes received from the client.
+    public var bytesIn: UInt64?
+    /// Bytes sent to the client.
+    public var bytesOut: UInt64?
+    /// Session length (session_end) or statement evaluation time (statement), in milliseconds.
+    public var durationMilliseconds: Double?
+    public var closeReason: String?
+    /// Relation names the statement touches, as the classifier reported them.
+    public var relations: [String]?
 
     public init(
         kind: Kind, policyVersion: String, identity: String? = nil, resource: String? = nil, action: String? = nil,
@@ -59,6 +82,16 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case timeMilliseconds = "time_ms"
         case kind, identity, resource, action, reason, rule, classes, message
         case policyVersion = "policy_version"
+        case sessionID = "session_id"
+        case groups
+        case clientAddress = "client_address"
+        case database
+        case upstreamUser = "upstream_user"
+        case bytesIn = "bytes_in"
+        case bytesOut = "bytes_out"
+        case durationMilliseconds = "duration_ms"
+        case closeReason = "close_reason"
+        case relations
     }
 }
 

@@ -40,6 +40,8 @@ public struct AuthenticationFailure: Error, Sendable, Hashable, CustomStringConv
         case keySetUnavailable
         /// No configured provider accepts tokens from the token's issuer.
         case unknownIssuer
+        /// Too many recent failures from the caller's address; the token was not examined.
+        case rateLimited
     }
 
     /// The class of refusal.
