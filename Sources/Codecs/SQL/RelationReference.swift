@@ -42,3 +42,16 @@ public struct RelationReference: Sendable, Hashable {
         self.isModified = isModified
     }
 }
+
+extension RelationReference {
+    /// `schema.name` as written in `text` (quoted parts keep their case), for audit records.
+    public func displayName(in text: UnsafeRawBufferPointer) -> String {
+        func part(_ range: ByteRange) -> String {
+            let start = max(0, min(Int(range.start), text.count))
+            let end = max(start, min(Int(range.end), text.count))
+            return String(decoding: UnsafeRawBufferPointer(rebasing: text[start..<end]), as: UTF8.self)
+        }
+        if let schema { return part(schema) + "." + part(name) }
+        return part(name)
+    }
+}

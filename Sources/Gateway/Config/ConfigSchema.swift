@@ -76,6 +76,7 @@ struct ConfigSchema {
 
     static let resourceKeys: Set<String> = [
         "name", "protocol", "listen", "upstream", "connect_timeout", "idle_timeout", "tls", "credentials", "production", "default",
+        "databases", "ignore_startup_user",
     ]
 
     func readResource(_ node: Node, _ path: String) -> ResourceSettings? {
@@ -104,11 +105,20 @@ struct ConfigSchema {
         if let value = entries["default"] {
             defaultAction = reader.choice(value, entries.path("default"), PolicyAction.allCases.map { ($0.description, $0) }) ?? .deny
         }
+        var databases: [String] = []
+        if let value = entries["databases"] { databases = reader.stringList(value, entries.path("databases")) ?? [] }
+        var ignoreStartupUser = false
+        if let value = entries["ignore_startup_user"] {
+            ignoreStartupUser = reader.bool(value, entries.path("ignore_startup_user")) ?? false
+        }
         guard let name, let proto, let listen, let upstream else { return nil }
-        return ResourceSettings(
+        var settings = ResourceSettings(
             name: name, protocol: proto, listen: listen, upstream: upstream, connectTimeoutMilliseconds: connectTimeout,
             idleTimeoutMilliseconds: idleTimeout, tls: tls, credentials: credentials, production: production,
             defaultAction: defaultAction, location: reader.location(of: node))
+        settings.databases = databases
+        settings.ignoreStartupUser = ignoreStartupUser
+        return settings
     }
 
     /// Names of resources, groups and rules: letters, digits, `-`, `_`, `.`, `@`.

@@ -170,6 +170,10 @@ public struct ResourceSettings: Sendable, Hashable {
     public var production: Bool
     /// The decision for commands no rule matches.
     public var defaultAction: PolicyAction
+    /// PostgreSQL: the databases a client may ask for (`databases`); empty: any.
+    public var databases: [String] = []
+    /// PostgreSQL: accept a startup user that differs from the token's identity (`ignore_startup_user`).
+    public var ignoreStartupUser = false
     public var location: SourceLocation
 
     public init(

@@ -1,6 +1,8 @@
+import Foundation
 import Glibc
 import IOCore
 import Logging
+import Synchronization
 
 /// Why the gateway could not start.
 public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
@@ -13,6 +15,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
     case badAddress(resource: String, address: String, reason: String)
     /// A log file named by the configuration cannot be opened.
     case logFile(String, errno: Int32)
+    case credentials(resource: String, reason: String)
+    case identity(String)
     /// The data plane failed to start.
     case dataPlane(ProxyServerError)
 
@@ -25,6 +29,10 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
                 + "but not yet served; refusing to start rather than relay it uninspected"
         case .badAddress(let resource, let address, let reason):
             "resources.\(resource): cannot use address '\(address)': \(reason)"
+        case .credentials(let resource, let reason):
+            "resources.\(resource).credentials: \(reason)"
+        case .identity(let reason):
+            "identity: \(reason)"
         case .logFile(let path, let code):
             "cannot open log file '\(path)': \(String(cString: strerror(code)))"
         case .dataPlane(let error):
@@ -43,7 +51,7 @@ public final class GatewayRuntime: Sendable {
     public let configuration: GatewayConfiguration
     /// The policy holder the protocol sessions read; swapped by ``reloader``.
     public let reloader: ConfigReloader
-    private let server: ProxyServer<PassthroughSession>
+    private let server: ProxyServer<GatewaySession>
 
     /// Loads `configPath`, binds every resource's listener and starts the loops.
     /// - Parameters:
@@ -76,10 +84,16 @@ public final class GatewayRuntime: Sendable {
             throw .logFile(auditPath, errno: error.errno)
         }
         let accessLog = try AccessLogWriter(path: config.gateway.accessLogPath, logger: logger)
-        let server = ProxyServer<PassthroughSession>(configuration: proxy, listeners: listeners, accessLog: accessLog)
 
         // The listeners and the first policy come from one read of the file.
         let reloader = ConfigReloader(loaded: loaded, logger: logger, audit: audit)
+        let shared = GatewaySessionShared(
+            postgres: try Self.postgresResources(config.resources),
+            policies: reloader.store,
+            authentication: PostgresAuthService(authenticator: try Self.authenticator(config)),
+            cancelKeys: CancelKeyRegistry(), audit: audit)
+        let server = ProxyServer<GatewaySession>(
+            configuration: proxy, listeners: listeners, accessLog: accessLog, shared: shared)
         do {
             try server.start()
         } catch {
@@ -128,7 +142,7 @@ public final class GatewayRuntime: Sendable {
     private static func listeners(for resources: [ResourceSettings]) throws(GatewayRuntimeError) -> [ListenerSpec] {
         var specs: [ListenerSpec] = []
         for resource in resources {
-            guard resource.protocol == .tcp else {
+            guard resource.protocol == .tcp || resource.protocol == .postgres else {
                 throw .unsupportedProtocol(resource: resource.name, protocol: resource.protocol, location: resource.location)
             }
             let listen = try address(resource.listen, resource: resource.name)
@@ -139,6 +153,68 @@ public final class GatewayRuntime: Sendable {
             specs.append(spec)
         }
         return specs
+    }
+
+    /// The PostgreSQL resources per listener (nil for relays), with their upstream passwords read.
+    private static func postgresResources(_ resources: [ResourceSettings]) throws(GatewayRuntimeError) -> [PostgresResourceContext?] {
+        var contexts: [PostgresResourceContext?] = []
+        for resource in resources {
+            guard resource.protocol == .postgres else {
+                contexts.append(nil)
+                continue
+            }
+            guard let credentials = resource.credentials else {
+                throw .credentials(resource: resource.name, reason: "a postgres resource needs credentials (username, password_env or password_file)")
+            }
+            var password: [UInt8]?
+            switch credentials.password {
+            case .environment(let name)?:
+                guard let value = getenv(name) else {
+                    throw .credentials(resource: resource.name, reason: "environment variable \(name) is not set")
+                }
+                password = Array(String(cString: value).utf8)
+            case .file(let path)?:
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw .credentials(resource: resource.name, reason: "cannot read password file \(path)")
+                }
+                password = Array((text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "").utf8)
+            case nil:
+                password = nil
+            }
+            contexts.append(PostgresResourceContext(
+                name: resource.name, upstreamDescription: resource.upstream.description,
+                upstreamUser: credentials.username, upstreamPassword: password,
+                allowedDatabases: resource.databases, ignoreStartupUser: resource.ignoreStartupUser))
+        }
+        return contexts
+    }
+
+    /// The token verifiers the configuration names.
+    private static func authenticator(_ config: GatewayConfiguration) throws(GatewayRuntimeError) -> IdentityAuthenticator {
+        do {
+            let providers = try config.identityProviders.map { settings throws(IdentityConfigurationError) in
+                try OIDCTokenVerifier(settings: settings)
+            }
+            var gatewayTokens: GatewayTokenVerifier?
+            if let settings = config.gatewayTokens {
+                let box = Mutex<Result<GatewayTokenVerifier, IdentityConfigurationError>?>(nil)
+                let done = DispatchSemaphore(value: 0)
+                Task {
+                    do throws(IdentityConfigurationError) {
+                        let verifier = try await GatewayTokenVerifier(settings: settings)
+                        box.withLock { $0 = .success(verifier) }
+                    } catch {
+                        box.withLock { $0 = .failure(error) }
+                    }
+                    done.signal()
+                }
+                done.wait()
+                gatewayTokens = try box.withLock { $0! }.get()
+            }
+            return try IdentityAuthenticator(providers: providers, gatewayTokens: gatewayTokens)
+        } catch {
+            throw .identity(error.message)
+        }
     }
 
     private static func address(_ hostPort: HostPort, resource: String) throws(GatewayRuntimeError) -> SocketAddress {

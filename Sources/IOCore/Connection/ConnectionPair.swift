@@ -143,9 +143,13 @@ struct ConnectionPair {
     @inline(__always)
     var isCompleted: Bool { fromClient.isFinished && fromUpstream.isFinished }
 
-    /// A close-after-flush may happen now: nothing is left for (or being written to) the client.
+    /// A close-after-flush may happen now: nothing is left for (or being written to) the
+    /// client, nor for the upstream when it is connected.
     @inline(__always)
-    var flushedForClose: Bool { closeAfterFlush && fromUpstream.isEmpty && !fromUpstream.writing }
+    var flushedForClose: Bool {
+        closeAfterFlush && fromUpstream.isEmpty && !fromUpstream.writing
+            && (phase != .established || (fromClient.isEmpty && !fromClient.writing))
+    }
 
     /// Bytes in flight over both directions.
     var bytesInFlight: Int { fromClient.queuedBytes + fromUpstream.queuedBytes + held.queuedBytes }

@@ -105,6 +105,22 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A loopback address: 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104.
+    public var isLoopback: Bool {
+        withUnsafeBytes(of: storage) { raw in
+            if family == AF_INET6 {
+                let bytes = raw.load(as: sockaddr_in6.self).sin6_addr
+                return withUnsafeBytes(of: bytes) { address in
+                    if address.prefix(15).allSatisfy({ $0 == 0 }) && address[15] == 1 { return true }
+                    return address.prefix(10).allSatisfy({ $0 == 0 }) && address[10] == 0xFF && address[11] == 0xFF
+                        && address[12] == 127
+                }
+            }
+            let sin = raw.load(as: sockaddr_in.self)
+            return withUnsafeBytes(of: sin.sin_addr) { $0[0] == 127 }
+        }
+    }
+
     /// `a.b.c.d:port` or `[v6]:port`.
     public var description: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
