@@ -84,7 +84,9 @@ import Glibc
         #expect(try Self.psql(port: port, "SELECT 1").status != 0)
     }
 
-    @Test func postgresResourcesAreRefusedNotRelayedUninspected() throws {
+    /// `postgres` resources are served (PostgresGatewayTests), but only with upstream
+    /// credentials: without them the gateway refuses to start rather than relay uninspected.
+    @Test func postgresResourcesWithoutCredentialsAreRefused() throws {
         let path = try Self.writeConfig(
             """
             resources:
@@ -97,7 +99,7 @@ import Glibc
         #expect {
             _ = try GatewayRuntime(configPath: path, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
         } throws: { error in
-            guard case .unsupportedProtocol(let resource, .postgres, _) = error as? GatewayRuntimeError else { return false }
+            guard case .credentials(let resource, _) = error as? GatewayRuntimeError else { return false }
             return resource == "pg-prod"
         }
     }

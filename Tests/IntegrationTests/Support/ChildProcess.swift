@@ -10,7 +10,8 @@ final class ChildProcess {
     let stderrPath: String
     private var exitStatus: Int32?
 
-    init(_ program: String, _ arguments: [String]) throws {
+    /// - Parameter environment: the child's whole environment (nil: this process's).
+    init(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws {
         stderrPath = NSTemporaryDirectory() + "ringgate-child-\(UUID().uuidString).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -27,8 +28,11 @@ final class ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         let argv: [UnsafeMutablePointer<CChar>?] = ([program] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { envp?.forEach { free($0) } }
         var child: pid_t = 0
-        let status = posix_spawn(&child, program, &actions, &attributes, argv, environ)
+        let status = envp.map { envp in posix_spawn(&child, program, &actions, &attributes, argv, envp) }
+            ?? posix_spawn(&child, program, &actions, &attributes, argv, environ)
         guard status == 0 else { throw PostgresServer.Failure.command("spawn \(program)", .init(status: status, output: "", error: "")) }
         pid = child
     }
@@ -58,6 +62,26 @@ final class ChildProcess {
         let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         exitStatus = code
         return code
+    }
+
+    /// The exit code if the child has exited (without waiting), nil while it runs.
+    func exitCodeIfExited() -> Int32? {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        exitStatus = code
+        return code
+    }
+
+    /// Waits up to `timeout` for the child to exit; nil when it is still running then.
+    func waitForExit(timeout: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let code = exitCodeIfExited() { return code }
+            usleep(20_000)
+        }
+        return nil
     }
 
     deinit {
