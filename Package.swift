@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Codecs", "CAllocCounter",
+                "Gateway", "Codecs", "IOCore", "CAllocCounter",
                 // Identity tests mint their own keys and tokens at test time.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

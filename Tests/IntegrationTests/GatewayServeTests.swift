@@ -84,10 +84,10 @@ import Glibc
         #expect(try Self.psql(port: port, "SELECT 1").status != 0)
     }
 
-    /// `postgres` resources are served (PostgresGatewayTests), but only with upstream
-    /// credentials: without them the gateway refuses to start rather than relay uninspected.
-    @Test func postgresResourcesWithoutCredentialsAreRefused() throws {
-        let path = try Self.writeConfig(
+    @Test func postgresResourcesThatCannotBeHonouredAreRefused() throws {
+        // Without credentials the gateway cannot log in upstream itself; with a tls setting
+        // this build cannot honour, it must not connect in plaintext.
+        let noCredentials = try Self.writeConfig(
             """
             resources:
               - name: pg-prod
@@ -95,12 +95,31 @@ import Glibc
                 listen: 127.0.0.1:\(PostgresServer.freeLoopbackPort())
                 upstream: 127.0.0.1:5432
             """)
-        defer { unlink(path) }
+        defer { unlink(noCredentials) }
         #expect {
-            _ = try GatewayRuntime(configPath: path, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
+            _ = try GatewayRuntime(configPath: noCredentials, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
         } throws: { error in
             guard case .credentials(let resource, _) = error as? GatewayRuntimeError else { return false }
             return resource == "pg-prod"
+        }
+        let tls = try Self.writeConfig(
+            """
+            resources:
+              - name: pg-tls
+                protocol: postgres
+                listen: 127.0.0.1:\(PostgresServer.freeLoopbackPort())
+                upstream: 127.0.0.1:5432
+                tls:
+                  mode: require
+                credentials:
+                  username: app
+            """)
+        defer { unlink(tls) }
+        #expect {
+            _ = try GatewayRuntime(configPath: tls, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
+        } throws: { error in
+            guard case .credentials(let resource, let reason) = error as? GatewayRuntimeError else { return false }
+            return resource == "pg-tls" && reason.contains("tls")
         }
     }
 

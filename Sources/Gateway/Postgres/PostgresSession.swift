@@ -69,6 +69,9 @@ public struct PostgresSession: ~Copyable {
     var readySeen: UInt64 = 0
     var transactionStatus = UInt8(ascii: "I")
     var deferred: [DeferredError] = []
+    /// Bytes received from each side (audit).
+    var bytesFromClient: UInt64 = 0
+    var bytesFromUpstream: UInt64 = 0
 
     static let maxDeferred = 64
 
@@ -101,8 +104,10 @@ public struct PostgresSession: ~Copyable {
         _ bytes: UnsafeMutableRawBufferPointer, from side: ProxySide, io: inout SessionIO<GatewaySessionEvent>
     ) {
         if side == .client {
+            bytesFromClient &+= UInt64(bytes.count)
             receivedFromClient(UnsafeRawBufferPointer(bytes), io: &io)
         } else {
+            bytesFromUpstream &+= UInt64(bytes.count)
             receivedFromUpstream(UnsafeRawBufferPointer(bytes), io: &io)
         }
     }
@@ -709,7 +714,7 @@ public struct PostgresSession: ~Copyable {
         if let key = gatewayKey { shared.cancelKeys.remove(processID: key.processID) }
         if let auditContext, let policy {
             shared.audit.record(.sessionEnd(
-                auditContext, policyVersion: policy.policyVersion, bytesIn: 0, bytesOut: 0,
+                auditContext, policyVersion: policy.policyVersion, bytesIn: bytesFromClient, bytesOut: bytesFromUpstream,
                 durationMilliseconds: Date().timeIntervalSince(startedAt) * 1000, closeReason: reason.description))
         }
     }

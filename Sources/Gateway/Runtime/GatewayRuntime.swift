@@ -159,6 +159,9 @@ public final class GatewayRuntime: Sendable {
     private static func postgresResources(_ resources: [ResourceSettings]) throws(GatewayRuntimeError) -> [PostgresResourceContext?] {
         var contexts: [PostgresResourceContext?] = []
         for resource in resources {
+            guard resource.tls.mode == .disable else {
+                throw .credentials(resource: resource.name, reason: "tls.mode \(resource.tls.mode.rawValue) cannot be honoured yet (no upstream TLS in this build); refusing to start rather than connect in plaintext")
+            }
             guard resource.protocol == .postgres else {
                 contexts.append(nil)
                 continue

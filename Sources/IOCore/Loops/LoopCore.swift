@@ -138,7 +138,7 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
     // MARK: Slots
 
     /// Takes a free slot for an accepted client, or nil when the table is full.
-    mutating func openSlot(clientFD: Int32, listener: Int) -> Int32? {
+    mutating func openSlot(clientFD: Int32, listener: Int, knownAddress: SocketAddress? = nil) -> Int32? {
         guard freeCount > 0 else { return nil }
         freeCount -= 1
         let slot = freeSlots[freeCount]
@@ -151,7 +151,7 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         slots[index].listener = Int32(listener)
         slots[index].startedAt = now
         slots[index].lastActivity = now
-        slots[index].clientAddress = Socket.peerAddress(clientFD)
+        slots[index].clientAddress = knownAddress ?? Socket.peerAddress(clientFD)
         let sessionContext = SessionContext(
             listenerIndex: listener, listenerName: context.listeners[listener].name,
             clientAddress: slots[index].clientAddress)

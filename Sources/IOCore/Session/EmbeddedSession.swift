@@ -43,11 +43,10 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
             statistics: LoopStatistics(), control: LoopControl(wakeFD: wake), log: try LogQueue(recordLimit: 1 << 20))
         let mailbox = SessionMailbox<Session.Event>(capacity: configuration.mailboxCapacity, wakeFD: wake)
         var core = try LoopCore<Session>(context: context, shared: shared, mailbox: mailbox)
-        guard let slot = core.openSlot(clientFD: -1, listener: 0) else { throw SystemError("openSlot", errno: ENOMEM) }
+        guard let slot = core.openSlot(clientFD: -1, listener: 0, knownAddress: clientAddress) else { throw SystemError("openSlot", errno: ENOMEM) }
         self.core = consume core
         self.slot = slot
         self.chunk = bufferSize
-        self.core.slots[Int(slot)].clientAddress = clientAddress
         apply(self.core.startSession(slot))
     }
 

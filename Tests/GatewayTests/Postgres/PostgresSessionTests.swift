@@ -1,0 +1,315 @@
+import Foundation
+import Glibc
+import IOCore
+import Testing
+
+@testable import Gateway
+
+/// The PostgreSQL session driven without sockets (``EmbeddedSession``): exact bytes out for
+/// login, refusals in simple, pipelined and extended form, and cancel.
+@Suite struct PostgresSessionTests {
+    typealias Harness = EmbeddedSession<GatewaySession>
+
+    static let policy = """
+        resources:
+          - name: pg
+            protocol: postgres
+            listen: 127.0.0.1:1
+            upstream: 127.0.0.1:2
+            default: allow
+            credentials:
+              username: app
+        gateway_tokens:
+          issuer: ringgate
+          signing_key_file: /nonexistent
+        groups:
+          - name: devs
+            members: [alice]
+        policies:
+          - id: no-destroy
+            resources: [pg]
+            groups: [devs]
+            deny: [drop, truncate]
+          - id: rest
+            resources: [pg]
+            groups: [devs]
+            allow: [all]
+        """
+
+    struct Fixture {
+        let shared: GatewaySessionShared
+        let token: String
+        let cancelKeys: CancelKeyRegistry
+    }
+
+    static func fixture() async throws -> Fixture {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgsession-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("gw.yaml").path
+        try policy.write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = try ConfigReloader.readFile(path: path)
+        let store = PolicyStore(PolicySnapshot(compiling: loaded.configuration))
+        let key = GatewaySigningKey.generate()
+        let verifier = try await GatewayTokenVerifier(
+            signingKey: key, issuer: "ringgate", maxTTLSeconds: 3600, clockSkewSeconds: 30,
+            revocations: RevocationList(tokenIDs: []))
+        let issued = try await GatewayTokenIssuer(signingKey: key, issuer: "ringgate", maxTTLSeconds: 3600)
+            .issue(identity: "alice", groups: ["devs"], resources: ["pg"], ttlSeconds: 600)
+        let cancelKeys = CancelKeyRegistry(firstProcessID: 1000)
+        let shared = GatewaySessionShared(
+            postgres: [PostgresResourceContext(name: "pg", upstreamDescription: "127.0.0.1:2", upstreamUser: "app", upstreamPassword: nil)],
+            policies: store,
+            authentication: PostgresAuthService(authenticator: try IdentityAuthenticator(providers: [], gatewayTokens: verifier)),
+            cancelKeys: cancelKeys, audit: DiscardingAuditSink())
+        return Fixture(shared: shared, token: issued.token, cancelKeys: cancelKeys)
+    }
+
+    // MARK: Messages
+
+    static func message(_ type: Character, _ body: [UInt8]) -> [UInt8] {
+        [UInt8(type.asciiValue!)] + int32(Int32(body.count + 4)) + body
+    }
+    static func int32(_ value: Int32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+    static func int16(_ value: Int16) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+    static func cString(_ text: String) -> [UInt8] { Array(text.utf8) + [0] }
+    static func startup(_ parameters: [(String, String)], version: Int32 = 196_608) -> [UInt8] {
+        let body = int32(version) + parameters.flatMap { cString($0.0) + cString($0.1) } + [0]
+        return int32(Int32(body.count + 4)) + body
+    }
+    static func query(_ sql: String) -> [UInt8] { message("Q", cString(sql)) }
+    static func parse(_ sql: String) -> [UInt8] { message("P", cString("") + cString(sql) + int16(0)) }
+    static let bind = message("B", cString("") + cString("") + int16(0) + int16(0) + int16(0))
+    static let execute = message("E", cString("") + int32(0))
+    static let sync = message("S", [])
+    static func ready(_ status: Character = "I") -> [UInt8] { message("Z", [UInt8(status.asciiValue!)]) }
+    static let authenticationOk = message("R", int32(0))
+    static let cleartextRequest = message("R", int32(3))
+
+    /// Error messages the session sent, with their SQLSTATE.
+    static func errorStates(_ bytes: [UInt8]) -> [String] {
+        var states: [String] = []
+        var index = 0
+        while index + 5 <= bytes.count {
+            let length = Int(Int32(bigEndian: bytes[(index + 1)..<(index + 5)].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }))
+            if bytes[index] == UInt8(ascii: "E") {
+                var field = index + 5
+                while field < index + 1 + length, bytes[field] != 0 {
+                    let end = bytes[field...].firstIndex(of: 0) ?? bytes.count
+                    if bytes[field] == UInt8(ascii: "C") { states.append(String(decoding: bytes[(field + 1)..<end], as: UTF8.self)) }
+                    field = end + 1
+                }
+            }
+            index += 1 + length
+        }
+        return states
+    }
+
+    static func types(_ bytes: [UInt8]) -> String {
+        var types = ""
+        var index = 0
+        while index + 5 <= bytes.count {
+            let length = Int(Int32(bigEndian: bytes[(index + 1)..<(index + 5)].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }))
+            types.append(Character(UnicodeScalar(bytes[index])))
+            index += 1 + length
+        }
+        return types
+    }
+
+    static let loopback = try! SocketAddress(parsing: "127.0.0.1:40000")
+
+    /// Logs in with the fixture's token and a trust upstream; returns the harness ready for statements.
+    static func loggedIn(_ fixture: Fixture) async throws -> Harness {
+        var key: (Int32, Int32) = (0, 0)
+        return try await loggedIn(fixture, backendKey: &key)
+    }
+
+    static func loggedIn(_ fixture: Fixture, backendKey gatewayKey: inout (Int32, Int32)) async throws -> Harness {
+        var harness = try Harness(shared: fixture.shared, clientAddress: loopback)
+        harness.receive(startup([("user", "alice"), ("database", "appdb")]), from: .client)
+        let request = harness.takeSent(to: .client)
+        #expect(request == cleartextRequest)
+        harness.receive(message("p", cString(fixture.token)), from: .client)
+        var waited = 0
+        while !harness.connectRequested && waited < 10_000 {
+            try await Task.sleep(nanoseconds: 1_000_000)
+            waited += 1
+            harness.runMailbox()
+        }
+        let s1 = harness.connectRequested
+        #expect(s1, "the upstream is connected only after the token verified")
+        harness.completeConnect()
+        let ok = harness.takeSent(to: .client)
+        #expect(ok == authenticationOk)
+        let upstreamStartup = harness.takeSent(to: .upstream)
+        #expect(upstreamStartup == startup([("user", "app"), ("database", "appdb")]), "the upstream sees the gateway's user, never the token")
+        let backendKey = message("K", int32(42) + int32(7))
+        let status = message("S", cString("server_version") + cString("15"))
+        harness.receive(authenticationOk + status + backendKey + ready(), from: .upstream)
+        let welcome = harness.takeSent(to: .client)
+        #expect(types(welcome) == "SKZ")
+        #expect(Array(welcome.prefix(status.count)) == status)
+        let k = Array(welcome[status.count...])
+        func load(_ offset: Int) -> Int32 { Int32(bigEndian: k[offset..<(offset + 4)].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }) }
+        gatewayKey = (load(5), load(9))
+        return harness
+    }
+
+    // MARK: Tests
+
+    @Test func startupVariants() async throws {
+        let fixture = try await Self.fixture()
+        var ssl = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        ssl.receive(Self.int32(8) + Self.int32(80_877_103), from: .client)
+        let answer = ssl.takeSent(to: .client)
+        #expect(answer == [UInt8(ascii: "N")])
+        let s2 = ssl.isOpen
+        #expect(s2)
+
+        var oldProtocol = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        oldProtocol.receive(Self.startup([("user", "alice")], version: 196_609), from: .client)
+        let refused = oldProtocol.takeSent(to: .client)
+        #expect(Self.errorStates(refused) == ["0A000"])
+        let s3 = oldProtocol.isOpen
+        #expect(!s3)
+
+        var garbage = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        garbage.receive(Array("GET / HTTP/1.1\r\n\r\n".utf8), from: .client)
+        let garbageAnswer = garbage.takeSent(to: .client)
+        #expect(Self.errorStates(garbageAnswer) == ["08P01"])
+        let s4 = garbage.isOpen
+        #expect(!s4)
+        let s5 = garbage.connectRequested
+        #expect(!s5, "bad input costs no upstream connection")
+
+        var remote = try Harness(shared: fixture.shared, clientAddress: try SocketAddress(parsing: "192.0.2.10:5000"))
+        remote.receive(Self.startup([("user", "alice")]), from: .client)
+        let remoteAnswer = remote.takeSent(to: .client)
+        #expect(Self.errorStates(remoteAnswer) == ["28000"], "plaintext token logins only from loopback")
+    }
+
+    @Test func badTokenIsRefusedWithoutUpstream() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        harness.receive(Self.startup([("user", "alice")]), from: .client)
+        _ = harness.takeSent(to: .client)
+        harness.receive(Self.message("p", Self.cString("not-a-token")), from: .client)
+        var waited = 0
+        while harness.isOpen && waited < 10_000 {
+            try await Task.sleep(nanoseconds: 1_000_000)
+            waited += 1
+            harness.runMailbox()
+        }
+        let answer = harness.takeSent(to: .client)
+        #expect(Self.errorStates(answer) == ["28P01"])
+        let s6 = harness.connectRequested
+        #expect(!s6)
+        #expect(!String(decoding: answer, as: UTF8.self).contains("not-a-token"))
+    }
+
+    @Test func otherIdentityThanStartupUserIsRefused() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        harness.receive(Self.startup([("user", "mallory")]), from: .client)
+        _ = harness.takeSent(to: .client)
+        harness.receive(Self.message("p", Self.cString(fixture.token)), from: .client)
+        var waited = 0
+        while harness.isOpen && waited < 10_000 {
+            try await Task.sleep(nanoseconds: 1_000_000)
+            waited += 1
+            harness.runMailbox()
+        }
+        let answer = harness.takeSent(to: .client)
+        #expect(Self.errorStates(answer) == ["28000"])
+        let s7 = harness.connectRequested
+        #expect(!s7)
+    }
+
+    @Test func deniedSimpleQueryIsAnsweredAndNeverForwarded() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try await Self.loggedIn(fixture)
+        harness.receive(Self.query("DROP TABLE t"), from: .client)
+        let toUpstream = harness.takeSent(to: .upstream)
+        #expect(toUpstream.isEmpty)
+        let answer = harness.takeSent(to: .client)
+        #expect(Self.types(answer) == "EZ")
+        #expect(Self.errorStates(answer) == ["42501"])
+        #expect(String(decoding: answer, as: UTF8.self).contains("no-destroy"))
+        // Multi-statement: refused whole.
+        harness.receive(Self.query("SELECT 1; DROP TABLE t"), from: .client)
+        let second = harness.takeSent(to: .upstream)
+        #expect(second.isEmpty)
+        _ = harness.takeSent(to: .client)
+        let allowed = Self.query("SELECT 1")
+        harness.receive(allowed, from: .client)
+        let forwarded = harness.takeSent(to: .upstream)
+        #expect(forwarded == allowed, "allowed statements keep working")
+    }
+
+    @Test func pipelinedRefusalComesAfterEarlierResults() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try await Self.loggedIn(fixture)
+        let first = Self.query("SELECT 1")
+        harness.receive(first + Self.query("TRUNCATE t") + Self.query("SELECT 2"), from: .client, cuts: [7, 20])
+        let forwarded = harness.takeSent(to: .upstream)
+        #expect(forwarded == first + Self.query("SELECT 2"))
+        let early = harness.takeSent(to: .client)
+        #expect(early.isEmpty, "the refusal waits for the first query's results")
+        let complete = Self.message("C", Self.cString("SELECT 1"))
+        harness.receive(complete + Self.ready() + complete + Self.ready(), from: .upstream)
+        let answer = harness.takeSent(to: .client)
+        #expect(Self.types(answer) == "CZEZCZ")
+    }
+
+    @Test func deniedParseDropsUntilSyncAndAnswersAtItsReady() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try await Self.loggedIn(fixture)
+        let allowed = Self.parse("SELECT $1") + Self.bind + Self.execute
+        harness.receive(allowed + Self.parse("DROP TABLE t") + Self.bind + Self.execute + Self.sync, from: .client)
+        let forwarded = harness.takeSent(to: .upstream)
+        #expect(forwarded == allowed + Self.sync, "the denied Parse and what follows it up to Sync never reach the server")
+        let results = Self.message("1", []) + Self.message("2", []) + Self.message("C", Self.cString("SELECT 1"))
+        harness.receive(results + Self.ready(), from: .upstream)
+        let answer = harness.takeSent(to: .client)
+        #expect(Self.types(answer) == "12CEZ")
+        #expect(Self.errorStates(answer) == ["42501"])
+        harness.receive(allowed + Self.sync, from: .client)
+        let next = harness.takeSent(to: .upstream)
+        #expect(next == allowed + Self.sync)
+    }
+
+    @Test func cancelIsMappedToTheRealBackend() async throws {
+        let fixture = try await Self.fixture()
+        var gatewayKey: (Int32, Int32) = (0, 0)
+        var session = try await Self.loggedIn(fixture, backendKey: &gatewayKey)
+        #expect(gatewayKey.0 == 1000, "the client gets the gateway's key, not the server's")
+        let key = try #require(fixture.cancelKeys.lookup(processID: gatewayKey.0, secretKey: gatewayKey.1))
+        #expect(key.processID == 42 && key.secretKey == 7)
+        let secret = gatewayKey.1
+        var cancel = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        cancel.receive(Self.int32(16) + Self.int32(80_877_102) + Self.int32(1000) + Self.int32(secret), from: .client)
+        let s8 = cancel.connectRequested
+        #expect(s8)
+        cancel.completeConnect()
+        let sent = cancel.takeSent(to: .upstream)
+        #expect(sent == Self.int32(16) + Self.int32(80_877_102) + Self.int32(42) + Self.int32(7))
+        let s9 = cancel.isOpen
+        #expect(!s9)
+
+        var unknown = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        unknown.receive(Self.int32(16) + Self.int32(80_877_102) + Self.int32(1000) + Self.int32(secret &+ 1), from: .client)
+        let s10 = unknown.connectRequested
+        #expect(!s10)
+        let nothing = unknown.takeSent(to: .client)
+        let s11 = unknown.isOpen
+        #expect(nothing.isEmpty && !s11)
+        session.receiveEOF(from: .client)
+        session.receiveEOF(from: .upstream)
+        #expect(fixture.cancelKeys.lookup(processID: 1000, secretKey: secret) == nil, "a closed session's key is gone")
+    }
+
+}
+
+struct DiscardingAuditSink: AuditSink {
+    func record(_ event: AuditEvent) {}
+}
