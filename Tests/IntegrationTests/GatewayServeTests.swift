@@ -118,7 +118,7 @@ import Glibc
         #expect {
             _ = try GatewayRuntime(configPath: tls, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
         } throws: { error in
-            guard case .credentials(let resource, let reason) = error as? GatewayRuntimeError else { return false }
+            guard case .unsupportedSetting(let resource, let reason) = error as? GatewayRuntimeError else { return false }
             return resource == "pg-tls" && reason.contains("tls")
         }
     }

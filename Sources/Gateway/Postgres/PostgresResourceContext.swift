@@ -1,5 +1,6 @@
 import Codecs
 import IOCore
+import Synchronization
 
 /// What every PostgreSQL session of one resource needs, resolved once at start.
 public struct PostgresResourceContext: Sendable {
@@ -41,6 +42,12 @@ public final class GatewaySessionShared: Sendable {
     public let authentication: PostgresAuthService
     public let cancelKeys: CancelKeyRegistry
     public let audit: any AuditSink
+    private let sessionCounter = Atomic<UInt64>(0)
+
+    /// A new audit session id (1, 2, ...; 0 never names a session).
+    public func nextSessionID() -> UInt64 {
+        sessionCounter.add(1, ordering: .relaxed).newValue
+    }
 
     public init(
         postgres: [PostgresResourceContext?], policies: PolicyStore, authentication: PostgresAuthService,

@@ -16,6 +16,7 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
     /// A log file named by the configuration cannot be opened.
     case logFile(String, errno: Int32)
     case credentials(resource: String, reason: String)
+    case unsupportedSetting(resource: String, reason: String)
     case identity(String)
     /// The data plane failed to start.
     case dataPlane(ProxyServerError)
@@ -31,6 +32,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
             "resources.\(resource): cannot use address '\(address)': \(reason)"
         case .credentials(let resource, let reason):
             "resources.\(resource).credentials: \(reason)"
+        case .unsupportedSetting(let resource, let reason):
+            "resources.\(resource): \(reason)"
         case .identity(let reason):
             "identity: \(reason)"
         case .logFile(let path, let code):
@@ -160,7 +163,7 @@ public final class GatewayRuntime: Sendable {
         var contexts: [PostgresResourceContext?] = []
         for resource in resources {
             guard resource.tls.mode == .disable else {
-                throw .credentials(resource: resource.name, reason: "tls.mode \(resource.tls.mode.rawValue) cannot be honoured yet (no upstream TLS in this build); refusing to start rather than connect in plaintext")
+                throw .unsupportedSetting(resource: resource.name, reason: "tls.mode \(resource.tls.mode.rawValue) cannot be honoured yet (no upstream TLS in this build); refusing to start rather than connect in plaintext")
             }
             guard resource.protocol == .postgres else {
                 contexts.append(nil)

@@ -96,6 +96,11 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
         return append(bytes, into: .flow(from: side.opposite))
     }
 
+    /// Bytes queued for `side` over the connection's life (forwarded and synthesized).
+    public func totalQueued(to side: ProxySide) -> UInt64 {
+        pair.pointee[from: side.opposite].totalBytes
+    }
+
     /// Bytes queued for `side` and not yet written to it.
     public func queuedBytes(to side: ProxySide) -> Int {
         pair.pointee[from: side.opposite].queuedBytes

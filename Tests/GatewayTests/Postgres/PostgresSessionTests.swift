@@ -43,13 +43,7 @@ import Testing
     }
 
     static func fixture() async throws -> Fixture {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgsession-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("gw.yaml").path
-        try policy.write(toFile: path, atomically: true, encoding: .utf8)
-        let loaded = try ConfigReloader.readFile(path: path)
-        let store = PolicyStore(PolicySnapshot(compiling: loaded.configuration))
+        let store = PolicyStore(PolicySnapshot(compiling: try ConfigLoader.parse(yaml: policy)))
         let key = GatewaySigningKey.generate()
         let verifier = try await GatewayTokenVerifier(
             signingKey: key, issuer: "ringgate", maxTTLSeconds: 3600, clockSkewSeconds: 30,
@@ -84,6 +78,14 @@ import Testing
     static let sync = message("S", [])
     static func ready(_ status: Character = "I") -> [UInt8] { message("Z", [UInt8(status.asciiValue!)]) }
     static let authenticationOk = message("R", int32(0))
+    /// What the session sends the server in place of a refused Query / Parse.
+    static let standInQuery = query(String(decoding: PostgresRefusal.standIn, as: UTF8.self))
+    static let standInParse = parse(String(decoding: PostgresRefusal.standIn, as: UTF8.self))
+    /// The server's answer to the stand-in.
+    static let standInError = message("E",
+        cString("SERROR") + cString("C42601")
+        + cString("Msyntax error at or near \"\(String(decoding: PostgresRefusal.standIn, as: UTF8.self))\"") + [0])
+    static let otherError = message("E", cString("SERROR") + cString("C22012") + cString("Mdivision by zero") + [0])
     static let cleartextRequest = message("R", int32(3))
 
     /// Error messages the session sent, with their SQLSTATE.
@@ -230,16 +232,20 @@ import Testing
         var harness = try await Self.loggedIn(fixture)
         harness.receive(Self.query("DROP TABLE t"), from: .client)
         let toUpstream = harness.takeSent(to: .upstream)
-        #expect(toUpstream.isEmpty)
+        #expect(toUpstream == Self.standInQuery, "the server gets a stand-in it must reject, never the statement")
+        harness.receive(Self.standInError + Self.ready("E"), from: .upstream)
         let answer = harness.takeSent(to: .client)
         #expect(Self.types(answer) == "EZ")
+        #expect(answer.last == UInt8(ascii: "E"), "the server's own transaction status comes through")
         #expect(Self.errorStates(answer) == ["42501"])
         #expect(String(decoding: answer, as: UTF8.self).contains("no-destroy"))
         // Multi-statement: refused whole.
         harness.receive(Self.query("SELECT 1; DROP TABLE t"), from: .client)
         let second = harness.takeSent(to: .upstream)
-        #expect(second.isEmpty)
-        _ = harness.takeSent(to: .client)
+        #expect(second == Self.standInQuery, "a multi-statement query is refused whole")
+        harness.receive(Self.standInError + Self.ready(), from: .upstream)
+        let secondAnswer = harness.takeSent(to: .client)
+        #expect(Self.errorStates(secondAnswer) == ["42501"])
         let allowed = Self.query("SELECT 1")
         harness.receive(allowed, from: .client)
         let forwarded = harness.takeSent(to: .upstream)
@@ -252,13 +258,16 @@ import Testing
         let first = Self.query("SELECT 1")
         harness.receive(first + Self.query("TRUNCATE t") + Self.query("SELECT 2"), from: .client, cuts: [7, 20])
         let forwarded = harness.takeSent(to: .upstream)
-        #expect(forwarded == first + Self.query("SELECT 2"))
+        #expect(forwarded == first + Self.standInQuery + Self.query("SELECT 2"))
         let early = harness.takeSent(to: .client)
         #expect(early.isEmpty, "the refusal waits for the first query's results")
         let complete = Self.message("C", Self.cString("SELECT 1"))
-        harness.receive(complete + Self.ready() + complete + Self.ready(), from: .upstream)
+        // The server's ReadyForQuery is cut across reads, and so is the stand-in's error.
+        let reply = complete + Self.ready() + Self.standInError + Self.ready() + complete + Self.ready()
+        harness.receive(reply, from: .upstream, cuts: [complete.count + 3, complete.count + 6 + 10])
         let answer = harness.takeSent(to: .client)
         #expect(Self.types(answer) == "CZEZCZ")
+        #expect(Self.errorStates(answer) == ["42501"])
     }
 
     @Test func deniedParseDropsUntilSyncAndAnswersAtItsReady() async throws {
@@ -267,15 +276,42 @@ import Testing
         let allowed = Self.parse("SELECT $1") + Self.bind + Self.execute
         harness.receive(allowed + Self.parse("DROP TABLE t") + Self.bind + Self.execute + Self.sync, from: .client)
         let forwarded = harness.takeSent(to: .upstream)
-        #expect(forwarded == allowed + Self.sync, "the denied Parse and what follows it up to Sync never reach the server")
+        #expect(forwarded == allowed + Self.standInParse + Self.sync,
+                "the denied Parse and what follows it up to Sync never reach the server")
         let results = Self.message("1", []) + Self.message("2", []) + Self.message("C", Self.cString("SELECT 1"))
-        harness.receive(results + Self.ready(), from: .upstream)
+        harness.receive(results + Self.standInError + Self.ready(), from: .upstream, cuts: [results.count + 2])
         let answer = harness.takeSent(to: .client)
         #expect(Self.types(answer) == "12CEZ")
         #expect(Self.errorStates(answer) == ["42501"])
         harness.receive(allowed + Self.sync, from: .client)
         let next = harness.takeSent(to: .upstream)
         #expect(next == allowed + Self.sync)
+    }
+
+    @Test func messagesAfterARefusedParseAreDroppedUntilSync() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try await Self.loggedIn(fixture)
+        harness.receive(Self.parse("TRUNCATE t") + Self.bind + Self.query("SELECT 1") + Self.sync, from: .client)
+        let forwarded = harness.takeSent(to: .upstream)
+        #expect(forwarded == Self.standInParse + Self.sync)
+    }
+
+    @Test func aStandInSkippedAfterAnEarlierErrorLeavesThatError() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try await Self.loggedIn(fixture)
+        let allowed = Self.parse("SELECT 1/0") + Self.bind + Self.execute
+        harness.receive(allowed + Self.parse("DROP TABLE t") + Self.sync, from: .client)
+        _ = harness.takeSent(to: .upstream)
+        // The server failed at the division and skipped the stand-in: no error for it comes.
+        harness.receive(Self.message("1", []) + Self.message("2", []) + Self.otherError + Self.ready(), from: .upstream)
+        let answer = harness.takeSent(to: .client)
+        #expect(Self.errorStates(answer) == ["22012"])
+        // The skipped refusal is forgotten: the next batch's results pass untouched.
+        harness.receive(Self.query("SELECT 1"), from: .client)
+        _ = harness.takeSent(to: .upstream)
+        harness.receive(Self.message("C", Self.cString("SELECT 1")) + Self.ready(), from: .upstream)
+        let next = harness.takeSent(to: .client)
+        #expect(Self.types(next) == "CZ")
     }
 
     @Test func cancelIsMappedToTheRealBackend() async throws {

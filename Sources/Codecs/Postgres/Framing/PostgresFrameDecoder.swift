@@ -168,6 +168,7 @@ public struct PostgresFrameDecoder: ~Copyable {
         if let kind = currentKind { buffering = mustBuffer(kind) } else { buffering = true }
         let start = cursor
         absorbHeaderBytes(buffer, at: &cursor, count: available)
+        if let error = startupLengthError() { return fail(error) }
         progress = .header
         return .part(PostgresFramePart(kind: currentKind, offset: start, count: available, messageLength: nil,
                                        isFirst: true, isLast: false, isBuffered: buffering))
@@ -184,12 +185,26 @@ public struct PostgresFrameDecoder: ~Copyable {
         cursor += count
     }
 
+    /// A startup packet's length is judged as soon as its four bytes are in, so a packet that
+    /// declares fewer than 8 bytes is refused at once instead of waiting for bytes never sent.
+    @usableFromInline
+    func startupLengthError() -> PostgresProtocolError? {
+        guard phase == .startup, headerFilled >= 4 else { return nil }
+        let length = Int32(bitPattern: UInt32(truncatingIfNeeded: header >> 32))
+        if length < 8 { return .lengthTooSmall(type: 0, length: length) }
+        if Int(length) > configuration.maxStartupLength {
+            return .messageTooLarge(type: 0, length: Int(length), limit: configuration.maxStartupLength)
+        }
+        return nil
+    }
+
     @usableFromInline
     mutating func continueHeader(in buffer: UnsafeRawBufferPointer, at cursor: inout Int) -> PostgresFrameEvent {
         let size = headerSize
         let take = min(size - headerFilled, buffer.count - cursor)
         let start = cursor
         absorbHeaderBytes(buffer, at: &cursor, count: take)
+        if let error = startupLengthError() { return fail(error) }
         guard headerFilled == size else {
             return .part(PostgresFramePart(kind: currentKind, offset: start, count: take, messageLength: nil,
                                            isFirst: false, isLast: false, isBuffered: buffering))

@@ -1,0 +1,229 @@
+import Codecs
+import Foundation
+import IOCore
+
+extension PostgresSession {
+    // MARK: Statements
+
+    mutating func statementMessage(
+        _ type: UInt8, body: UnsafeRawBufferPointer, whole frame: PostgresFrame, range: Range<Int>?,
+        io: inout SessionIO<GatewaySessionEvent>
+    ) {
+        if type == PostgresMessageType.Frontend.sync {
+            // The server skips to Sync after the stand-in's error as well; both resume here.
+            skippingToSync = false
+            forwardMessage(frame, range: range, io: &io)
+            markersSent &+= 1
+            return
+        }
+        // After a refused Parse or Bind, everything up to Sync is dropped, as PostgreSQL does.
+        guard !skippingToSync else { return }
+        switch type {
+        case PostgresMessageType.Frontend.query:
+            guard let view = try? QueryMessageView(body: body) else {
+                fail(.fatal, "08P01", "invalid Query message", io: &io)
+                return
+            }
+            let (decision, classes) = decide(view.query)
+            if decision.action == .allow {
+                forwardMessage(frame, range: range, io: &io)
+                markersSent &+= 1
+            } else {
+                refuse(decision, classes: classes, extended: false, io: &io)
+            }
+        case PostgresMessageType.Frontend.parse:
+            guard let view = try? ParseMessageView(body: body) else {
+                fail(.fatal, "08P01", "invalid Parse message", io: &io)
+                return
+            }
+            let named = !view.statementName.isEmpty
+            var (decision, classes) = decide(view.query)
+            if named && prepared.isFull && decision.action == .allow {
+                decision = Decision(action: .deny, reason: .statementTooLong)
+                classes = []
+            }
+            if decision.action == .allow {
+                if named { prepared.store(name: view.statementName, text: view.query) }
+                forwardMessage(frame, range: range, io: &io)
+            } else {
+                refuse(decision, classes: classes, extended: true, io: &io)
+            }
+        case PostgresMessageType.Frontend.bind:
+            if let decision = refusedBind(statementName: Self.bindStatementName(body)) {
+                refuse(decision, classes: decision.statementClass, extended: true, io: &io)
+            } else {
+                forwardMessage(frame, range: range, io: &io)
+            }
+        case PostgresMessageType.Frontend.close:
+            if body.count > 1, body[0] == UInt8(ascii: "S"), let end = body[1...].firstIndex(of: 0) {
+                prepared.remove(name: UnsafeRawBufferPointer(rebasing: body[1..<end]))
+            }
+            forwardMessage(frame, range: range, io: &io)
+        case PostgresMessageType.Frontend.functionCall:
+            // What a function call does cannot be seen: it is decided as opaque.
+            guard policy != nil else { return }
+            let decision = policy!.evaluate(classes: .opaque, statementLength: body.count)
+            audit(decision, classes: .opaque, text: nil)
+            if decision.action == .allow {
+                forwardMessage(frame, range: range, io: &io)
+                markersSent &+= 1
+            } else {
+                refuse(decision, classes: .opaque, extended: false, io: &io)
+            }
+        default:
+            forwardMessage(frame, range: range, io: &io)
+        }
+    }
+
+    /// Part of a client message that is not inspected and crosses a buffer edge.
+    mutating func statementPart(_ part: PostgresFramePart, in buffer: UnsafeRawBufferPointer, io: inout SessionIO<GatewaySessionEvent>) {
+        guard !skippingToSync else { return }
+        if part.isFirst, part.kind == .message(PostgresMessageType.Frontend.bind), recheckPrepared() {
+            // Some prepared statement is refused now: the Bind must name another one. Its name
+            // is read from this first part; when even that is cut off, the Bind is refused.
+            let body = UnsafeRawBufferPointer(rebasing: buffer[min(part.offset + 5, buffer.count)..<(part.offset + part.count)])
+            let name = part.count > 5 ? Self.bindStatementName(body) : nil
+            if let decision = name.map({ refusedBind(statementName: $0) }) ?? Decision(action: .deny, reason: .rule) {
+                refuse(decision, classes: decision.statementClass, extended: true, io: &io)
+                return
+            }
+        }
+        io.forward(part.offset..<(part.offset + part.count))
+    }
+
+    /// The statement name of a Bind body (after the portal name), or nil when it is cut off.
+    static func bindStatementName(_ body: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let portalEnd = body.firstIndex(of: 0),
+              let nameEnd = body[(portalEnd + 1)...].firstIndex(of: 0) else { return nil }
+        return UnsafeRawBufferPointer(rebasing: body[(portalEnd + 1)..<nameEnd])
+    }
+
+    /// Decides the kept prepared statements again when a new policy was published; returns
+    /// true when some of them are refused now.
+    mutating func recheckPrepared() -> Bool {
+        let generation = shared.policies.generation
+        if generation != prepared.decidedGeneration {
+            if prepared.texts.isEmpty {
+                prepared.decidedGeneration = generation
+            } else {
+                var session = policy!
+                prepared.redecide(generation: generation) { text in
+                    Self.decision(of: text, policy: &session).action == .allow
+                }
+                policy = session
+            }
+        }
+        return !prepared.refused.isEmpty
+    }
+
+    /// The refusal for a Bind of `statementName`, or nil when it may run.
+    mutating func refusedBind(statementName: UnsafeRawBufferPointer?) -> Decision? {
+        guard recheckPrepared() else { return nil }
+        guard let statementName else { return Decision(action: .deny, reason: .rule) }
+        guard prepared.isRefused(name: statementName), let text = prepared.texts[Array(statementName)] else { return nil }
+        var session = policy!
+        let decision = text.withUnsafeBytes { Self.decision(of: $0, policy: &session) }
+        policy = session
+        audit(decision, classes: decision.statementClass, text: nil)
+        return decision
+    }
+
+    /// Classifies and decides `text` without recording anything (prepared statements on reload).
+    static func decision(of text: UnsafeRawBufferPointer, policy: inout PolicySession) -> Decision {
+        var summary = SQLQuerySummary()
+        SQLClassifier().classify(text: text, into: &summary)
+        var classes = summary.classes
+        if summary.relations.isOverflowed { classes.insert(.opaque) }
+        let references = Array(summary.relations)
+        return references.withUnsafeBufferPointer { policy.evaluate(classes: classes, relations: $0, in: text, statementLength: text.count) }
+    }
+
+    mutating func decide(_ text: UnsafeRawBufferPointer) -> (Decision, StatementClass) {
+        summary.reset()
+        classifier.classify(text: text, into: &summary)
+        var classes = summary.classes
+        if summary.relations.isOverflowed { classes.insert(.opaque) }
+        relations.removeAll(keepingCapacity: true)
+        for reference in summary.relations { relations.append(reference) }
+        let decision = relations.withUnsafeBufferPointer { references in
+            policy!.evaluate(classes: classes, relations: references, in: text, statementLength: text.count)
+        }
+        audit(decision, classes: classes, text: text)
+        return (decision, classes)
+    }
+
+    func audit(_ decision: Decision, classes: StatementClass, text: UnsafeRawBufferPointer?) {
+        guard let auditContext, let policy else { return }
+        var names: [String] = []
+        if let text {
+            for reference in relations { names.append(reference.displayName(in: text)) }
+        }
+        shared.audit.record(.statement(
+            auditContext, policyVersion: policy.policyVersion, classes: classes, relations: names,
+            action: decision.action.description, reason: decision.reason.description,
+            rule: policy.snapshot.ruleID(of: decision)))
+    }
+
+    /// Sends the server a stand-in it must reject in place of the refused statement; its
+    /// error is replaced by the policy's (see ``PostgresRefusal``).
+    mutating func refuse(_ decision: Decision, classes: StatementClass, extended: Bool, io: inout SessionIO<GatewaySessionEvent>) {
+        guard refusals.count < Self.maxPendingRefusals else {
+            fail(.fatal, "54000", "too many refused statements pipelined", io: &io)
+            return
+        }
+        var writer = WireWriter(scratch)
+        let mark: UInt64
+        if extended {
+            PostgresRefusal.parse(into: &writer)
+            skippingToSync = true
+            mark = markersSent &+ 1
+        } else {
+            PostgresRefusal.query(into: &writer)
+            markersSent &+= 1
+            mark = markersSent
+        }
+        io.write(UnsafeRawBufferPointer(rebasing: scratch[0..<writer.count]), to: .upstream)
+        refusals.append(PendingRefusal(mark: mark, decision: decision, classes: classes))
+    }
+
+    func ruleName(_ decision: Decision, session: PolicySession) -> String {
+        switch decision.reason {
+        case .rule: "rule \(session.snapshot.ruleID(of: decision) ?? "?")"
+        default: "\(decision.reason)"
+        }
+    }
+
+    mutating func sendRefusal(_ decision: Decision, classes: StatementClass, io: inout SessionIO<GatewaySessionEvent>) {
+        guard let policy else { return }
+        let decided = decision.statementClass.isEmpty ? classes : decision.statementClass
+        let classNames = decided.names.joined(separator: ",")
+        let message: String
+        if decision.action == .review {
+            message = "approval required: statement class \(classNames) needs review (\(ruleName(decision, session: policy)), policy \(policy.policyVersion))"
+        } else {
+            message = "permission denied by gateway policy: statement class \(classNames) (\(ruleName(decision, session: policy)), policy \(policy.policyVersion))"
+        }
+        sendError(.error, "42501", message, io: &io)
+    }
+
+    func sendError(_ severity: PostgresSeverity, _ state: StaticString, _ message: String, io: inout SessionIO<GatewaySessionEvent>) {
+        var text = message
+        text.withUTF8 { bytes in
+            var writer = WireWriter(scratch)
+            PostgresBackendEncoder.errorResponse(&writer, PostgresErrorFields(
+                severity: severity, sqlState: state, message: UnsafeRawBufferPointer(bytes),
+                detail: UnsafeRawBufferPointer(start: nil, count: 0), hint: UnsafeRawBufferPointer(start: nil, count: 0)))
+            if !writer.overflowed {
+                io.write(UnsafeRawBufferPointer(rebasing: scratch[0..<writer.count]), to: .client)
+            }
+        }
+    }
+
+    /// Sends a FATAL (or ERROR) and closes once the client has it.
+    mutating func fail(_ severity: PostgresSeverity, _ state: StaticString, _ message: String, io: inout SessionIO<GatewaySessionEvent>) {
+        guard phase != .failed else { return }
+        phase = .failed
+        sendError(severity, state, message, io: &io)
+        io.close(.sessionTerminated, flush: true)
+    }
+}
