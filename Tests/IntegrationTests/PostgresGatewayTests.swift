@@ -427,6 +427,40 @@ import Glibc
         try client.send(PostgresWire.terminate)
     }
 
+    @Test(arguments: backends)
+    func aRevokedTokensSessionIsClosedAtItsNextStatement(backend: String) throws {
+        let gateway = try PostgresGatewayFixture(backend: backend)
+        defer { gateway.finish() }
+        let client = try RawPostgresClient(port: gateway.port)
+        defer { gateway.record(client.received) }
+        _ = try client.login(user: PostgresGatewayFixture.identity, token: gateway.token)
+        try client.send(PostgresWire.query("SELECT 1"))
+        #expect(String(try client.untilReady().map(\.kind)) == "TDCZ")
+
+        // The token's id is its `jti` claim.
+        let payload = gateway.token.split(separator: ".")[1]
+        var base64 = payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        let data = try #require(Data(base64Encoded: base64))
+        let claims = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let tokenID = try #require(claims["jti"] as? String)
+        let revoke = try PostgresGatewayFixture.runRinggate(
+            ["token", "revoke", "--file", gateway.directory + "/revoked-tokens", "--jti=\(tokenID)"])
+        try PostgresGatewayFixture.check(revoke, "ringgate token revoke")
+        gateway.gateway.signal(SIGHUP)
+
+        // Until the reload is through, statements still run; then the next one ends the session.
+        var refused: [BackendMessage] = []
+        for _ in 0..<100 where refused.isEmpty {
+            try client.send(PostgresWire.query("SELECT 1"))
+            let answer = try client.untilClosedOrReady()
+            if answer.contains(where: { $0.kind == "E" }) { refused = answer } else { usleep(100_000) }
+        }
+        #expect(refused.first { $0.kind == "E" }?.sqlstate == "28000", "\(refused)\n\(gateway.gatewayLogTail)")
+        let fresh = try gateway.psql("SELECT 1")
+        #expect(fresh.status != 0, "a new login with the revoked token is refused too")
+    }
+
     // MARK: Client libraries
 
     @Test(arguments: backends)

@@ -34,8 +34,21 @@ public final class PostgresAuthService: Sendable {
 
     /// Swaps the authenticator (configuration reload); verifications already running finish
     /// with the one they started with.
+    /// Installs the verifiers of a reloaded configuration; live sessions whose token it
+    /// revokes are closed at their next statement (see ``isRevoked(_:)``).
     public func replaceAuthenticator(_ authenticator: IdentityAuthenticator) {
         authenticatorState.withLock { $0 = authenticator }
+        revocationGenerationCounter.add(1, ordering: .releasing)
+    }
+
+    private let revocationGenerationCounter = Atomic<UInt64>(0)
+
+    /// Moves whenever the set of revoked tokens may have changed (one relaxed load per statement).
+    public var revocationGeneration: UInt64 { revocationGenerationCounter.load(ordering: .acquiring) }
+
+    /// Whether the gateway token `tokenID` is revoked under the current verifiers.
+    public func isRevoked(_ tokenID: String) -> Bool {
+        authenticator.gatewayTokens?.revocations.contains(tokenID) ?? false
     }
 
     /// Verifies `token` for `resource`. `clientAddress` (`host:port` or a bare host; failures

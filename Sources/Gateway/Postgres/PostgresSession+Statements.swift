@@ -18,6 +18,10 @@ extension PostgresSession {
         }
         // After a refused Parse or Bind, everything up to Sync is dropped, as PostgreSQL does.
         guard !skippingToSync else { return }
+        guard !tokenRevoked() else {
+            fail(.fatal, "28000", "the token of this session was revoked", io: &io)
+            return
+        }
         switch type {
         case PostgresMessageType.Frontend.query:
             guard let view = try? QueryMessageView(body: body) else {
@@ -89,6 +93,16 @@ extension PostgresSession {
             }
         }
         io.forward(part.offset..<(part.offset + part.count))
+    }
+
+    /// True when a reload revoked this session's gateway token (checked when the revocation
+    /// generation moved: one atomic load per statement otherwise).
+    mutating func tokenRevoked() -> Bool {
+        let generation = shared.authentication.revocationGeneration
+        guard generation != revocationChecked else { return false }
+        revocationChecked = generation
+        guard let tokenID = identity?.tokenID else { return false }
+        return shared.authentication.isRevoked(tokenID)
     }
 
     /// The statement name of a Bind body (after the portal name), or nil when it is cut off.

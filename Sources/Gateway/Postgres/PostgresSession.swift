@@ -66,6 +66,8 @@ public struct PostgresSession: ~Copyable {
     var transactionStatus = UInt8(ascii: "I")
     /// Refusals waiting for their stand-in's error, oldest first.
     var refusals: [PendingRefusal] = []
+    /// The revocation generation this session's token was last checked under.
+    var revocationChecked: UInt64 = 0
     /// Named prepared statements and the policy generation that last allowed them.
     var prepared = PreparedStatements()
     /// Bytes received from the client (audit).

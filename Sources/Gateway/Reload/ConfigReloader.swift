@@ -31,6 +31,14 @@ public final class ConfigReloader: Sendable {
     public let store: PolicyStore
     private let logger: Logger
     private let audit: (any AuditSink)?
+    /// Called with every configuration that loaded and validated (also when its policy did not
+    /// change: the revocation file or a JWKS file may have), on the reloading thread.
+    private let configurationLoaded = Mutex<(@Sendable (GatewayConfiguration) -> Void)?>(nil)
+
+    /// Sets what runs after each successful load (identity verifiers are rebuilt there).
+    public func onConfigurationLoaded(_ body: @escaping @Sendable (GatewayConfiguration) -> Void) {
+        configurationLoaded.withLock { $0 = body }
+    }
 
     fileprivate struct FileStamp: Equatable, Sendable {
         var device: UInt64
@@ -110,6 +118,7 @@ public final class ConfigReloader: Sendable {
             let outcome: ReloadOutcome
             do throws(ConfigValidationError) {
                 let config = try ConfigLoader.load(path: path)
+                if let body = configurationLoaded.withLock({ $0 }) { body(config) }
                 let snapshot = PolicySnapshot(compiling: config)
                 if snapshot.version == store.snapshot.version {
                     outcome = .unchanged(version: snapshot.version)

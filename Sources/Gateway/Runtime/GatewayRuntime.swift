@@ -90,11 +90,21 @@ public final class GatewayRuntime: Sendable {
 
         // The listeners and the first policy come from one read of the file.
         let reloader = ConfigReloader(loaded: loaded, logger: logger, audit: audit)
+        let authentication = PostgresAuthService(authenticator: try Self.authenticator(config))
         let shared = GatewaySessionShared(
             postgres: try Self.postgresResources(config.resources),
-            policies: reloader.store,
-            authentication: PostgresAuthService(authenticator: try Self.authenticator(config)),
+            policies: reloader.store, authentication: authentication,
             cancelKeys: CancelKeyRegistry(), audit: audit)
+        // A reload rebuilds the token verifiers (re-reading keys and the revocation list);
+        // a configuration whose identity settings fail keeps the previous verifiers.
+        let reloadLogger = logger
+        reloader.onConfigurationLoaded { config in
+            do {
+                authentication.replaceAuthenticator(try Self.authenticator(config))
+            } catch {
+                reloadLogger.error("identity settings not reloaded, keeping the previous ones: \(error)")
+            }
+        }
         let server = ProxyServer<GatewaySession>(
             configuration: proxy, listeners: listeners, accessLog: accessLog, shared: shared)
         do {

@@ -104,6 +104,10 @@ final class PostgresGatewayFixture {
                                                  attributes: [.posixPermissions: 0o600]) else {
                 throw PostgresServer.Failure.command("write \(passwordFile)", .init(status: errno, output: "", error: ""))
             }
+            guard FileManager.default.createFile(atPath: directory + "/revoked-tokens", contents: Data(),
+                                                 attributes: [.posixPermissions: 0o600]) else {
+                throw PostgresServer.Failure.command("write revoked-tokens", .init(status: errno, output: "", error: ""))
+            }
             let keygen = try Self.runRinggate(["token", "keygen", "--out", keyPath])
             try Self.check(keygen, "ringgate token keygen")
             try Self.configuration(fixtureDirectory: directory, port: port, md5Port: md5Port, widePort: widePort,
@@ -179,6 +183,7 @@ final class PostgresGatewayFixture {
               password_file: \(passwordFile)
         gateway_tokens:
           signing_key_file: \(directory)/token-signing.key
+          revocation_file: \(directory)/revoked-tokens
           max_ttl: 1h
           clock_skew: 0s
         groups:

@@ -240,6 +240,16 @@ final class RawPostgresClient {
         }
     }
 
+    /// Messages up to ReadyForQuery, or until the connection closes.
+    func untilClosedOrReady() throws -> [BackendMessage] {
+        var messages: [BackendMessage] = []
+        while let message = try message() {
+            messages.append(message)
+            if message.kind == "Z" { break }
+        }
+        return messages
+    }
+
     /// Messages until the gateway closes the connection (throws on timeout).
     func untilClosed() throws -> [BackendMessage] {
         var messages: [BackendMessage] = []
