@@ -105,6 +105,23 @@ import Testing
         #expect(!pair.fromUpstream.readPaused)
     }
 
+    @Test func oneBytePerBufferIsCappedByBufferCount() throws {
+        var pool = try BufferPool(bufferSize: 1000, count: 64)
+        var pair = ConnectionPair(highWaterMark: 4000, bufferSize: 1000)
+        pair.phase = .established
+        pair.fromClient.writing = true  // the upstream is busy
+        var received = 0
+        while !pair.checkHighWaterMark(from: .client) {
+            receive([7], from: .client, into: &pair, pool: &pool)
+            received += 1
+        }
+        #expect(received == pair.bufferLimit, "reading stops at \(pair.bufferLimit) buffers, not at 4000 one-byte buffers")
+        #expect(pair.bufferLimit == 8)
+        #expect(!pair.wantsRead(.client))
+        for _ in 0..<4 { _ = pair.wrote(1, from: .client, pool: &pool) }
+        #expect(pair.wantsRead(.client), "reading resumes at half the buffer limit")
+    }
+
     @Test func halfCloseForwardsFinAfterQueuedBytes() throws {
         var pool = try BufferPool(bufferSize: 1024, count: 4)
         var pair = ConnectionPair(highWaterMark: 4096)

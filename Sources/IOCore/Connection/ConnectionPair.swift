@@ -35,10 +35,14 @@ struct ConnectionPair {
     var receivedFromUpstream: UInt64 = 0
     let highWaterMark: Int
     let lowWaterMark: Int
+    /// Buffers one direction may hold however few bytes each carries (a client sending one
+    /// byte per segment to a slow upstream must not drain the loop's pool).
+    let bufferLimit: Int
 
-    init(highWaterMark: Int) {
+    init(highWaterMark: Int, bufferSize: Int = 16 * 1024) {
         self.highWaterMark = highWaterMark
         self.lowWaterMark = highWaterMark / 2
+        self.bufferLimit = max(4, 2 * ((highWaterMark + bufferSize - 1) / bufferSize))
     }
 
     /// The flow whose source is `side`.
@@ -66,6 +70,12 @@ struct ConnectionPair {
         side == .client ? fromClient.queuedBytes + held.queuedBytes : fromUpstream.queuedBytes
     }
 
+    /// Buffers queued (or held) that were read from `side`.
+    @inline(__always)
+    func buffersQueued(from side: ProxySide) -> Int {
+        side == .client ? fromClient.bufferCount + held.bufferCount : fromUpstream.bufferCount
+    }
+
     /// The socket on `side` may be read now.
     @inline(__always)
     func wantsRead(_ side: ProxySide) -> Bool {
@@ -90,11 +100,12 @@ struct ConnectionPair {
         }
     }
 
-    /// Marks the flow from `side` paused when it crossed the high-water mark; returns true when
-    /// reading must stop now.
+    /// Marks the flow from `side` paused when it crossed the high-water mark (in bytes, or in
+    /// buffers: ``bufferLimit``); returns true when reading must stop now.
     @inline(__always)
     mutating func checkHighWaterMark(from side: ProxySide) -> Bool {
-        guard backlog(from: side) >= highWaterMark, !self[from: side].readPaused else { return false }
+        guard backlog(from: side) >= highWaterMark || buffersQueued(from: side) >= bufferLimit,
+              !self[from: side].readPaused else { return false }
         self[from: side].readPaused = true
         return true
     }
@@ -115,7 +126,8 @@ struct ConnectionPair {
         self[from: side].consume(count, pool: &pool)
         let flow = self[from: side]
         var decision = WriteDecision(continueWrite: !flow.isEmpty, resumeRead: false, shutdownSink: false)
-        if flow.readPaused && backlog(from: side) <= lowWaterMark && !flow.sourceEOF {
+        if flow.readPaused && backlog(from: side) <= lowWaterMark && buffersQueued(from: side) <= bufferLimit / 2
+            && !flow.sourceEOF {
             self[from: side].readPaused = false
             decision.resumeRead = true
         }

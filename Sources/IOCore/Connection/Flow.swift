@@ -13,6 +13,8 @@ struct Flow {
     var headOffset: Int = 0
     /// Received but not yet written.
     var queuedBytes: Int = 0
+    /// Pool buffers queued (a slice of one byte still holds a whole buffer).
+    var bufferCount: Int = 0
     /// Total bytes queued towards the sink (access log).
     var totalBytes: UInt64 = 0
     /// A write to the sink is outstanding (io_uring) or blocked waiting for EPOLLOUT (epoll).
@@ -51,6 +53,7 @@ struct Flow {
         }
         tail = id
         queuedBytes += length
+        bufferCount += 1
         totalBytes &+= UInt64(length)
     }
 
@@ -69,10 +72,12 @@ struct Flow {
         if tail == BufferPool.none { head = other.head } else { pool.links[Int(tail)] = other.head }
         tail = other.tail
         queuedBytes += other.queuedBytes
+        bufferCount += other.bufferCount
         totalBytes &+= UInt64(other.queuedBytes)
         other.head = BufferPool.none
         other.tail = BufferPool.none
         other.queuedBytes = 0
+        other.bufferCount = 0
     }
 
     /// The unwritten part of the head buffer, or nil when the queue is empty.
@@ -96,6 +101,7 @@ struct Flow {
             head = pool.links[Int(done)]
             if head == BufferPool.none { tail = BufferPool.none }
             headOffset = 0
+            bufferCount -= 1
             pool.release(done)
         }
     }
@@ -110,5 +116,6 @@ struct Flow {
         tail = BufferPool.none
         headOffset = 0
         queuedBytes = 0
+        bufferCount = 0
     }
 }

@@ -155,7 +155,7 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         let sessionContext = SessionContext(
             listenerIndex: listener, listenerName: context.listeners[listener].name,
             clientAddress: slots[index].clientAddress)
-        (pairs + index).initialize(to: ConnectionPair(highWaterMark: highWaterMark))
+        (pairs + index).initialize(to: ConnectionPair(highWaterMark: highWaterMark, bufferSize: poolStorage.pointee.bufferSize))
         (sessions + index).initialize(to: Session(context: sessionContext, shared: shared))
         liveCount += 1
         accepted &+= 1
