@@ -68,24 +68,26 @@ policies:
 YAML
 "$ringgate" serve --config "$work/gw.yaml" 2>"$work/gw.log" & pids+=($!); gw_pid=$!
 token=$("$ringgate" token issue --config "$work/gw.yaml" --identity bench --groups bench --ttl 1h --resources pg)
-cat > "$work/pgbouncer.ini" <<INI
+mkdir -p "$work/pgb"
+cat > "$work/pgb/pgbouncer.ini" <<INI
 [databases]
 bench = host=127.0.0.1 port=$pg_port dbname=bench
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = $bouncer_port
 auth_type = plain
-auth_file = $work/users.txt
+auth_file = $work/pgb/users.txt
 pool_mode = session
 max_client_conn = 100
 default_pool_size = 20
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
+logfile = $work/pgb/pgbouncer.log
+pidfile = $work/pgb/pgbouncer.pid
 INI
-printf '"bench" "benchpw"\n' > "$work/users.txt"
-chown -R postgres "$work/pgbouncer.ini" "$work/users.txt"; chmod 755 "$work"
-runuser -u postgres -- pgbouncer "$work/pgbouncer.ini" >/dev/null 2>&1 & pids+=($!); bouncer_pid=$!
-sleep 1
+printf '"bench" "benchpw"\n' > "$work/pgb/users.txt"
+chown -R postgres "$work/pgb"
+runuser -u postgres -- pgbouncer "$work/pgb/pgbouncer.ini" >/dev/null 2>&1 & pids+=($!)
+for _ in $(seq 50); do [ -s "$work/pgb/pgbouncer.pid" ] && break; sleep 0.1; done
+bouncer_pid=$(cat "$work/pgb/pgbouncer.pid")
 echo 'SELECT 1;' > "$work/select1.sql"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

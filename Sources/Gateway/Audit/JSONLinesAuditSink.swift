@@ -35,13 +35,9 @@ public final class JSONLinesAuditSink: AuditSink {
     public var failedWrites: Int { failures.load(ordering: .relaxed) }
 
     public func record(_ event: AuditEvent) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(event) else {
-            failures.add(1, ordering: .relaxed)
-            return
-        }
-        line.append(0x0A)
+        var line: [UInt8] = []
+        line.reserveCapacity(512)
+        event.appendJSONLine(to: &line)
         let ok = descriptor.withLock { fd in
             line.withUnsafeBytes { raw -> Bool in
                 var offset = 0

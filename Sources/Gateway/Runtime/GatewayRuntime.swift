@@ -55,6 +55,7 @@ public final class GatewayRuntime: Sendable {
     /// The policy holder the protocol sessions read; swapped by ``reloader``.
     public let reloader: ConfigReloader
     private let server: ProxyServer<GatewaySession>
+    private let audit: BackgroundAuditSink
 
     /// Loads `configPath`, binds every resource's listener and starts the loops.
     /// - Parameters:
@@ -80,9 +81,10 @@ public final class GatewayRuntime: Sendable {
         // The audit trail is not optional: without `audit_log` it goes to standard error, and a
         // file that cannot be opened stops the start (fail closed).
         let auditPath = config.gateway.auditLogPath ?? "/dev/stderr"
-        let audit: JSONLinesAuditSink
+        let audit: BackgroundAuditSink
         do {
-            audit = try JSONLinesAuditSink(path: auditPath)
+            // Encoded and written on a writer thread of its own: the loops never wait for the disk.
+            audit = BackgroundAuditSink(writingTo: try JSONLinesAuditSink(path: auditPath))
         } catch {
             throw .logFile(auditPath, errno: error.errno)
         }
@@ -115,6 +117,7 @@ public final class GatewayRuntime: Sendable {
         if reloadOnSIGHUP { reloader.installSignalHandler() }
         if watchFile { reloader.startWatching() }
         self.configuration = config
+        self.audit = audit
         self.reloader = reloader
         self.server = server
         logger.notice(
@@ -142,6 +145,7 @@ public final class GatewayRuntime: Sendable {
     /// Blocks until the loops have exited and the logs are flushed.
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        audit.flush()
     }
 
     private static func selection(_ preference: IOBackendPreference) -> IOBackendSelection {

@@ -38,3 +38,36 @@ import Testing
         #expect(throws: JSONLinesAuditSink.OpenError.self) { try JSONLinesAuditSink(path: "/nonexistent-dir/audit.jsonl") }
     }
 }
+
+@Suite struct AuditJSONLineTests {
+    /// The direct writer produces exactly what JSONEncoder (sorted keys, unescaped slashes) does.
+    @Test func matchesJSONEncoder() throws {
+        var full = AuditEvent(
+            kind: .statement, policyVersion: "abc123", identity: "ci/runner \"7\"", resource: "pg",
+            action: "deny", reason: "rule", rule: "no-destroy", classes: ["drop", "write"],
+            message: "line\nbreak\ttab \\ back \u{01} ctl é ü", timeMilliseconds: 1_796_603_471_591)
+        full.sessionID = 42
+        full.groups = ["devs", "ops"]
+        full.clientAddress = "127.0.0.1:40000"
+        full.database = "appdb"
+        full.upstreamUser = "app"
+        full.bytesIn = 0
+        full.bytesOut = 123_456_789
+        full.durationMilliseconds = 3010.531187057495
+        full.closeReason = "completed"
+        full.relations = ["public.t", "\"Mixed\".x"]
+        var integral = AuditEvent(kind: .sessionEnd, policyVersion: "v", timeMilliseconds: -5)
+        integral.durationMilliseconds = 12
+        let minimal = AuditEvent(kind: .policyReloaded, policyVersion: "v2", timeMilliseconds: 0)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for event in [full, integral, minimal] {
+            var line: [UInt8] = []
+            event.appendJSONLine(to: &line)
+            let expected = Array(try encoder.encode(event)) + [0x0A]
+            #expect(String(decoding: line, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+            let decoded = try JSONDecoder().decode(AuditEvent.self, from: Data(line.dropLast()))
+            #expect(decoded == event)
+        }
+    }
+}

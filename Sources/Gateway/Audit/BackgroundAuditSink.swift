@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+
+/// Hands audit events to another sink on a writer thread of its own, so the event loops
+/// never encode JSON or wait for the disk.
+///
+/// Nothing is dropped: the queue is bounded, and a producer that finds it full waits until
+/// the writer has taken the queued events (a stalled audit disk slows the gateway down rather
+/// than losing records). ``flush()`` returns once everything recorded before it was written.
+public final class BackgroundAuditSink: AuditSink, Sendable {
+    private struct State {
+        var queue: [AuditEvent] = []
+        var writing = 0
+        var written: UInt64 = 0
+        var recorded: UInt64 = 0
+        var stopped = false
+    }
+
+    private let target: any AuditSink
+    private let capacity: Int
+    private let state = Mutex(State())
+    /// Wakes the writer (a queued event) and waiting producers or flushes (a batch written).
+    private let condition = NSCondition()
+
+    public init(writingTo target: any AuditSink, capacity: Int = 65_536) {
+        self.target = target
+        self.capacity = max(1, capacity)
+        let thread = Thread { [self] in self.run() }
+        thread.name = "ringgate-audit"
+        thread.start()
+    }
+
+    public func record(_ event: AuditEvent) {
+        condition.lock()
+        while state.withLock({ $0.queue.count >= capacity && !$0.stopped }) { condition.wait() }
+        let wasEmpty = state.withLock { state -> Bool in
+            state.queue.append(event)
+            state.recorded += 1
+            return state.queue.count == 1
+        }
+        if wasEmpty { condition.broadcast() }
+        condition.unlock()
+    }
+
+    /// Waits until every event recorded so far was handed to the target.
+    public func flush() {
+        condition.lock()
+        let goal = state.withLock { $0.recorded }
+        while state.withLock({ $0.written < goal }) { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Writes what is queued, then stops the writer thread.
+    public func stop() {
+        flush()
+        condition.lock()
+        state.withLock { $0.stopped = true }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while state.withLock({ $0.queue.isEmpty && !$0.stopped }) { condition.wait() }
+            let (batch, stopped) = state.withLock { state -> ([AuditEvent], Bool) in
+                let batch = state.queue
+                state.queue.removeAll(keepingCapacity: true)
+                return (batch, state.stopped)
+            }
+            condition.unlock()
+            for event in batch { target.record(event) }
+            condition.lock()
+            state.withLock { $0.written += UInt64(batch.count) }
+            condition.broadcast()
+            condition.unlock()
+            if stopped && batch.isEmpty { return }
+        }
+    }
+}
