@@ -99,4 +99,12 @@ public struct AuditEvent: Sendable, Hashable, Codable {
 /// a failing sink reports through its own channel.
 public protocol AuditSink: Sendable {
     func record(_ event: AuditEvent)
+    /// Records several events in order (a sink may write them at once).
+    func record(contentsOf events: [AuditEvent])
+}
+
+extension AuditSink {
+    public func record(contentsOf events: [AuditEvent]) {
+        for event in events { record(event) }
+    }
 }

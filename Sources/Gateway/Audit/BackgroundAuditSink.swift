@@ -69,7 +69,7 @@ public final class BackgroundAuditSink: AuditSink, Sendable {
                 return (batch, state.stopped)
             }
             condition.unlock()
-            for event in batch { target.record(event) }
+            if !batch.isEmpty { target.record(contentsOf: batch) }
             condition.lock()
             state.withLock { $0.written += UInt64(batch.count) }
             condition.broadcast()

@@ -35,9 +35,14 @@ public final class JSONLinesAuditSink: AuditSink {
     public var failedWrites: Int { failures.load(ordering: .relaxed) }
 
     public func record(_ event: AuditEvent) {
+        record(contentsOf: [event])
+    }
+
+    /// Writes the events' lines with one write (a batch from ``BackgroundAuditSink``).
+    public func record(contentsOf events: [AuditEvent]) {
         var line: [UInt8] = []
-        line.reserveCapacity(512)
-        event.appendJSONLine(to: &line)
+        line.reserveCapacity(512 * events.count)
+        for event in events { event.appendJSONLine(to: &line) }
         let ok = descriptor.withLock { fd in
             line.withUnsafeBytes { raw -> Bool in
                 var offset = 0
