@@ -818,3 +818,69 @@ extension PostgresGatewayFixture {
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+extension PostgresGatewayTests {
+    /// The rest of the bad-input list: a message larger than the gateway inspects, a server
+    /// that dies in the middle of a result, and a client that trickles one byte per segment
+    /// towards an upstream that is not reading. Each ends (or slows) that session only.
+    @Test(arguments: backends)
+    func oversizedMessagesDyingServersAndTricklingClientsHurtOnlyTheirSession(backend: String) throws {
+        let gateway = try PostgresGatewayFixture(backend: backend)
+        defer { gateway.finish() }
+        func stillServes(_ after: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            #expect(gateway.gatewayIsRunning, "gateway died after \(after)", sourceLocation: sourceLocation)
+            let result = try gateway.psql("SELECT 'alive'")
+            #expect(Self.trimmed(result) == "alive", "after \(after): \(result.error)\n\(gateway.gatewayLogTail)",
+                    sourceLocation: sourceLocation)
+        }
+
+        // A 2 MiB Query: more than the gateway inspects (1 MiB), so it is refused, not passed on.
+        do {
+            let client = try RawPostgresClient(port: gateway.port)
+            _ = try client.login(user: PostgresGatewayFixture.identity, token: gateway.token)
+            _ = try client.send([UInt8(ascii: "Q")] + PostgresWire.int32(Int32(2 << 20) + 4) + Array("SELECT 1 -- ".utf8))
+            let messages = try client.untilClosed()
+            #expect(messages.first?.kind == "E" && messages.first?.sqlstate == "08P01", "\(messages)")
+            gateway.record(client.received)
+        }
+        try stillServes("an oversized Query")
+
+        // The server's backend is terminated in the middle of a large result.
+        do {
+            let client = try RawPostgresClient(port: gateway.port)
+            _ = try client.login(user: PostgresGatewayFixture.identity, token: gateway.token)
+            _ = try client.send(PostgresWire.query("SELECT g, repeat('y', 200) FROM generate_series(1, 5000000) g"))
+            #expect(try client.drain(atLeast: 1 << 20) >= 1 << 20)
+            _ = try gateway.superuser("""
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT g, repeat(''y''%'
+                """)
+            // The client gets the rest of what was sent, the server's FATAL, then the end.
+            var sawEnd = false
+            for _ in 0..<1_000_000 {
+                guard (try? client.message()) ?? nil != nil else {
+                    sawEnd = true
+                    break
+                }
+            }
+            #expect(sawEnd, "the session ends when its server does")
+        }
+        try stillServes("a server that died mid-result")
+
+        // One byte per segment into a large Bind while the upstream sleeps and reads nothing.
+        do {
+            let client = try RawPostgresClient(port: gateway.port)
+            _ = try client.login(user: PostgresGatewayFixture.identity, token: gateway.token)
+            var noDelay: Int32 = 1
+            setsockopt(client.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+            _ = try client.send(PostgresWire.query("SELECT pg_sleep(3)"))
+            let body = [UInt8](repeating: 0x41, count: 30_000)
+            let bind = [UInt8(ascii: "B")] + PostgresWire.int32(Int32(body.count + 4)) + body
+            for byte in bind {
+                guard try client.send([byte]) else { break }
+            }
+            // Meanwhile other clients are served.
+            try stillServes("a trickling client")
+        }
+        try stillServes("the trickling client's end")
+    }
+}
