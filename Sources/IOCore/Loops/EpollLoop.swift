@@ -333,23 +333,12 @@ struct EpollLoop<Session: ProxySession & ~Copyable>: ~Copyable {
 
     private mutating func connectFailed(_ slot: Int32, errno: Int32) {
         let index = Int(slot)
-        let listener = Int(core.slots[index].listener)
-        core.context.log.enqueue(.upstreamUnavailable(
-            listener: core.context.listeners[listener].name, upstream: core.upstreams[listener], errno: errno))
         if core.slots[index].upstreamInterest != 0 {
             var event = epoll_event()
             epoll_ctl(epollFD, EPOLL_CTL_DEL, core.slots[index].upstreamFD, &event)
             core.slots[index].upstreamInterest = 0
         }
-        Glibc.close(core.slots[index].upstreamFD)
-        core.slots[index].upstreamFD = -1
-        core.pairs[index].phase = .clientOnly
-        let requests = core.deliver(slot, event: .connectFailed(errno: errno))
-        if requests.close == nil && !core.pairs[index].closeAfterFlush {
-            closeConnection(slot, .upstreamConnectFailed(errno: errno))
-        } else {
-            apply(slot, requests)
-        }
+        apply(slot, core.upstreamConnectFailed(slot, errno: errno))
     }
 
     private mutating func established(_ slot: Int32) {

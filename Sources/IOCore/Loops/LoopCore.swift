@@ -276,6 +276,24 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         return requests
     }
 
+    /// The upstream connect of `slot` failed (its socket is closed here): logs it, goes back to
+    /// `clientOnly` and lets the session answer. A session that asks for no close gets the
+    /// loop's own `upstreamConnectFailed` close.
+    mutating func upstreamConnectFailed(_ slot: Int32, errno: Int32) -> SessionRequests {
+        let index = Int(slot)
+        let listener = Int(slots[index].listener)
+        context.log.enqueue(.upstreamUnavailable(
+            listener: context.listeners[listener].name, upstream: upstreams[listener], errno: errno))
+        close(slots[index].upstreamFD)
+        slots[index].upstreamFD = -1
+        pairs[index].phase = .clientOnly
+        var requests = deliver(slot, event: .connectFailed(errno: errno))
+        if requests.close == nil && !pairs[index].closeAfterFlush {
+            requests.close = .upstreamConnectFailed(errno: errno)
+        }
+        return requests
+    }
+
     /// Longest wait for a close-after-flush before the connection is closed regardless.
     static var flushTimeout: UInt64 { 5_000_000_000 }
 

@@ -436,19 +436,7 @@ struct URingLoop<Session: ProxySession & ~Copyable>: ~Copyable {
             return
         }
         guard result == 0 else {
-            let error = -result
-            core.context.log.enqueue(.upstreamUnavailable(
-                listener: core.context.listeners[Int(core.slots[index].listener)].name,
-                upstream: core.upstreams[Int(core.slots[index].listener)], errno: error))
-            close(core.slots[index].upstreamFD)
-            core.slots[index].upstreamFD = -1
-            core.pairs[index].phase = .clientOnly
-            let requests = core.deliver(slot, event: .connectFailed(errno: error))
-            if requests.close == nil && !core.pairs[index].closeAfterFlush {
-                beginClose(slot, .upstreamConnectFailed(errno: error))
-            } else {
-                apply(slot, requests)
-            }
+            apply(slot, core.upstreamConnectFailed(slot, errno: -result))
             return
         }
         Socket.setNoDelay(core.slots[index].upstreamFD)

@@ -93,13 +93,7 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
     public mutating func failConnect(errno: Int32) {
         precondition(connectRequested, "the session did not ask for the upstream")
         connectRequested = false
-        core.pairs[Int(slot)].phase = .clientOnly
-        let requests = core.deliver(slot, event: .connectFailed(errno: errno))
-        if requests.close == nil && !core.pairs[Int(slot)].closeAfterFlush {
-            finish(.upstreamConnectFailed(errno: errno))
-        } else {
-            apply(requests)
-        }
+        apply(core.upstreamConnectFailed(slot, errno: errno))
     }
 
     /// The session's deadline, as an absolute time on ``now``, if one is set.
@@ -120,6 +114,9 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
             finish(core.pairs[Int(slot)].pendingCloseReason)
         }
     }
+
+    /// Events waiting in the mailbox (posted, not yet delivered by ``runMailbox()``).
+    public var waitingEvents: Int { core.mailbox.count }
 
     /// Delivers every event waiting in the mailbox (posted through a ``SessionReplyAddress``).
     public mutating func runMailbox() {

@@ -53,6 +53,9 @@ public final class SessionMailbox<Event: Sendable>: Sendable {
         return queued
     }
 
+    /// Events waiting.
+    public var count: Int { ring.withLock { $0.count } }
+
     /// The oldest waiting event (loop thread).
     func take() -> (SessionHandle, Event)? {
         ring.withLock { ring -> (SessionHandle, Event)? in

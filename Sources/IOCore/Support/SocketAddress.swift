@@ -72,7 +72,15 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_family = AF_UNSPEC
         var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &result)
+        var rc = getaddrinfo(host, String(port), &hints, &result)
+        // Transient failures (the resolver busy, or descriptors briefly exhausted by other work
+        // of this process while it reads /etc/hosts) are retried a few times.
+        var attempts = 1
+        while (rc == EAI_AGAIN || rc == EAI_SYSTEM) && attempts < 5 {
+            usleep(UInt32(10_000 * attempts))
+            attempts += 1
+            rc = getaddrinfo(host, String(port), &hints, &result)
+        }
         guard rc == 0, let first = result, let address = first.pointee.ai_addr else {
             if let result { freeaddrinfo(result) }
             throw .unresolvable(host)

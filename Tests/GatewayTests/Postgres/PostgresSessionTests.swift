@@ -190,38 +190,83 @@ import Testing
         #expect(Self.errorStates(remoteAnswer) == ["28000"], "plaintext token logins only from loopback")
     }
 
-    @Test func badTokenIsRefusedWithoutUpstream() async throws {
-        let fixture = try await Self.fixture()
-        var harness = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
-        harness.receive(Self.startup([("user", "alice")]), from: .client)
+    /// Starts a login with `password` and waits (bounded) until the session refused it;
+    /// returns what the client got.
+    static func loginRefused(_ harness: inout Harness, user: String, password: String) async throws -> [UInt8] {
+        harness.receive(startup([("user", user)]), from: .client)
         _ = harness.takeSent(to: .client)
-        harness.receive(Self.message("p", Self.cString("not-a-token")), from: .client)
+        harness.receive(message("p", cString(password)), from: .client)
         var waited = 0
         while harness.isOpen && waited < 10_000 {
             try await Task.sleep(nanoseconds: 1_000_000)
             waited += 1
             harness.runMailbox()
         }
-        let answer = harness.takeSent(to: .client)
+        return harness.takeSent(to: .client)
+    }
+
+    @Test func badTokenIsRefusedWithoutUpstream() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        let answer = try await Self.loginRefused(&harness, user: "alice", password: "not-a-token")
         #expect(Self.errorStates(answer) == ["28P01"])
         let s6 = harness.connectRequested
         #expect(!s6)
         #expect(!String(decoding: answer, as: UTF8.self).contains("not-a-token"))
     }
 
-    @Test func otherIdentityThanStartupUserIsRefused() async throws {
+    @Test func aVerificationArrivingAfterTheClientLeftDoesNothing() async throws {
         let fixture = try await Self.fixture()
         var harness = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
-        harness.receive(Self.startup([("user", "mallory")]), from: .client)
+        harness.receive(Self.startup([("user", "alice")]), from: .client)
+        _ = harness.takeSent(to: .client)
+        harness.receive(Self.message("p", Self.cString(fixture.token)), from: .client)
+        // The verification is posted but not yet delivered when the session ends (here by
+        // its authentication deadline).
+        var waited = 0
+        while harness.waitingEvents == 0 && waited < 10_000 {
+            try await Task.sleep(nanoseconds: 1_000_000)
+            waited += 1
+        }
+        let waiting = harness.waitingEvents
+        #expect(waiting == 1)
+        harness.advance(by: 31_000_000_000)
+        let open = harness.isOpen
+        #expect(!open, "the authentication deadline closed the connection")
+        let timeout = harness.takeSent(to: .client)
+        #expect(Self.errorStates(timeout) == ["08006"])
+        // The verification is delivered afterwards: it is dropped (stale generation).
+        harness.runMailbox()
+        let connect = harness.connectRequested
+        #expect(!connect, "no upstream connection for a session that is gone")
+        let nothing = harness.takeSent(to: .client)
+        #expect(nothing.isEmpty)
+    }
+
+    @Test func anUnreachableUpstreamIsReportedToTheClient() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        harness.receive(Self.startup([("user", "alice")]), from: .client)
         _ = harness.takeSent(to: .client)
         harness.receive(Self.message("p", Self.cString(fixture.token)), from: .client)
         var waited = 0
-        while harness.isOpen && waited < 10_000 {
+        while !harness.connectRequested && waited < 10_000 {
             try await Task.sleep(nanoseconds: 1_000_000)
             waited += 1
             harness.runMailbox()
         }
+        harness.failConnect(errno: ECONNREFUSED)
         let answer = harness.takeSent(to: .client)
+        #expect(Self.types(answer) == "E")
+        #expect(Self.errorStates(answer) == ["08006"])
+        let open = harness.isOpen
+        #expect(!open)
+    }
+
+    @Test func otherIdentityThanStartupUserIsRefused() async throws {
+        let fixture = try await Self.fixture()
+        var harness = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        let answer = try await Self.loginRefused(&harness, user: "mallory", password: fixture.token)
         #expect(Self.errorStates(answer) == ["28000"])
         let s7 = harness.connectRequested
         #expect(!s7)
