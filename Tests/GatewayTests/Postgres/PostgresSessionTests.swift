@@ -29,7 +29,7 @@ import Testing
           - id: no-destroy
             resources: [pg]
             groups: [devs]
-            deny: [drop, truncate]
+            deny: [drop, truncate, grant]
           - id: rest
             resources: [pg]
             groups: [devs]
@@ -261,6 +261,45 @@ import Testing
         #expect(Self.errorStates(answer) == ["08006"])
         let open = harness.isOpen
         #expect(!open)
+    }
+
+    @Test func startupOptionsAreDecidedLikeSET() async throws {
+        let fixture = try await Self.fixture()
+        // `-c role=...` is a privilege change (class grant): denied, so the login is refused.
+        var denied = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        denied.receive(Self.startup([("user", "alice"), ("options", "-c role=postgres")]), from: .client)
+        _ = denied.takeSent(to: .client)
+        denied.receive(Self.message("p", Self.cString(fixture.token)), from: .client)
+        var waited = 0
+        while denied.isOpen && waited < 10_000 {
+            try await Task.sleep(nanoseconds: 1_000_000)
+            waited += 1
+            denied.runMailbox()
+        }
+        let refusal = denied.takeSent(to: .client)
+        #expect(Self.errorStates(refusal) == ["42501"])
+        let connected = denied.connectRequested
+        #expect(!connected)
+
+        // Allowed settings reach the server as one `options` value (PostgreSQL keeps only the last key).
+        var allowed = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        allowed.receive(Self.startup([
+            ("user", "alice"), ("database", "appdb"), ("options", "-c statement_timeout=5s --search-path=a\\ b"),
+        ]), from: .client)
+        _ = allowed.takeSent(to: .client)
+        allowed.receive(Self.message("p", Self.cString(fixture.token)), from: .client)
+        waited = 0
+        while !allowed.connectRequested && waited < 10_000 {
+            try await Task.sleep(nanoseconds: 1_000_000)
+            waited += 1
+            allowed.runMailbox()
+        }
+        allowed.completeConnect()
+        _ = allowed.takeSent(to: .client)
+        let upstreamStartup = allowed.takeSent(to: .upstream)
+        #expect(upstreamStartup == Self.startup([
+            ("user", "app"), ("database", "appdb"), ("options", "-c statement_timeout=5s -c search_path=a\\ b"),
+        ]))
     }
 
     @Test func otherIdentityThanStartupUserIsRefused() async throws {
