@@ -42,7 +42,7 @@ import Testing
         let cancelKeys: CancelKeyRegistry
     }
 
-    static func fixture() async throws -> Fixture {
+    static func fixture(allowedDatabases: [String] = []) async throws -> Fixture {
         let store = PolicyStore(PolicySnapshot(compiling: try ConfigLoader.parse(yaml: policy)))
         let key = GatewaySigningKey.generate()
         let verifier = try await GatewayTokenVerifier(
@@ -52,7 +52,9 @@ import Testing
             .issue(identity: "alice", groups: ["devs"], resources: ["pg"], ttlSeconds: 600)
         let cancelKeys = CancelKeyRegistry(firstProcessID: 1000)
         let shared = GatewaySessionShared(
-            postgres: [PostgresResourceContext(name: "pg", upstreamDescription: "127.0.0.1:2", upstreamUser: "app", upstreamPassword: nil)],
+            postgres: [PostgresResourceContext(
+                name: "pg", upstreamDescription: "127.0.0.1:2", upstreamUser: "app", upstreamPassword: nil,
+                allowedDatabases: allowedDatabases)],
             policies: store,
             authentication: PostgresAuthService(authenticator: try IdentityAuthenticator(providers: [], gatewayTokens: verifier)),
             cancelKeys: cancelKeys, audit: DiscardingAuditSink())
@@ -203,6 +205,23 @@ import Testing
             harness.runMailbox()
         }
         return harness.takeSent(to: .client)
+    }
+
+    @Test func onlyTheResourcesDatabasesMayBeAskedFor() async throws {
+        let fixture = try await Self.fixture(allowedDatabases: ["appdb"])
+        var other = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        other.receive(Self.startup([("user", "alice"), ("database", "postgres")]), from: .client)
+        let refusal = other.takeSent(to: .client)
+        #expect(Self.errorStates(refusal) == ["3D000"])
+        // The user name is the default database, as in PostgreSQL.
+        var byDefault = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        byDefault.receive(Self.startup([("user", "alice")]), from: .client)
+        let defaultRefusal = byDefault.takeSent(to: .client)
+        #expect(Self.errorStates(defaultRefusal) == ["3D000"])
+        var allowed = try Harness(shared: fixture.shared, clientAddress: Self.loopback)
+        allowed.receive(Self.startup([("user", "alice"), ("database", "appdb")]), from: .client)
+        let request = allowed.takeSent(to: .client)
+        #expect(request == Self.cleartextRequest)
     }
 
     @Test func badTokenIsRefusedWithoutUpstream() async throws {
