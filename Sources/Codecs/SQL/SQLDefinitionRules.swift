@@ -235,8 +235,14 @@ extension SQLStatementAnalyzer {
             summary.classes.formUnion(StatementClass.write.union(.opaque))
             return
         }
+        let readBefore = summary.classes.contains(.read)
         let scan = scanQuery(&c)
-        if !scan.withNoData && populatesByDefault { summary.classes.insert(.write) }
+        if !scan.withNoData && populatesByDefault {
+            // The new relation is filled with the rows the query reads.
+            summary.classes.insert(.write)
+        } else if !readBefore {
+            summary.classes.remove(.read)
+        }
     }
 
     // MARK: DROP

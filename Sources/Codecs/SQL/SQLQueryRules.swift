@@ -108,6 +108,10 @@ extension SQLStatementAnalyzer {
                         var lookahead = c
                         if let reference = qualifiedName(&lookahead, modified: false) {
                             if lookahead.kind != .leftParen {
+                                // Rows of a relation named in FROM/JOIN/USING are read, also by
+                                // INSERT ... SELECT, UPDATE ... FROM, DELETE ... USING and MERGE
+                                // (not by a view's definition, which runs nothing).
+                                if executes { summary.classes.insert(.read) }
                                 summary.relations.add(reference, in: text)
                             }
                             // Leave the cursor on the last name part (a function name before `(`).
@@ -141,7 +145,7 @@ extension SQLStatementAnalyzer {
     static func actsInQuery(_ keyword: SQLKeyword) -> Bool {
         switch keyword {
         case .from, .join, .using, .where, .returning, .group, .having, .window, .order, .limit, .offset,
-             .fetch, .for, .union, .intersect, .except, .set, .when, .conflict, .into, .data:
+             .fetch, .for, .union, .intersect, .except, .set, .when, .conflict, .into, .data, .table:
             return true
         default:
             return isStatementWord(keyword)
@@ -200,6 +204,18 @@ extension SQLStatementAnalyzer {
             }
             _ = lookahead.accept(.table)
             if let reference = qualifiedName(&lookahead, modified: true) {
+                summary.relations.add(reference, in: text)
+            }
+        case .table:
+            // `TABLE name` is a query of its own (alone, after UNION, in parentheses, after
+            // INSERT ... or AS): it reads the named relation. `INTO [TEMP] TABLE name` is
+            // handled at INTO; here the extra reference only adds a relation (fail closed).
+            if isNamePosition { return }
+            var lookahead = c
+            lookahead.advance()
+            _ = lookahead.accept(.only)
+            if let reference = qualifiedName(&lookahead, modified: false) {
+                if executes { summary.classes.insert(.read) }
                 summary.relations.add(reference, in: text)
             }
         case .data:

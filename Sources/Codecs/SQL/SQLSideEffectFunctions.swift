@@ -28,6 +28,13 @@ public enum SQLSideEffectFunctions {
         "setval",
         // Run SQL text or reach other databases.
         "query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema", "dblink*",
+        // Read a relation, cursor, schema or database named in a string: what they read is not
+        // in the statement's text, so the statement counts as opaque (fail closed).
+        "table_to_xml", "table_to_xml_and_xmlschema", "table_to_xmlschema",
+        "cursor_to_xml", "cursor_to_xmlschema",
+        "schema_to_xml", "schema_to_xml_and_xmlschema", "schema_to_xmlschema",
+        "database_to_xml", "database_to_xml_and_xmlschema", "database_to_xmlschema",
+        "ts_stat", "ts_rewrite", "currtid2",
     ]
 
     @usableFromInline

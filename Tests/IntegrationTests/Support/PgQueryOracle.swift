@@ -62,7 +62,11 @@ enum PgQueryOracle {
             if let query = fields["query"] as? [String: Any], query["ExecuteStmt"] != nil {
                 classes.formUnion([.write, .opaque])
             } else {
-                if into?["skipData"] as? Bool != true { classes.insert(.write) }
+                if into?["skipData"] as? Bool != true {
+                    classes.insert(.write)
+                    // Filling the new relation reads the rows of the relations its query names.
+                    if containsRangeVar(fields["query"] ?? [:]) { classes.insert(.read) }
+                }
                 walk(fields["query"] ?? [:], classes: &classes)
             }
         case "CreateFunctionStmt":
@@ -196,7 +200,17 @@ enum PgQueryOracle {
         if node == "UpdateStmt" && fields["whereClause"] == nil { classes.insert(.updateWithoutWhere) }
         if node == "DeleteStmt" && fields["whereClause"] == nil { classes.insert(.deleteWithoutWhere) }
         if let returning = fields["returningList"] as? [Any], !returning.isEmpty { classes.insert(.read) }
+        // Reading another relation (INSERT ... SELECT ... FROM, UPDATE ... FROM, DELETE ... USING,
+        // MERGE ... USING, subqueries) is a read too: every RangeVar but the target's.
+        if fields.contains(where: { $0.key != "relation" && containsRangeVar($0.value) }) { classes.insert(.read) }
         walk(fields, classes: &classes)
+    }
+
+    /// Whether a parse tree (part) names a relation.
+    static func containsRangeVar(_ value: Any) -> Bool {
+        if let array = value as? [Any] { return array.contains { containsRangeVar($0) } }
+        guard let dictionary = value as? [String: Any] else { return false }
+        return dictionary.contains { $0.key == "RangeVar" || containsRangeVar($0.value) }
     }
 
     /// Looks through a query's tree for what the classifier reports inside queries:
