@@ -112,6 +112,7 @@ extension SQLStatementAnalyzer {
                                 // INSERT ... SELECT, UPDATE ... FROM, DELETE ... USING and MERGE
                                 // (not by a view's definition, which runs nothing).
                                 if executes { summary.classes.insert(.read) }
+                                if Self.isStatisticsView(reference, in: text) { summary.classes.insert(.opaque) }
                                 summary.relations.add(reference, in: text)
                             }
                             // Leave the cursor on the last name part (a function name before `(`).
@@ -133,6 +134,32 @@ extension SQLStatementAnalyzer {
             c.advance()
         }
         return result
+    }
+
+    /// The catalog relations that expose column values of every table (most common values,
+    /// histogram bounds): reading them cannot be attributed to one relation, so it is opaque.
+    @usableFromInline
+    static let statisticsViews: [[UInt8]] = [
+        "pg_stats", "pg_statistic", "pg_stats_ext", "pg_stats_ext_exprs", "pg_statistic_ext_data",
+    ].map { Array($0.utf8) }
+
+    @inlinable
+    static func isStatisticsView(_ reference: RelationReference, in text: UnsafeRawBufferPointer) -> Bool {
+        let count = Int(reference.name.count)
+        guard count >= 8 && count <= 21 else { return false }
+        if let schema = reference.schema {
+            let schemaBytes = text[Int(schema.start)..<Int(schema.end)]
+            guard schemaBytes.count == 10, zip(schemaBytes, "pg_catalog".utf8).allSatisfy({ lowercased($0) == $1 }) else { return false }
+        }
+        let name = text[Int(reference.name.start)..<Int(reference.name.end)]
+        return statisticsViews.contains { view in
+            view.count == count && zip(name, view).allSatisfy { reference.nameQuoted ? $0 == $1 : lowercased($0) == $1 }
+        }
+    }
+
+    @inlinable
+    static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
     /// Whether ``keywordInQuery(_:token:depth:bit:queryLevels:executes:fromLevels:relationPosition:result:)``

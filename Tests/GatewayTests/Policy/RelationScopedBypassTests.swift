@@ -50,6 +50,10 @@ import Testing
         "SELECT database_to_xml(true, false, '')",
         "SELECT cursor_to_xml('c', 10, true, false, '')",
         "SELECT * FROM ts_stat('select v from hr.salaries')",
+        // Statistics catalogs hold column values of every table (most common values, histograms).
+        "SELECT most_common_vals FROM pg_stats WHERE tablename = 'salaries'",
+        "SELECT * FROM pg_catalog.pg_statistic",
+        "SELECT * FROM PG_STATS_EXT",
     ]
 
     /// Statements that do not read it stay allowed (the fixes are not a blanket deny).

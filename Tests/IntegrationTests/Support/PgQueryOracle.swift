@@ -228,6 +228,13 @@ enum PgQueryOracle {
                 continue
             case "intoClause":
                 classes.formUnion([.create, .write])
+            case "RangeVar":
+                // Statistics catalogs expose every table's column values: opaque (fail closed).
+                if let range = child as? [String: Any], let name = range["relname"] as? String,
+                   ["pg_stats", "pg_statistic", "pg_stats_ext", "pg_stats_ext_exprs", "pg_statistic_ext_data"].contains(name),
+                   (range["schemaname"] as? String).map({ $0 == "pg_catalog" }) ?? true {
+                    classes.insert(.opaque)
+                }
             case "FuncCall":
                 if let call = child as? [String: Any], let names = call["funcname"] as? [Any],
                    let last = string(names.last) {
