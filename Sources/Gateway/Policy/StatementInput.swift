@@ -107,7 +107,8 @@ public struct StatementInput: Sendable, Hashable {
         var summary = SQLQuerySummary()
         text.withUnsafeBytes { SQLClassifier(options: options).classify(text: $0, into: &summary) }
         var classes = summary.classes
-        if summary.relations.isOverflowed { classes.insert(.opaque) }
+        let escaped = text.withUnsafeBytes { SQLUnicodeIdentifiers.containsEscapedIdentifier($0) }
+        if summary.relations.isOverflowed || escaped { classes.insert(.opaque) }
         return StatementInput(classes: classes, relations: Array(summary.relations), text: text, length: text.count)
     }
 }

@@ -147,7 +147,7 @@ extension PostgresSession {
         var summary = SQLQuerySummary()
         SQLClassifier().classify(text: text, into: &summary)
         var classes = summary.classes
-        if summary.relations.isOverflowed { classes.insert(.opaque) }
+        if summary.relations.isOverflowed || SQLUnicodeIdentifiers.containsEscapedIdentifier(text) { classes.insert(.opaque) }
         let references = Array(summary.relations)
         return references.withUnsafeBufferPointer { policy.evaluate(classes: classes, relations: $0, in: text, statementLength: text.count) }
     }
@@ -156,7 +156,7 @@ extension PostgresSession {
         summary.reset()
         classifier.classify(text: text, into: &summary)
         var classes = summary.classes
-        if summary.relations.isOverflowed { classes.insert(.opaque) }
+        if summary.relations.isOverflowed || SQLUnicodeIdentifiers.containsEscapedIdentifier(text) { classes.insert(.opaque) }
         relations.removeAll(keepingCapacity: true)
         for reference in summary.relations { relations.append(reference) }
         let decision = relations.withUnsafeBufferPointer { references in

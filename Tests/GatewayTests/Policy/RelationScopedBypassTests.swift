@@ -50,6 +50,11 @@ import Testing
         "SELECT database_to_xml(true, false, '')",
         "SELECT cursor_to_xml('c', 10, true, false, '')",
         "SELECT * FROM ts_stat('select v from hr.salaries')",
+        // Identifiers spelled with Unicode escapes.
+        #"SELECT * FROM U&"\0068r"."salaries""#,
+        #"SELECT * FROM hr.U&"sal\0061ries""#,
+        #"SELECT * FROM U&"h!0072" UESCAPE '!'.salaries"#,
+        #"SELECT * FROM u&"hr" uescape '!'.salaries"#,
         // Statistics catalogs hold column values of every table (most common values, histograms).
         "SELECT most_common_vals FROM pg_stats WHERE tablename = 'salaries'",
         "SELECT * FROM pg_catalog.pg_statistic",
@@ -60,6 +65,7 @@ import Testing
     static let others = [
         "SELECT * FROM public.t",
         "TABLE public.t",
+        #"SELECT * FROM U&"hr"."other""#,
         "INSERT INTO public.t VALUES (1)",
         "UPDATE public.t SET a = 1 WHERE id = 2",
         "CREATE TABLE public.empty AS SELECT * FROM hr.salaries WITH NO DATA",
