@@ -11,6 +11,11 @@ import Yams
 public enum ConfigLoader {
     /// Reads and validates the file at `path`.
     public static func load(path: String) throws(ConfigValidationError) -> GatewayConfiguration {
+        if let problem = TrustFile.problem(path: path, what: "configuration file") {
+            throw ConfigValidationError(diagnostics: [
+                ConfigDiagnostic(file: path, location: SourceLocation(line: 1, column: 1), path: "", message: problem)
+            ])
+        }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
