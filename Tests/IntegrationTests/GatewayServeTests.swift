@@ -123,6 +123,31 @@ import Glibc
         }
     }
 
+    @Test func aPasswordFileOthersCanWriteIsRefused() throws {
+        let passwordFile = NSTemporaryDirectory() + "ringgate-serve-\(UUID().uuidString).password"
+        try "secret\n".write(toFile: passwordFile, atomically: false, encoding: .utf8)
+        defer { unlink(passwordFile) }
+        #expect(chmod(passwordFile, 0o662) == 0)
+        let path = try Self.writeConfig(
+            """
+            resources:
+              - name: pg-loose
+                protocol: postgres
+                listen: 127.0.0.1:\(PostgresServer.freeLoopbackPort())
+                upstream: 127.0.0.1:5432
+                credentials:
+                  username: app
+                  password_file: \(passwordFile)
+            """)
+        defer { unlink(path) }
+        #expect {
+            _ = try GatewayRuntime(configPath: path, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
+        } throws: { error in
+            guard case .credentials(let resource, let reason) = error as? GatewayRuntimeError else { return false }
+            return resource == "pg-loose" && reason.contains("password file \(passwordFile) is writable by group or others")
+        }
+    }
+
     @Test func invalidConfigurationIsReportedWithLocations() throws {
         let path = try Self.writeConfig("resources:\n  - name: x\n    protocol: tcp\n    lisen: 1\n")
         defer { unlink(path) }

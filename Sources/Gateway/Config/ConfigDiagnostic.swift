@@ -53,3 +53,45 @@ public struct ConfigValidationError: Error, Sendable, CustomStringConvertible {
         diagnostics.map(\.description).joined(separator: "\n")
     }
 }
+
+/// How diagnostics quote values taken from the file: never more than a short prefix, and never
+/// the credentials of a URL (`scheme://user:password@host` becomes `scheme://***@host`), so a
+/// secret pasted into the wrong key does not end up in a terminal, a CI log or an audit event.
+public enum ConfigText {
+    /// Characters of a value a diagnostic shows; longer values are cut and end in `…`.
+    public static let quotedPrefixLength = 24
+
+    /// The value as a diagnostic may show it (without the surrounding quotes).
+    public static func quoted(_ value: String) -> String {
+        let redacted = redactingURLCredentials(value)
+        var result = ""
+        var count = 0
+        for character in redacted {
+            if count == quotedPrefixLength { return result + "…" }
+            // Control characters (a newline in a value) would break the one-line form.
+            result += character.isNewline || character.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+                ? "?" : String(character)
+            count += 1
+        }
+        return result
+    }
+
+    /// Replaces the user-info part of every `scheme://user[:password]@host` in `value` with `***`.
+    public static func redactingURLCredentials(_ value: String) -> String {
+        guard value.contains("://"), value.contains("@") else { return value }
+        var output = ""
+        var rest = Substring(value)
+        while let separator = rest.range(of: "://") {
+            output += rest[..<separator.upperBound]
+            rest = rest[separator.upperBound...]
+            // The authority ends at the first '/', '?', '#' or whitespace.
+            let authorityEnd = rest.firstIndex { "/?#".contains($0) || $0.isWhitespace } ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@") {
+                output += "***"
+                rest = rest[at...]
+            }
+        }
+        return output + rest
+    }
+}

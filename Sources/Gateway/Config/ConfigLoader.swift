@@ -11,6 +11,11 @@ import Yams
 public enum ConfigLoader {
     /// Reads and validates the file at `path`.
     public static func load(path: String) throws(ConfigValidationError) -> GatewayConfiguration {
+        if let problem = TrustFile.problem(path: path, what: "configuration file") {
+            throw ConfigValidationError(diagnostics: [
+                ConfigDiagnostic(file: path, location: SourceLocation(line: 1, column: 1), path: "", message: problem)
+            ])
+        }
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -34,6 +39,15 @@ public enum ConfigLoader {
 
     /// Validates configuration text; `file` names it in diagnostics.
     public static func parse(yaml: String, file: String = "<config>") throws(ConfigValidationError) -> GatewayConfiguration {
+        // Bounded before composing: composing and walking an alias-amplified or deeply nested
+        // document is what would take unbounded time and memory.
+        if let violation = YAMLBudget.check(yaml) {
+            throw ConfigValidationError(diagnostics: [
+                ConfigDiagnostic(
+                    file: file, location: SourceLocation(line: violation.line, column: violation.column), path: "",
+                    message: violation.message)
+            ])
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -70,7 +84,7 @@ public enum ConfigLoader {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return diagnostic(mark, "YAML syntax error: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return diagnostic(context.mark, "duplicate key(s): \(duplicates.joined(separator: ", "))")
+            return diagnostic(context.mark, "duplicate key(s): \(duplicates.map(ConfigText.quoted).joined(separator: ", "))")
         default:
             return ConfigDiagnostic(file: file, location: SourceLocation(line: 1, column: 1), path: "", message: "YAML error")
         }

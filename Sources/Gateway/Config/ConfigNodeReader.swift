@@ -10,6 +10,8 @@ final class ConfigNodeReader {
     /// Group names used by `groups[].groups` and `policies[].groups`, checked once all groups are read.
     /// Every resource name declared, even in entries with other errors (avoids cascades).
     var declaredResourceNames: Set<String> = []
+    /// Every valid `listen` address read so far, with the resource that declared it.
+    var listenAddresses: [(address: HostPort, resource: String, location: SourceLocation)] = []
     var groupReferences: [(name: String, location: SourceLocation, path: String)] = []
 
     init(file: String) {
@@ -62,13 +64,15 @@ final class ConfigNodeReader {
                 continue
             }
             let name = scalar.string
-            let keyPath = path.isEmpty ? name : "\(path).\(name)"
             guard known.contains(name) else {
-                report(key, keyPath, "unknown key '\(name)' (expected one of: \(known.sorted().joined(separator: ", ")))")
+                let shown = ConfigText.quoted(name)
+                let keyPath = path.isEmpty ? shown : "\(path).\(shown)"
+                report(key, keyPath, "unknown key '\(ConfigText.quoted(name))' (expected one of: \(known.sorted().joined(separator: ", ")))")
                 continue
             }
+            let keyPath = path.isEmpty ? name : "\(path).\(name)"
             if values[name] != nil {
-                report(key, keyPath, "duplicate key '\(name)'")
+                report(key, keyPath, "duplicate key '\(ConfigText.quoted(name))'")
                 continue
             }
             values[name] = (key, value)
@@ -87,7 +91,7 @@ final class ConfigNodeReader {
 
     func required(_ entries: Entries, _ key: String) -> Node? {
         guard let node = entries[key] else {
-            report(entries.node, entries.path(key), "missing required field '\(key)'")
+            report(entries.node, entries.path(key), "missing required field '\(ConfigText.quoted(key))'")
             return nil
         }
         return node
@@ -126,7 +130,7 @@ final class ConfigNodeReader {
         case "true": return true
         case "false": return false
         default:
-            report(node, path, "expected true or false, found '\(scalar.string)'")
+            report(node, path, "expected true or false, found '\(ConfigText.quoted(scalar.string))'")
             return nil
         }
     }
@@ -155,7 +159,7 @@ final class ConfigNodeReader {
     func choice<T>(_ node: Node, _ path: String, _ options: [(String, T)]) -> T? {
         guard let text = string(node, path) else { return nil }
         guard let match = options.first(where: { $0.0 == text }) else {
-            report(node, path, "invalid value '\(text)' (expected one of: \(options.map(\.0).joined(separator: ", ")))")
+            report(node, path, "invalid value '\(ConfigText.quoted(text))' (expected one of: \(options.map(\.0).joined(separator: ", ")))")
             return nil
         }
         return match.1
@@ -169,11 +173,11 @@ final class ConfigNodeReader {
             return nil
         }
         guard let value = Self.parseDuration(scalar.string) else {
-            report(node, path, "invalid duration '\(scalar.string)' (use 500ms, 5s, 2m or 1h)")
+            report(node, path, "invalid duration '\(ConfigText.quoted(scalar.string))' (use 500ms, 5s, 2m or 1h)")
             return nil
         }
         guard value <= maximumMilliseconds else {
-            report(node, path, "duration '\(scalar.string)' is too long")
+            report(node, path, "duration '\(ConfigText.quoted(scalar.string))' is too long")
             return nil
         }
         return value
@@ -209,19 +213,19 @@ final class ConfigNodeReader {
             break
         }
         guard let number = Int(digits), number > 0 else {
-            report(node, path, "invalid size '\(text)' (a positive integer, optionally with KiB, MiB or GiB)")
+            report(node, path, "invalid size '\(ConfigText.quoted(text))' (a positive integer, optionally with KiB, MiB or GiB)")
             return nil
         }
         let (product, overflow) = number.multipliedReportingOverflow(by: multiplier)
         guard !overflow else {
-            report(node, path, "size '\(text)' is too large")
+            report(node, path, "size '\(ConfigText.quoted(text))' is too large")
             return nil
         }
         return product
     }
 
     static func describe(_ node: Node) -> String {
-        if case .scalar(let scalar) = node, node.null == nil { return "'\(scalar.string)'" }
+        if case .scalar(let scalar) = node, node.null == nil { return "'\(ConfigText.quoted(scalar.string))'" }
         return kindName(node)
     }
 }

@@ -16,7 +16,7 @@ extension ConfigSchema {
                     _ = try GlobPattern(item.value)
                     resources.append(item.value)
                 } catch {
-                    reader.report(item.node, item.path, "invalid glob '\(item.value)': \(error)")
+                    reader.report(item.node, item.path, "invalid glob '\(ConfigText.quoted(item.value))': \(error)")
                 }
             }
             if items.isEmpty { reader.report(value, entries.path("resources"), "at least one resource pattern is required") }
@@ -35,7 +35,7 @@ extension ConfigSchema {
                 do {
                     relations.append(try RelationPattern(parsing: item.value).description)
                 } catch {
-                    reader.report(item.node, item.path, "invalid relation '\(item.value)': \(error)")
+                    reader.report(item.node, item.path, "invalid relation '\(ConfigText.quoted(item.value))': \(error)")
                 }
             }
         }
@@ -73,7 +73,7 @@ extension ConfigSchema {
                 result.formUnion(value)
             } else {
                 reader.report(item.node, item.path,
-                    "unknown statement class '\(item.value)' (expected all or one of: \(StatementClass.allNamed.map(\.name).joined(separator: ", ")))")
+                    "unknown statement class '\(ConfigText.quoted(item.value))' (expected all or one of: \(StatementClass.allNamed.map(\.name).joined(separator: ", ")))")
             }
         }
         return result
@@ -90,14 +90,14 @@ extension ConfigSchema {
             for item in items {
                 let folded = item.value.lowercased()
                 guard folded.contains(".") else {
-                    reader.report(item.node, item.path, "column pattern '\(item.value)' must be table.column (use *.column for any table)")
+                    reader.report(item.node, item.path, "column pattern '\(ConfigText.quoted(item.value))' must be table.column (use *.column for any table)")
                     continue
                 }
                 do {
                     _ = try GlobPattern(folded)
                     patterns.append(folded)
                 } catch {
-                    reader.report(item.node, item.path, "invalid glob '\(item.value)': \(error)")
+                    reader.report(item.node, item.path, "invalid glob '\(ConfigText.quoted(item.value))': \(error)")
                 }
             }
             return MaskRule(target: .columns(patterns), style: style)
@@ -140,14 +140,14 @@ struct PolicyReferenceChecker {
     func check() {
         let groupNames = Set(config.groups.map(\.name))
         for reference in reader.groupReferences where !groupNames.contains(reference.name) {
-            reader.report(at: reference.location, reference.path, "unknown group '\(reference.name)'")
+            reader.report(at: reference.location, reference.path, "unknown group '\(ConfigText.quoted(reference.name))'")
         }
         checkCycles()
         for (index, rule) in config.policies.enumerated() {
             for pattern in rule.resources {
                 guard let glob = try? GlobPattern(pattern) else { continue }
                 if !reader.declaredResourceNames.contains(where: { glob.matches($0) }) {
-                    reader.report(at: rule.location, "policies[\(index)].resources", "pattern '\(pattern)' matches no resource")
+                    reader.report(at: rule.location, "policies[\(index)].resources", "pattern '\(ConfigText.quoted(pattern))' matches no resource")
                 }
             }
         }

@@ -24,7 +24,7 @@ struct ConfigSchema {
                 if seen.insert(provider.name).inserted {
                     config.identityProviders.append(provider)
                 } else {
-                    reader.report(item, "identity_providers[\(index)].name", "duplicate identity provider name '\(provider.name)'")
+                    reader.report(item, "identity_providers[\(index)].name", "duplicate identity provider name '\(ConfigText.quoted(provider.name))'")
                 }
             }
         }
@@ -47,7 +47,7 @@ struct ConfigSchema {
         for (name, location) in names {
             if let earlier = first[name] {
                 let index = items.firstIndex { reader.location(of: $0) == location } ?? 0
-                reader.report(at: location, "\(section)[\(index)].\(key)", "duplicate \(what) '\(name)' (first defined at line \(earlier.line))")
+                reader.report(at: location, "\(section)[\(index)].\(key)", "duplicate \(what) '\(ConfigText.quoted(name))' (first defined at line \(earlier.line))")
             } else {
                 first[name] = location
             }
@@ -84,12 +84,24 @@ struct ConfigSchema {
         let nameNode = reader.required(entries, "name")
         let name = nameNode.flatMap { readName($0, entries.path("name")) }
         if let name, !reader.declaredResourceNames.insert(name).inserted {
-            reader.report(nameNode, entries.path("name"), "duplicate resource '\(name)'")
+            reader.report(nameNode, entries.path("name"), "duplicate resource '\(ConfigText.quoted(name))'")
         }
         let proto = reader.required(entries, "protocol").flatMap {
             reader.choice($0, entries.path("protocol"), ResourceProtocol.allCases.map { ($0.rawValue, $0) })
         }
-        let listen = reader.required(entries, "listen").flatMap { hostPort($0, entries.path("listen")) }
+        let listenNode = reader.required(entries, "listen")
+        let listen = listenNode.flatMap { hostPort($0, entries.path("listen")) }
+        if let listen {
+            let location = reader.location(of: listenNode)
+            if let earlier = reader.listenAddresses.first(where: { $0.address.clashes(with: listen) }) {
+                let other = earlier.resource.isEmpty ? "another resource" : "resource '\(ConfigText.quoted(earlier.resource))'"
+                reader.report(
+                    listenNode, entries.path("listen"),
+                    "listen address \(ConfigText.quoted(listen.description)) clashes with \(other) listening on "
+                        + "\(ConfigText.quoted(earlier.address.description)) (line \(earlier.location.line)); each resource needs its own port")
+            }
+            reader.listenAddresses.append((listen, name ?? "", location))
+        }
         let upstream = reader.required(entries, "upstream").flatMap { hostPort($0, entries.path("upstream")) }
         var connectTimeout = 5_000
         if let value = entries["connect_timeout"] { connectTimeout = reader.duration(value, entries.path("connect_timeout")) ?? connectTimeout }
@@ -129,7 +141,7 @@ struct ConfigSchema {
                 || $0 == "-" || $0 == "_" || $0 == "." || $0 == "@"
         }
         guard valid else {
-            reader.report(node, path, "invalid name '\(name)' (letters, digits, '-', '_', '.', '@')")
+            reader.report(node, path, "invalid name '\(ConfigText.quoted(name))' (letters, digits, '-', '_', '.', '@')")
             return nil
         }
         return name
@@ -138,7 +150,7 @@ struct ConfigSchema {
     func hostPort(_ node: Node, _ path: String) -> HostPort? {
         guard let text = reader.string(node, path) else { return nil }
         guard let value = HostPort(parsing: text) else {
-            reader.report(node, path, "invalid address '\(text)' (expected host:port, IPv6 as [addr]:port, port 1-65535)")
+            reader.report(node, path, "invalid address '\(ConfigText.quoted(text))' (expected host:port, IPv6 as [addr]:port, port 1-65535)")
             return nil
         }
         return value
@@ -216,7 +228,7 @@ struct ConfigSchema {
         if let value = entries["algorithms"], let algorithms = reader.stringList(value, entries.path("algorithms")) {
             let supported: Set<String> = ["RS256", "ES256", "EdDSA"]
             for algorithm in algorithms where !supported.contains(algorithm) {
-                reader.report(value, entries.path("algorithms"), "unsupported algorithm '\(algorithm)' (RS256, ES256, EdDSA)")
+                reader.report(value, entries.path("algorithms"), "unsupported algorithm '\(ConfigText.quoted(algorithm))' (RS256, ES256, EdDSA)")
             }
             if algorithms.isEmpty { reader.report(value, entries.path("algorithms"), "at least one algorithm is required") }
             settings.algorithms = algorithms

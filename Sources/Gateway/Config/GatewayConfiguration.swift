@@ -74,6 +74,15 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
+    /// Whether the host is a wildcard address (every interface of its family).
+    public var isWildcardHost: Bool { ["0.0.0.0", "::", "0:0:0:0:0:0:0:0", "*"].contains(host) }
+
+    /// Whether two listeners would bind the same socket: the same port on the same host, or
+    /// the same port where either host is a wildcard (a wildcard covers every address).
+    public func clashes(with other: HostPort) -> Bool {
+        port == other.port && (host.lowercased() == other.host.lowercased() || isWildcardHost || other.isWildcardHost)
+    }
+
     /// Parses `host:port`; `nil` when malformed or the port is not in 1...65535.
     public init?(parsing text: String) {
         let hostPart: Substring

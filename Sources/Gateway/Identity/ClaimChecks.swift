@@ -6,11 +6,19 @@ import Foundation
 /// expired when `now >= exp + skew`, not yet valid when `now < nbf - skew`, and issued in the
 /// future when `iat > now + skew`.
 enum ClaimChecks {
-    /// Reads a NumericDate claim; `nil` if absent, an error if present but not a finite number.
+    /// Latest NumericDate accepted: 9999-12-31T23:59:59Z. Anything outside 0...this is not a
+    /// date a token can mean, and would not fit the integer arithmetic and messages below.
+    static let latestNumericDate: Double = 253_402_300_799
+
+    /// Reads a NumericDate claim; `nil` if absent, an error if present but not a finite number
+    /// between the epoch and year 9999 (`-1e300` and `1e300` are refused, not compared).
     static func numericDate(_ name: String, in claims: [String: JSONValue]) throws(AuthenticationFailure) -> Double? {
         guard let value = claims[name] else { return nil }
         guard let seconds = value.numberValue, seconds.isFinite else {
             throw AuthenticationFailure(.invalidClaim, "\(name) is not a number")
+        }
+        guard seconds >= 0, seconds <= latestNumericDate else {
+            throw AuthenticationFailure(.invalidClaim, "\(name) is out of range (0...\(Int(latestNumericDate)))")
         }
         return seconds
     }

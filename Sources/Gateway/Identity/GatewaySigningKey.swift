@@ -56,6 +56,9 @@ public struct GatewaySigningKey: Sendable {
         guard info.st_mode & 0o077 == 0 else {
             throw IdentityConfigurationError("signing key file \(path) is accessible by group or others (chmod 600)")
         }
+        if let problem = TrustFile.problem(path: path, what: "signing key file") {
+            throw IdentityConfigurationError(problem)
+        }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw IdentityConfigurationError("cannot read signing key file \(path)")
         }

@@ -19,6 +19,9 @@ public struct FileJWKSFetcher: JWKSFetcher {
     public init(path: String) { self.path = path }
 
     public func fetchJWKS() async throws(JWKSError) -> [UInt8] {
+        if let problem = TrustFile.problem(path: path, what: "JWKS file") {
+            throw JWKSError(problem)
+        }
         let url = URL(fileURLWithPath: path)
         let data: Data
         do {

@@ -32,6 +32,9 @@ public struct RevocationList: Sendable, Hashable {
     /// Reads the ids in a revocation file. A missing file is an empty list only if
     /// `missingIsEmpty`; otherwise it is an error.
     public static func read(path: String, missingIsEmpty: Bool = false) throws(IdentityConfigurationError) -> Set<String> {
+        if let problem = TrustFile.problem(path: path, what: "revocation file") {
+            throw IdentityConfigurationError(problem)
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             if missingIsEmpty && !FileManager.default.fileExists(atPath: path) { return [] }
             throw IdentityConfigurationError("cannot read revocation file \(path)")

@@ -51,6 +51,9 @@ public final class ConfigReloader: Sendable {
     private struct State {
         var stamp: FileStamp?
         var contentHash: [UInt8] = []
+        /// A change seen by the last poll and not yet loaded: loaded only if the next poll sees
+        /// the same stamp and content (the writer has finished).
+        var pending: (stamp: FileStamp?, hash: [UInt8])?
         var signalInstalled = false
         var signalNumber: Int32 = SIGHUP
         var watcherRunning = false
@@ -256,16 +259,35 @@ public final class ConfigReloader: Sendable {
         state.withLock { $0.watcherRunning = false }
     }
 
-    /// One poll: reloads if the file changed since the last load. Exposed for tests and tools.
+    /// One poll: reloads if the file changed since the last load *and* is unchanged since the
+    /// previous poll (same stat stamp and content), so a file still being written is never
+    /// loaded half-way. A change is therefore applied on the second poll that sees it; writing
+    /// the new file elsewhere and renaming it over the old one publishes it atomically.
+    /// Exposed for tests and tools.
     @discardableResult
     public func pollOnce() -> ReloadOutcome? {
         let stamp = Self.stamp(path)
         let previous = state.withLock { ($0.stamp, $0.contentHash) }
-        guard stamp != previous.0 else { return nil }
-        guard let hash = Self.contentHash(path), hash != previous.1 else {
-            state.withLock { $0.stamp = stamp }
+        guard stamp != previous.0 else {
+            state.withLock { $0.pending = nil }
             return nil
         }
+        guard let hash = Self.contentHash(path), hash != previous.1 else {
+            state.withLock {
+                $0.stamp = stamp
+                $0.pending = nil
+            }
+            return nil
+        }
+        let settled = state.withLock { state -> Bool in
+            if let pending = state.pending, pending.stamp == stamp, pending.hash == hash {
+                state.pending = nil
+                return true
+            }
+            state.pending = (stamp, hash)
+            return false
+        }
+        guard settled else { return nil }
         return reload(trigger: .fileChange)
     }
 

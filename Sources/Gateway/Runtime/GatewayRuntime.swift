@@ -194,6 +194,9 @@ public final class GatewayRuntime: Sendable {
                 }
                 password = Array(String(cString: value).utf8)
             case .file(let path)?:
+                if let problem = TrustFile.problem(path: path, what: "password file") {
+                    throw .credentials(resource: resource.name, reason: problem)
+                }
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     throw .credentials(resource: resource.name, reason: "cannot read password file \(path)")
                 }

@@ -167,6 +167,19 @@ struct GatewayTokenTests {
         #expect(verifier.verify(try TestJWT.make(fine, signer: signer), resource: "pg-prod").isSuccess)
     }
 
+    @Test("a validly signed token with out-of-range numeric dates is refused, never traps",
+          arguments: [("exp", -1e300), ("exp", 1e300), ("nbf", -1e300), ("nbf", 1e300), ("iat", -1e300), ("iat", 1e300)])
+    func outOfRangeDates(name: String, value: Double) async throws {
+        let signer = TestSigner.edDSA(key.privateKey, kid: key.keyID)
+        var claims: [String: Any] = [
+            "iss": "ringgate", "sub": "ci", "groups": [String](), "resources": ["pg-prod"], "jti": "abc",
+            "iat": clock.seconds, "nbf": clock.seconds, "exp": clock.seconds + 60,
+        ]
+        claims[name] = value
+        let verifier = try await verifier()
+        #expect(verifier.verify(try TestJWT.make(claims, signer: signer), resource: "pg-prod").failureReason == .invalidClaim)
+    }
+
     @Test("tokens from another key, another issuer, or other algorithms are refused")
     func foreignTokens() async throws {
         let verifier = try await verifier()

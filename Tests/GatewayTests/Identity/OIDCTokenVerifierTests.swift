@@ -117,6 +117,19 @@ struct OIDCTokenVerifierTests {
         #expect(try await reason(TestJWT.make(claims(["exp": "tomorrow"]), signer: .edDSA())) == .invalidClaim)
     }
 
+    static let outOfRangeDates: [(String, Double)] = [
+        ("exp", -1e300), ("exp", 1e300), ("exp", -1), ("exp", 1e15),
+        ("nbf", -1e300), ("nbf", 1e300), ("iat", -1e300), ("iat", 1e300),
+    ]
+
+    @Test("out-of-range numeric dates are refused as invalid claims, never trap", arguments: 0..<8)
+    func outOfRangeDates(index: Int) async throws {
+        defer { directory.remove() }
+        let (name, value) = Self.outOfRangeDates[index]
+        let token = try TestJWT.make(claims([name: value]), signer: .edDSA())
+        #expect(try await reason(token) == .invalidClaim)
+    }
+
     @Test("clock skew configuration is bounded")
     func skewBounds() throws {
         defer { directory.remove() }

@@ -202,9 +202,37 @@ final class SessionLoop: Sendable {
         #expect(reloader.pollOnce() == nil)
         // Same policy, different formatting: the version (content hash) is the same.
         try write("# a comment\n" + reloadConfig(write: "review"), to: configURL)
+        // A change is loaded on the second poll that sees it unchanged.
+        #expect(reloader.pollOnce() == nil)
         #expect(reloader.pollOnce() == .unchanged(version: reloader.store.snapshot.version))
         #expect(reloader.store.generation == generation)
         // Untouched file: no reload at all.
+        #expect(reloader.pollOnce() == nil)
+    }
+
+    @Test func aFileStillBeingWrittenIsNotLoaded() throws {
+        let configURL = directory.appendingPathComponent("ringgate.yaml")
+        try write(reloadConfig(write: "allow"), to: configURL)
+        let reloader = try ConfigReloader.start(path: configURL.path, logger: Logger(label: "test.reload"))
+        let generation = reloader.store.generation
+        let allowVersion = reloader.store.snapshot.version
+        let full = reloadConfig(write: "deny")
+        // Written in place (no rename): the first poll sees half of it ...
+        try String(full.prefix(full.count / 2)).write(to: configURL, atomically: false, encoding: .utf8)
+        #expect(reloader.pollOnce() == nil)
+        // ... the writer finishes before the next poll, which sees a different file again ...
+        try full.write(to: configURL, atomically: false, encoding: .utf8)
+        #expect(reloader.pollOnce() == nil)
+        #expect(reloader.store.generation == generation)
+        #expect(reloader.store.snapshot.version == allowVersion)
+        // ... and the poll after that, seeing it unchanged, loads the whole file.
+        guard case .applied(let version)? = reloader.pollOnce() else {
+            Issue.record("the finished file was not applied")
+            return
+        }
+        #expect(version != allowVersion)
+        #expect(reloader.store.snapshot.version == version)
+        #expect(reloader.pollOnce() == nil)
         #expect(reloader.pollOnce() == nil)
     }
 }
