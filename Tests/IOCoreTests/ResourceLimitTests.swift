@@ -114,3 +114,50 @@ extension ProxyTests {
         }
     }
 }
+
+/// A session that connects at once and, when the upstream cannot be reached, tells the
+/// client why before closing (as the PostgreSQL session sends its FATAL).
+struct ExplainingRelaySession: ProxySession {
+    init(context: SessionContext, shared: Void) {}
+    mutating func start(io: inout SessionIO<Never>) { io.connectUpstream() }
+    mutating func received(_ bytes: UnsafeMutableRawBufferPointer, from side: ProxySide, io: inout SessionIO<Never>) {
+        io.forwardAll()
+    }
+    mutating func handle(_ event: SessionEvent<Never>, io: inout SessionIO<Never>) {
+        guard case .connectFailed(let errno) = event else { return }
+        var text = "NO UPSTREAM \(errno)\n"
+        text.withUTF8 { _ = io.write(UnsafeRawBufferPointer($0), to: .client) }
+        io.close(.sessionTerminated, flush: true)
+    }
+}
+
+extension ProxyTests.ResourceLimits {
+    /// A connect timeout reaches the session like a failed connect: it answers, then closes.
+    @Test(arguments: IOBackendKind.allCases)
+    func connectTimeoutIsTheSessionsToAnswer(backend: IOBackendKind) throws {
+        let blackhole = try Socket.makeListener(try SocketAddress(ipAddress: "127.0.0.1", port: 0), backlog: 0)
+        defer { close(blackhole) }
+        let blackholeAddress = try #require(Socket.localAddress(blackhole))
+        var fillers: [TestSocket] = []
+        for _ in 0..<2 { if let socket = try? TestSocket.connect(to: blackholeAddress, timeoutSeconds: 1) { fillers.append(socket) } }
+        var configuration = ProxyConfiguration()
+        configuration.backend = backend == .ioUring ? .ioUring : .epoll
+        configuration.loopCount = 1
+        configuration.buffersPerLoop = 256
+        configuration.maxConnectionsPerLoop = 64
+        configuration.connectTimeout = .milliseconds(300)
+        let log = RecordingAccessLog()
+        let listener = ListenerSpec(name: "explain-\(backend)", address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), upstream: blackholeAddress)
+        let server = ProxyServer<ExplainingRelaySession>(configuration: configuration, listeners: [listener], accessLog: log)
+        try server.start()
+        let client = try TestSocket.connect(to: server.boundAddresses[0], timeoutSeconds: 5)
+        let answer = try client.readToEnd()
+        #expect(String(decoding: answer, as: UTF8.self) == "NO UPSTREAM \(ETIMEDOUT)\n")
+        #expect(eventually { log.records.count == 1 })
+        #expect(log.records.first?.closeReason == .sessionTerminated)
+        #expect(log.notices.contains { $0.contains("explain-\(backend)") && $0.contains("ETIMEDOUT") })
+        server.shutdown(deadline: .zero)
+        server.waitUntilStopped()
+    }
+}
+

@@ -415,9 +415,9 @@ struct EpollLoop<Session: ProxySession & ~Copyable>: ~Copyable {
             }
             if core.pairs[index].phase != .closing, let reason = core.expiredTimer(Int32(index)) {
                 if reason == .connectTimeout {
-                    let listener = Int(core.slots[index].listener)
-                    core.context.log.enqueue(.upstreamUnavailable(
-                        listener: core.context.listeners[listener].name, upstream: core.upstreams[listener], errno: ETIMEDOUT))
+                    // The session answers a timed-out connect like a failed one.
+                    connectFailed(Int32(index), errno: ETIMEDOUT)
+                    continue
                 }
                 closeConnection(Int32(index), reason)
             }

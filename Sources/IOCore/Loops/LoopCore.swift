@@ -276,9 +276,9 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         return requests
     }
 
-    /// The upstream connect of `slot` failed (its socket is closed here): logs it, goes back to
-    /// `clientOnly` and lets the session answer. A session that asks for no close gets the
-    /// loop's own `upstreamConnectFailed` close.
+    /// The upstream connect of `slot` failed, or timed out (`ETIMEDOUT`; its socket is closed
+    /// here): logs it, goes back to `clientOnly` and lets the session answer. A session that
+    /// asks for no close gets the loop's own close (`connectTimeout` or `upstreamConnectFailed`).
     mutating func upstreamConnectFailed(_ slot: Int32, errno: Int32) -> SessionRequests {
         let index = Int(slot)
         let listener = Int(slots[index].listener)
@@ -289,7 +289,7 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         pairs[index].phase = .clientOnly
         var requests = deliver(slot, event: .connectFailed(errno: errno))
         if requests.close == nil && !pairs[index].closeAfterFlush {
-            requests.close = .upstreamConnectFailed(errno: errno)
+            requests.close = errno == ETIMEDOUT ? .connectTimeout : .upstreamConnectFailed(errno: errno)
         }
         return requests
     }

@@ -435,6 +435,8 @@ struct URingLoop<Session: ProxySession & ~Copyable>: ~Copyable {
             finishIfIdle(slot)
             return
         }
+        // A connect given up at its timeout completes later (cancelled): nothing left to do.
+        guard core.pairs[index].phase == .connecting else { return }
         guard result == 0 else {
             apply(slot, core.upstreamConnectFailed(slot, errno: -result))
             return
@@ -646,9 +648,11 @@ struct URingLoop<Session: ProxySession & ~Copyable>: ~Copyable {
             }
             if core.pairs[index].phase != .closing, let reason = core.expiredTimer(Int32(index)) {
                 if reason == .connectTimeout {
-                    core.context.log.enqueue(.upstreamUnavailable(
-                        listener: core.context.listeners[Int(core.slots[index].listener)].name,
-                        upstream: core.upstreams[Int(core.slots[index].listener)], errno: ETIMEDOUT))
+                    // The session answers a timed-out connect like a failed one; the connect
+                    // in flight is cancelled and its completion finds the socket gone.
+                    cancel(core.tag(.connect, Int32(index)))
+                    apply(Int32(index), core.upstreamConnectFailed(Int32(index), errno: ETIMEDOUT))
+                    continue
                 }
                 beginClose(Int32(index), reason)
             }
