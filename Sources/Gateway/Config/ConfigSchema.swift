@@ -201,6 +201,7 @@ struct ConfigSchema {
     func readProvider(_ node: Node, _ path: String) -> OIDCProviderSettings? {
         let keys: Set<String> = [
             "name", "issuer", "audiences", "jwks_file", "jwks_url", "groups_claim", "identity_claim", "clock_skew", "jwks_refresh", "algorithms",
+            "trust_groups", "require_groups", "require_email_verified",
         ]
         guard let entries = reader.mapping(node, path, known: keys) else { return nil }
         let name = reader.required(entries, "name").flatMap { readName($0, entries.path("name")) }
@@ -232,6 +233,11 @@ struct ConfigSchema {
             }
             if algorithms.isEmpty { reader.report(value, entries.path("algorithms"), "at least one algorithm is required") }
             settings.algorithms = algorithms
+        }
+        if let value = entries["trust_groups"] { settings.trustGroups = reader.bool(value, entries.path("trust_groups")) ?? false }
+        if let value = entries["require_groups"] { settings.requireGroups = reader.bool(value, entries.path("require_groups")) ?? false }
+        if let value = entries["require_email_verified"] {
+            settings.requireEmailVerified = reader.bool(value, entries.path("require_email_verified")) ?? false
         }
         guard name != nil, issuer != nil, audiences != nil else { return nil }
         return settings

@@ -23,12 +23,26 @@ public struct OIDCProviderSettings: Sendable, Hashable {
     public var jwksRefreshSeconds: Int
     /// Signature algorithms accepted (a subset of RS256, ES256, EdDSA).
     public var algorithms: [String]
+    /// Whether the groups this provider's tokens carry bind to config groups of the same name
+    /// (`trust_groups`, default false). When false, the groups claim is still read and checked
+    /// for shape, but it grants no membership: a provider cannot make its users members of a
+    /// group that is meant for another provider's users (or for config `members`).
+    public var trustGroups: Bool
+    /// Refuse tokens whose groups claim is absent or null (`require_groups`, default false).
+    public var requireGroups: Bool
+    /// Refuse tokens unless `email_verified` is the JSON boolean `true`
+    /// (`require_email_verified`, default false).
+    public var requireEmailVerified: Bool
 
     public init(
         name: String, issuer: String, audiences: [String], jwksFile: String? = nil, jwksURL: String? = nil,
         groupsClaim: String = "groups", identityClaim: String = "sub", clockSkewSeconds: Int = 60,
-        jwksRefreshSeconds: Int = 3600, algorithms: [String] = ["RS256", "ES256", "EdDSA"]
+        jwksRefreshSeconds: Int = 3600, algorithms: [String] = ["RS256", "ES256", "EdDSA"],
+        trustGroups: Bool = false, requireGroups: Bool = false, requireEmailVerified: Bool = false
     ) {
+        self.trustGroups = trustGroups
+        self.requireGroups = requireGroups
+        self.requireEmailVerified = requireEmailVerified
         self.name = name
         self.issuer = issuer
         self.audiences = audiences

@@ -5,7 +5,9 @@ public import Foundation
 /// Order of checks: size (before parsing), structure, `alg` against the allowed set, key
 /// lookup by `kid` (with one rate-limited JWKS refetch on a miss), `alg` against the key's own
 /// algorithm, signature, then `iss`, `aud`, `exp`/`nbf`/`iat` with the configured skew, the
-/// identity claim and the groups claim. Runs on the control plane.
+/// identity claim, `email_verified` (when required), and the groups claim (present when
+/// required; always well-formed; granted to policy only when the provider trusts its groups).
+/// Runs on the control plane.
 public struct OIDCTokenVerifier: Sendable {
     /// The provider's settings.
     public let settings: OIDCProviderSettings
@@ -95,9 +97,23 @@ public struct OIDCTokenVerifier: Sendable {
         try ClaimChecks.checkAudience(claims, settings.audiences)
         let times = try ClaimChecks.checkTimes(claims, now: clock(), skew: Double(settings.clockSkewSeconds))
         let name = try ClaimChecks.requiredString(settings.identityClaim, in: claims)
-        let groups = try ClaimChecks.stringList(settings.groupsClaim, in: claims)
+        if settings.requireEmailVerified {
+            switch claims["email_verified"] {
+            case .bool(true)?: break
+            case nil, .null?: throw AuthenticationFailure(.missingClaim, "email_verified")
+            default: throw AuthenticationFailure(.invalidClaim, "email_verified is not true")
+            }
+        }
+        if settings.requireGroups {
+            switch claims.claim(named: settings.groupsClaim) {
+            case nil, .null?: throw AuthenticationFailure(.missingClaim, settings.groupsClaim)
+            default: break
+            }
+        }
+        let claimed = try ClaimChecks.stringList(settings.groupsClaim, in: claims)
         return VerifiedIdentity(
-            name: name, groups: groups, issuer: settings.issuer, source: .oidc(provider: settings.name),
-            expiresAt: Date(timeIntervalSince1970: times.expiresAt), tokenID: claims["jti"]?.stringValue)
+            name: name, groups: settings.trustGroups ? claimed : [], issuer: settings.issuer,
+            source: .oidc(provider: settings.name), expiresAt: Date(timeIntervalSince1970: times.expiresAt),
+            tokenID: claims["jti"]?.stringValue, claimedGroups: claimed)
     }
 }

@@ -15,8 +15,12 @@ public struct VerifiedIdentity: Sendable, Hashable {
 
     /// The caller's name (the configured identity claim, `sub` by default).
     public var name: String
-    /// The caller's groups, in the order the token lists them.
+    /// The caller's groups that policy may bind to config groups, in the order the token lists
+    /// them: a gateway token's groups, or an OIDC token's groups when its provider sets
+    /// `trust_groups: true`; empty otherwise. Pass these, never ``claimedGroups``, to policy.
     public var groups: [String]
+    /// The groups the token claimed, trusted or not (for audit and diagnostics only).
+    public var claimedGroups: [String]
     /// The verified `iss` claim.
     public var issuer: String
     /// Which verifier accepted the token.
@@ -30,10 +34,11 @@ public struct VerifiedIdentity: Sendable, Hashable {
 
     public init(
         name: String, groups: [String], issuer: String, source: Source, expiresAt: Date,
-        tokenID: String? = nil, resources: [String]? = nil
+        tokenID: String? = nil, resources: [String]? = nil, claimedGroups: [String]? = nil
     ) {
         self.name = name
         self.groups = groups
+        self.claimedGroups = claimedGroups ?? groups
         self.issuer = issuer
         self.source = source
         self.expiresAt = expiresAt

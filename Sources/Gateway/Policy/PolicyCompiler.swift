@@ -66,10 +66,12 @@ struct PolicyCompiler {
 
         // Identities named anywhere, and their expanded memberships.
         var identityIndex: [String: Int32] = [:]
+        // Keys are canonical (``IdentityName``): e-mail identities lowercased, others as written.
         func intern(_ identity: String) -> Int32 {
-            if let id = identityIndex[identity] { return id }
+            let key = IdentityName.canonical(identity)
+            if let id = identityIndex[key] { return id }
             let id = Int32(identityIndex.count)
-            identityIndex[identity] = id
+            identityIndex[key] = id
             return id
         }
         for group in config.groups { for member in group.members { _ = intern(member) } }
@@ -77,7 +79,7 @@ struct PolicyCompiler {
         var identityGroups = Array(repeating: UInt64(0), count: identityIndex.count * words)
         for (g, group) in config.groups.enumerated() {
             for member in group.members {
-                guard let id = identityIndex[member] else { continue }
+                guard let id = identityIndex[IdentityName.canonical(member)] else { continue }
                 for w in 0..<words { identityGroups[Int(id) * words + w] |= closure[g * words + w] }
             }
         }

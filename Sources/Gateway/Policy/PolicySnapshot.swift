@@ -94,10 +94,12 @@ public final class PolicySnapshot: Sendable {
     // MARK: Resolution (per connection, may allocate)
 
     /// Resolves a caller: its configured memberships plus the groups its token carried
-    /// (names no group declares are ignored), nested groups expanded.
+    /// (names no group declares are ignored), nested groups expanded. `identity` is matched
+    /// under the case rule of ``IdentityName``; `groups` must be the groups policy may bind
+    /// (``VerifiedIdentity/groups``, never the untrusted ``VerifiedIdentity/claimedGroups``).
     public func subject(identity: String, groups: [String] = []) -> PolicySubject {
         var words = Array(repeating: UInt64(0), count: groupWordCount)
-        let id = identityIndex[identity] ?? -1
+        let id = identityIndex[IdentityName.canonical(identity)] ?? -1
         if id >= 0 {
             let base = Int(id) * groupWordCount
             for w in 0..<groupWordCount { words[w] |= identityGroups[base + w] }

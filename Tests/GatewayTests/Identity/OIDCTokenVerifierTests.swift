@@ -23,7 +23,7 @@ struct OIDCTokenVerifierTests {
     {
         OIDCProviderSettings(
             name: "corp", issuer: Self.issuer, audiences: [Self.audience, "other-app"], jwksFile: directory.file("jwks.json"),
-            groupsClaim: groupsClaim, clockSkewSeconds: skew, algorithms: algorithms)
+            groupsClaim: groupsClaim, clockSkewSeconds: skew, algorithms: algorithms, trustGroups: true)
     }
 
     func verifier(_ settings: OIDCProviderSettings? = nil) throws -> OIDCTokenVerifier {
