@@ -65,3 +65,14 @@ public struct SQLQuerySummary: Sendable {
         statementCount &+= 1
     }
 }
+
+extension SQLQuerySummary {
+    /// The classes policy decides for `text`: the classifier's, plus `opaque` when the relation
+    /// list overflowed (the rest are unknown) or an identifier is spelled with Unicode escapes
+    /// (its bytes are not the name it stands for, see ``SQLUnicodeIdentifiers``).
+    public func policyClasses(in text: UnsafeRawBufferPointer) -> StatementClass {
+        var result = classes
+        if relations.isOverflowed || SQLUnicodeIdentifiers.containsEscapedIdentifier(text) { result.insert(.opaque) }
+        return result
+    }
+}

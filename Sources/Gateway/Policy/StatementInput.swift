@@ -106,9 +106,7 @@ public struct StatementInput: Sendable, Hashable {
         let text = Array(sql.utf8)
         var summary = SQLQuerySummary()
         text.withUnsafeBytes { SQLClassifier(options: options).classify(text: $0, into: &summary) }
-        var classes = summary.classes
-        let escaped = text.withUnsafeBytes { SQLUnicodeIdentifiers.containsEscapedIdentifier($0) }
-        if summary.relations.isOverflowed || escaped { classes.insert(.opaque) }
+        let classes = text.withUnsafeBytes { summary.policyClasses(in: $0) }
         return StatementInput(classes: classes, relations: Array(summary.relations), text: text, length: text.count)
     }
 }

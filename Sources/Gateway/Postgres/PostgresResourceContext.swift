@@ -1,6 +1,5 @@
 import Codecs
 import IOCore
-import Synchronization
 
 /// What every PostgreSQL session of one resource needs, resolved once at start.
 public struct PostgresResourceContext: Sendable {
@@ -30,33 +29,5 @@ public struct PostgresResourceContext: Sendable {
         self.allowedDatabases = allowedDatabases
         self.ignoreStartupUser = ignoreStartupUser
         self.authenticationTimeoutNanoseconds = authenticationTimeoutNanoseconds
-    }
-}
-
-/// State shared by every session of a gateway: per-listener resources and the services the
-/// sessions call off their loop thread.
-public final class GatewaySessionShared: Sendable {
-    /// One entry per listener, in listener order: nil for a `tcp` relay.
-    public let postgres: [PostgresResourceContext?]
-    public let policies: PolicyStore
-    public let authentication: PostgresAuthService
-    public let cancelKeys: CancelKeyRegistry
-    public let audit: any AuditSink
-    private let sessionCounter = Atomic<UInt64>(0)
-
-    /// A new audit session id (1, 2, ...; 0 never names a session).
-    public func nextSessionID() -> UInt64 {
-        sessionCounter.add(1, ordering: .relaxed).newValue
-    }
-
-    public init(
-        postgres: [PostgresResourceContext?], policies: PolicyStore, authentication: PostgresAuthService,
-        cancelKeys: CancelKeyRegistry, audit: any AuditSink
-    ) {
-        self.postgres = postgres
-        self.policies = policies
-        self.authentication = authentication
-        self.cancelKeys = cancelKeys
-        self.audit = audit
     }
 }

@@ -117,15 +117,11 @@ extension PostgresSession {
     mutating func recheckPrepared() -> Bool {
         let generation = shared.policies.generation
         if generation != prepared.decidedGeneration {
-            if prepared.texts.isEmpty {
-                prepared.decidedGeneration = generation
-            } else {
-                var session = policy!
-                prepared.redecide(generation: generation) { text in
-                    Self.decision(of: text, policy: &session).action == .allow
-                }
-                policy = session
+            var refused: Set<[UInt8]> = []
+            for (name, text) in prepared.texts where text.withUnsafeBytes({ decideQuietly($0).0.action }) != .allow {
+                refused.insert(name)
             }
+            prepared.decided(generation: generation, refused: refused)
         }
         return !prepared.refused.isEmpty
     }
@@ -135,34 +131,27 @@ extension PostgresSession {
         guard recheckPrepared() else { return nil }
         guard let statementName else { return Decision(action: .deny, reason: .rule) }
         guard prepared.isRefused(name: statementName), let text = prepared.texts[Array(statementName)] else { return nil }
-        var session = policy!
-        let decision = text.withUnsafeBytes { Self.decision(of: $0, policy: &session) }
-        policy = session
-        audit(decision, classes: decision.statementClass, text: nil)
-        return decision
+        return text.withUnsafeBytes { decide($0).0 }
     }
 
-    /// Classifies and decides `text` without recording anything (prepared statements on reload).
-    static func decision(of text: UnsafeRawBufferPointer, policy: inout PolicySession) -> Decision {
-        var summary = SQLQuerySummary()
-        SQLClassifier().classify(text: text, into: &summary)
-        var classes = summary.classes
-        if summary.relations.isOverflowed || SQLUnicodeIdentifiers.containsEscapedIdentifier(text) { classes.insert(.opaque) }
-        let references = Array(summary.relations)
-        return references.withUnsafeBufferPointer { policy.evaluate(classes: classes, relations: $0, in: text, statementLength: text.count) }
-    }
-
+    /// Classifies `text` and decides it against the session's current policy, recording the
+    /// statement in the audit trail.
     mutating func decide(_ text: UnsafeRawBufferPointer) -> (Decision, StatementClass) {
+        let (decision, classes) = decideQuietly(text)
+        audit(decision, classes: classes, text: text)
+        return (decision, classes)
+    }
+
+    /// Classifies and decides `text` into the session's own buffers (nothing allocated).
+    mutating func decideQuietly(_ text: UnsafeRawBufferPointer) -> (Decision, StatementClass) {
         summary.reset()
         classifier.classify(text: text, into: &summary)
-        var classes = summary.classes
-        if summary.relations.isOverflowed || SQLUnicodeIdentifiers.containsEscapedIdentifier(text) { classes.insert(.opaque) }
+        let classes = summary.policyClasses(in: text)
         relations.removeAll(keepingCapacity: true)
         for reference in summary.relations { relations.append(reference) }
         let decision = relations.withUnsafeBufferPointer { references in
             policy!.evaluate(classes: classes, relations: references, in: text, statementLength: text.count)
         }
-        audit(decision, classes: classes, text: text)
         return (decision, classes)
     }
 

@@ -33,13 +33,10 @@ struct PreparedStatements {
         refused.removeAll()
     }
 
-    /// Decides every kept text again with `isAllowed`.
-    mutating func redecide(generation: UInt64, _ isAllowed: (UnsafeRawBufferPointer) -> Bool) {
+    /// Records the outcome of deciding every kept text under `generation`.
+    mutating func decided(generation: UInt64, refused: Set<[UInt8]>) {
         decidedGeneration = generation
-        refused.removeAll()
-        for (name, text) in texts where !text.withUnsafeBytes(isAllowed) {
-            refused.insert(name)
-        }
+        self.refused = refused
     }
 
     func isRefused(name: UnsafeRawBufferPointer) -> Bool {

@@ -145,21 +145,6 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
     /// Pool buffers in use (queued, held or being filled); 0 once closed.
     public var buffersInUse: Int { core.poolStorage.pointee.inUse }
 
-    /// Heap allocations on this thread are counted by the caller; this runs one scripted
-    /// receive without touching anything else, for allocation tests.
-    public mutating func receiveForCounting(_ bytes: UnsafeRawBufferPointer, from side: ProxySide) {
-        var offset = 0
-        while offset < bytes.count {
-            let id = core.poolStorage.pointee.acquire()
-            precondition(id != BufferPool.none, "pool exhausted")
-            let count = min(chunk, bytes.count - offset)
-            core.poolStorage.pointee.address(of: id).copyMemory(from: bytes.baseAddress! + offset, byteCount: count)
-            offset += count
-            let requests = core.deliver(slot, buffer: id, length: count, from: side)
-            applyWithoutRecording(requests)
-        }
-    }
-
     // MARK: Simulation
 
     private mutating func pumpAll() {
@@ -222,16 +207,6 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
         }
         flush()
         if requests.readStateChanged { pumpAll() }
-    }
-
-    private mutating func applyWithoutRecording(_ requests: SessionRequests) {
-        // Writes complete at once; the bytes are dropped (allocation tests only count).
-        for side in [ProxySide.client, .upstream] {
-            while core.pairs[Int(slot)].canStartWrite(from: side),
-                  let pendingWrite = core.pairs[Int(slot)][from: side].pendingWrite(pool: core.poolStorage.pointee) {
-                _ = core.pairs[Int(slot)].wrote(pendingWrite.count, from: side, pool: &core.poolStorage.pointee)
-            }
-        }
     }
 
     /// Writes everything writable (the simulated sockets take all).
