@@ -8,8 +8,8 @@
 #
 # Usage: scripts/pg-regress-conformance.sh [RINGGATE_BINARY]
 #   RINGGATE_BINARY                default $RINGGATE_BIN, else .build/release/ringgate
-#   RINGGATE_REGRESS_SCHEDULE      serial (default: parallel_schedule, one test at a time)
-#                                  or parallel (parallel_schedule as written)
+#   RINGGATE_REGRESS_SCHEDULE      parallel (default: parallel_schedule as written, up to 20
+#                                  sessions at once) or serial (the same tests one at a time)
 #   RINGGATE_REGRESS_TESTS         run these tests (space-separated) instead of the schedule
 #   RINGGATE_REGRESS_IO_BACKEND    auto (default), io_uring or epoll
 #   RINGGATE_REGRESS_TIMEOUT       seconds each pg_regress run may take (default 900)
@@ -17,6 +17,7 @@
 #   RINGGATE_PG_REGRESS_DIR        the suite fetched by scripts/fetch-pg-regress.sh
 # Exits non-zero when a test differs and is not in the allow-list below, or a run fails to run.
 set -euo pipefail
+total_started=$SECONDS
 cd "$(dirname "$0")/.."
 root=$(pwd)
 . scripts/lib/postgres.sh   # PG_BIN, rg_free_port (a port the OS picks)
@@ -27,7 +28,7 @@ declare -A allowed=(
 )
 
 ringgate=${1:-${RINGGATE_BIN:-$root/.build/release/ringgate}}
-schedule_kind=${RINGGATE_REGRESS_SCHEDULE:-serial}
+schedule_kind=${RINGGATE_REGRESS_SCHEDULE:-parallel}
 io_backend=${RINGGATE_REGRESS_IO_BACKEND:-auto}
 run_timeout=${RINGGATE_REGRESS_TIMEOUT:-900}
 suite=${RINGGATE_PG_REGRESS_DIR:-/var/cache/ringgate/pg-regress}/regress
@@ -56,6 +57,8 @@ if [ "$(id -u)" -eq 0 ]; then
     as_pg=(runuser -u postgres --)
     pg_owner=postgres
 fi
+# pg_regress (psql) and the server (server-side COPY FROM data/) read the suite as that user.
+"${as_pg[@]}" test -r "$suite/data/onek.data" || die "$pg_owner cannot read $suite (check the modes of its directories)"
 # Nothing from the caller's environment may steer libpq or pg_regress differently per run.
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGPASSWORD PGPASSFILE PGDATABASE PGOPTIONS PGSERVICE \
     PGSERVICEFILE PGSSLMODE PGAPPNAME PGTZ PGDATESTYLE PGCLIENTENCODING PGCONNECT_TIMEOUT
@@ -146,7 +149,6 @@ outcomes() {
         "$work/$1/pg_regress.log" | sed -E 's/ +[0-9]+ ms$//' | sort
 }
 
-total_started=$SECONDS
 direct_pg_port=$(rg_free_port)
 gateway_pg_port=$(rg_free_port)
 gateway_port=$(rg_free_port)
@@ -220,6 +222,12 @@ echo "pg-regress-conformance: running the suite through ringgate serve on 127.0.
 run_suite gateway "$gateway_port" "$token"
 token=""
 kill -0 "$gateway_pid" 2>/dev/null || { tail -n 20 "$gw/ringgate.stderr" >&2; die "ringgate serve exited during the run"; }
+# Stop it (drains, flushes the audit log) before counting what it saw.
+kill -TERM "$gateway_pid"
+gateway_status=0
+wait "$gateway_pid" || gateway_status=$?
+gateway_pid=""
+[ "$gateway_status" -eq 0 ] || { tail -n 20 "$gw/ringgate.stderr" >&2; die "ringgate serve exited with $gateway_status on SIGTERM"; }
 
 # 3. Compare.
 outcomes direct > "$work/direct.outcomes"
@@ -245,6 +253,13 @@ compare() {
             "$work/direct/out/$file" "$work/gateway/out/$file" 2>&1 | head -n 60 || true
     } >> "$work/differences.txt"
 }
+# pg_regress's own setup (DROP/CREATE/ALTER DATABASE regression, through the gateway too),
+# less the line naming the port.
+for run in direct gateway; do
+    sed -n '/running regression test queries/q; /^(using postmaster on /d; p' "$work/$run/pg_regress.log" \
+        > "$work/$run/out/setup.log"
+done
+compare "pg_regress setup" ran ran setup.log
 outcome_of() { awk -v test="$2" '$1 == test { $1 = ""; print substr($0, 2) }' "$work/$1.outcomes"; }
 written() { [ -f "$work/$1/out/results/$2" ] && echo written || true; }
 # Every test: its outcome and its results/TEST.out.
@@ -258,6 +273,11 @@ while read -r file; do
     compare "results/$file" "$(written direct "$file")" "$(written gateway "$file")" "results/$file"
 done < <(cd "$work" && ls direct/out/results gateway/out/results | grep -v -e '\.out$' -e ':$' -e '^$' | sort -u)
 
+# The gateway run went through the gateway, and the allow-all policy refused nothing.
+sessions=$(grep -c '"kind":"session_start"' "$gw/audit.jsonl" || true)
+statements=$(grep -c '"kind":"statement"' "$gw/audit.jsonl" || true)
+refused=$(grep '"kind":"statement"' "$gw/audit.jsonl" | grep -vc '"action":"allow"' || true)
+
 printf '\n== pg_regress conformance (PostgreSQL 15, %s)\n' "$schedule_kind"
 printf '%-22s %6s %8s %8s %8s\n' "" tests passed failed seconds
 for run in direct gateway; do
@@ -266,6 +286,7 @@ for run in direct gateway; do
     printf '%-22s %6s %8s %8s %8s\n' "$label" "$(wc -l < "$work/$run.outcomes")" "$(count $run ok)" \
         "$(( $(count $run FAILED) + $(count $run 'failed (ignored)') ))" "$(cat "$work/$run/seconds")"
 done
+echo "through ringgate: $sessions sessions, $statements statements decided, $refused refused"
 echo "other result files compared: $files_compared"
 echo "tests or files that differ: ${#differing[@]} (not allow-listed: ${#unexplained[@]})"
 for test in "${!allowed[@]}"; do
@@ -273,6 +294,10 @@ for test in "${!allowed[@]}"; do
 done
 [ -f "$work/differences.txt" ] && cat "$work/differences.txt"
 echo "total time: $((SECONDS - total_started)) s"
+if [ "$sessions" -lt "$tests_run" ] || [ "$refused" -ne 0 ]; then
+    echo "pg-regress-conformance: FAIL: the gateway run did not go through the allow-all gateway as expected" >&2
+    exit 1
+fi
 if [ ${#unexplained[@]} -gt 0 ]; then
     echo "pg-regress-conformance: FAIL: differences not in the allow-list: ${unexplained[*]}" >&2
     exit 1
