@@ -9,6 +9,7 @@ packages=(
     pkg-config         # SwiftPM finds liburing through it
     postgresql         # throwaway servers for the demo and integration tests
     postgresql-client  # psql, pgbench
+    postgresql-client-15  # pg_regress (scripts/pg-regress-conformance.sh; regress.so is not built)
     haproxy            # peer in `bench tcp`
     pgbouncer          # peer in `bench pg`
     libpg-query-dev    # PostgreSQL's parser: test oracle for the SQL classifier

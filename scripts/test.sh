@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds, and runs the unit, property and
-# real-server integration tests (PostgreSQL 15, psql, psycopg), bounded fuzzing, the
-# zero-allocation micro-benchmark gates, and the latency gate on side-by-side ratios.
+# real-server integration tests (PostgreSQL 15, psql, psycopg), PostgreSQL's own regression
+# suite direct vs through the gateway, bounded fuzzing, the zero-allocation micro-benchmark
+# gates, and the latency gate on side-by-side ratios.
 # Usage: scripts/test.sh            (RINGGATE_FUZZ_SECONDS, default 20 per fuzz target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
 step "dependencies"
 scripts/install-deps.sh
 
-step "PostgreSQL 15 regression corpus (classifier differential test)"
+step "PostgreSQL 15 regression suite (classifier differential test, conformance)"
 scripts/fetch-pg-regress.sh
 
 step "build (debug, with tests)"
@@ -19,6 +20,9 @@ swift build --build-tests
 
 step "tests"
 swift test --skip-build
+
+step "conformance: PostgreSQL 15's regression suite, direct vs through ringgate serve (debug build)"
+scripts/pg-regress-conformance.sh "$(swift build --show-bin-path)/ringgate"
 
 step "fuzzing, ${RINGGATE_FUZZ_SECONDS:-20} s per target"
 scripts/fuzz.sh all "${RINGGATE_FUZZ_SECONDS:-20}"
