@@ -9,9 +9,11 @@ struct RecordingBlock {
     var length = 0
     /// Records whose first byte is in this block (to count what a failure loses).
     var records = 0
-    /// Offset of the first record that starts in this block, -1 when none does (the bytes
-    /// before it continue a record of an earlier block). Record headers never span blocks.
+    /// Offset of the first record that starts in this block, -1 when none does. Record
+    /// headers never span blocks.
     var firstRecordStart = -1
+    /// The block starts inside a record of an earlier block (its payload continues here).
+    var continuesRecord = false
     /// Allocated because the session's pool was exhausted: freed once written.
     let isSpill: Bool
 
@@ -32,12 +34,13 @@ struct RecordingBlock {
         length = 0
         records = 0
         firstRecordStart = -1
+        continuesRecord = false
     }
 
     /// Records not completely written when writing stopped at `offset` (< `length`): those
     /// starting at or after it, and the one it cuts (which may have started in an earlier block).
     func recordsCut(at offset: Int) -> Int {
-        var count = firstRecordStart < 0 || offset < firstRecordStart ? 1 : 0
+        var count = continuesRecord && (firstRecordStart < 0 || offset < firstRecordStart) ? 1 : 0
         guard firstRecordStart >= 0 else { return count }
         var start = firstRecordStart
         while start < length {

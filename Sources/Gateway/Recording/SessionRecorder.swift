@@ -17,6 +17,8 @@ struct SessionRecorder: ~Copyable {
     private var block: RecordingBlock?
     /// `SessionIO.now` when the recording started: record times count from here.
     private var origin: UInt64 = 0
+    /// Payload bytes of the current record not yet copied (a new block then continues it).
+    private var recordRemaining = 0
     /// Set by a block exchange that needs the session to act; returned and cleared by each call.
     private var attention = false
     /// A record went into a spill block: the session must pause until ``RecordingSignal/drained``.
@@ -135,6 +137,7 @@ struct SessionRecorder: ~Copyable {
         if block!.firstRecordStart < 0 { block!.firstRecordStart = block!.length }
         block!.records += 1
         block!.length += RecordingFormat.recordHeaderSize
+        recordRemaining = payloadLength
         records &+= 1
         bytes &+= UInt64(RecordingFormat.recordHeaderSize + payloadLength)
     }
@@ -149,12 +152,14 @@ struct SessionRecorder: ~Copyable {
             block!.length += count
             offset += count
         }
+        recordRemaining -= source.count
     }
 
     mutating func put(byte: UInt8) {
         if block == nil || block!.isFull { rotate() }
         block!.base.storeBytes(of: byte, toByteOffset: block!.length, as: UInt8.self)
         block!.length += 1
+        recordRemaining -= 1
     }
 
     /// Copies a string's UTF-8 bytes (contiguous for native strings: no copy is made).
@@ -202,6 +207,7 @@ struct SessionRecorder: ~Copyable {
             spilled = true
             attention = true
         }
+        block!.continuesRecord = recordRemaining > 0
     }
 
     // MARK: Streamed messages

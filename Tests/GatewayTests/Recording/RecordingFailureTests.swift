@@ -81,6 +81,26 @@ import Testing
         try Self.expectLossAccounted(directory: directory, recorder: recorder, audit: audit, fileBytes: 10_000)
     }
 
+    /// A disk full from the first byte: every record, the header included, is counted (the
+    /// preamble is not a record); the file exists and is empty.
+    @Test func aDiskFullFromTheFirstByteLosesEverythingCounted() throws {
+        let directory = RecordingTests.directoryPath()
+        let disk = SimulatedDisk(directory: try RecordingDirectory(path: directory), capacity: 0)
+        let audit = CollectingAuditSink()
+        let writer = Self.writer(disk, directory: directory, mode: .close, audit: audit)
+        var recorder = SessionRecorder()
+        recorder.start(writer: writer, header: RecordingTests.header(), reply: nil, now: 0)
+        _ = Self.recordRows(&recorder, count: 25)
+        recorder.end(reason: "session-terminated", at: 1)
+        #expect(writer.flush())
+        let event = audit.recorded.first
+        let (recorded, recordedBytes) = (recorder.records, recorder.bytes)
+        #expect(audit.recorded.count == 1 && event?.records == recorded)
+        #expect(event?.bytes == UInt64(RecordingFormat.preambleSize) + recordedBytes)
+        let size = try FileManager.default.attributesOfItem(atPath: RecordingTests.files(in: directory)[0])[.size] as? Int
+        #expect(size == 0)
+    }
+
     @Test func aSizeCapIsAFailureToo() throws {
         let directory = RecordingTests.directoryPath()
         let audit = CollectingAuditSink()

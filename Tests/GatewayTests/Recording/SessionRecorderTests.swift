@@ -57,6 +57,32 @@ import Testing
         #expect(size == RecordingFormat.preambleSize + Int(recordedBytes))
     }
 
+    /// Messages streamed in parts (cut anywhere, even inside the 5-byte header) are recorded
+    /// whole; kinds that are not recorded are skipped.
+    @Test func messagesStreamedInPartsAreRecordedWhole() throws {
+        let directory = RecordingTests.directoryPath()
+        let writer = try Self.writer(directory)
+        var recorder = SessionRecorder()
+        recorder.start(writer: writer, header: RecordingTests.header(), reply: nil, now: 0)
+        let parseComplete = RecordingTests.message("1", [])
+        let big = RecordingTests.dataRow([String(repeating: "b", count: 10_000)])
+        let messages = [RecordingTests.rowDescription(["a"]), parseComplete, big, RecordingTests.dataRow(["x"]),
+                        RecordingTests.commandComplete("SELECT 2"), RecordingTests.ready()]
+        let stream = messages.flatMap { $0 }
+        var offset = 0
+        for cut in [1, 3, 7, 30, 2, 4, 4000, 1, 9000] + [stream.count] {
+            let end = min(stream.count, offset + cut)
+            _ = stream[offset..<end].withUnsafeBytes { recorder.recordMessagePart($0, at: 1000) }
+            offset = end
+        }
+        recorder.end(reason: "completed", at: 2000)
+        #expect(writer.flush())
+        let (records, error) = try RecordingTests.records(at: RecordingTests.files(in: directory)[0])
+        #expect(error == nil)
+        #expect(records.map(\.0) == [.header, .rowDescription, .dataRow, .dataRow, .commandComplete, .readyForQuery, .end])
+        #expect(records.dropFirst().dropLast().map(\.1) == messages.filter { $0 != parseComplete })
+    }
+
     @Test func filesAre0600InA0700Directory() throws {
         let directory = RecordingTests.directoryPath()
         let writer = try Self.writer(directory)
