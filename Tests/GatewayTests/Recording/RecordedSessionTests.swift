@@ -64,6 +64,39 @@ import Testing
         #expect(audit.recorded.filter { $0.kind == .recordingFailed }.isEmpty)
     }
 
+    @Test func pauseModeStopsReadingBothSidesUntilTheRecordingIsWritten() async throws {
+        let directory = RecordingTests.directoryPath()
+        let audit = CollectingAuditSink()
+        let disk = SimulatedDisk(directory: try RecordingDirectory(path: directory), capacity: 0)
+        let writer = Self.writer(disk, directory, .pause, audit: audit)
+        let fixture = try await Self.fixture(writer: writer, audit: audit)
+        var harness = try await Session.loggedIn(fixture)
+        harness.receive(Session.query("SELECT '\(String(repeating: "x", count: 5000))'"), from: .client)
+        var waited = 0
+        while harness.isReading(.client) && waited < 20_000 {
+            try await Task.sleep(nanoseconds: 1_000_000)
+            waited += 1
+            harness.runMailbox()
+        }
+        let paused = (harness.isReading(.client), harness.isReading(.upstream), harness.isOpen)
+        #expect(paused == (false, false, true), "stalled: both sides paused, the session stays")
+        disk.free(1 << 20)
+        waited = 0
+        while !harness.isReading(.client) && waited < 20_000 {
+            try await Task.sleep(nanoseconds: 1_000_000)
+            waited += 1
+            harness.runMailbox()
+        }
+        let resumed = (harness.isReading(.client), harness.isReading(.upstream))
+        #expect(resumed == (true, true))
+        harness.receiveEOF(from: .client)
+        harness.receiveEOF(from: .upstream)
+        #expect(writer.flush())
+        #expect(audit.recorded.filter { $0.kind == .recordingFailed }.isEmpty)
+        let (records, error) = try RecordingTests.records(at: RecordingTests.files(in: directory)[0])
+        #expect(error == nil && records.map(\.0) == [.header, .startup, .statement, .decision, .end])
+    }
+
     @Test func closeModeEndsTheSessionWithAFatalAndAnAuditLine() async throws {
         let directory = RecordingTests.directoryPath()
         let audit = CollectingAuditSink()
