@@ -18,6 +18,8 @@ public struct SensitiveDataScanner: Sendable {
         public var keywords: KeywordSet?
         /// How ``SensitiveDataScanner/maskInPlace(_:)`` overwrites findings.
         public var maskStyle: MaskStyle
+        /// Styles for particular kinds, overriding ``maskStyle`` (`nil`: every kind uses it).
+        public var kindStyles: SensitiveDataStyles?
         /// Require card numbers to have a known issuer prefix and length (see ``CardIssuer``).
         public var requirePlausibleCardIssuer: Bool
         /// Also match SSNs written as nine bare digits (see ``SSNDetector``).
@@ -27,12 +29,14 @@ public struct SensitiveDataScanner: Sendable {
             kinds: SensitiveDataKind = .all,
             keywords: KeywordSet? = nil,
             maskStyle: MaskStyle = .full,
+            kindStyles: SensitiveDataStyles? = nil,
             requirePlausibleCardIssuer: Bool = true,
             allowUnseparatedSSN: Bool = false
         ) {
             self.kinds = kinds
             self.keywords = keywords
             self.maskStyle = maskStyle
+            self.kindStyles = kindStyles
             self.requirePlausibleCardIssuer = requirePlausibleCardIssuer
             self.allowUnseparatedSSN = allowUnseparatedSSN
         }
@@ -43,6 +47,7 @@ public struct SensitiveDataScanner: Sendable {
     @usableFromInline let kinds: SensitiveDataKind
     @usableFromInline let keywords: KeywordSet?
     @usableFromInline let triggers: TriggerSet
+    @usableFromInline let styles: SensitiveDataStyles
     /// The cursor every pass starts from: plain values, so starting a pass copies no
     /// reference (no retain or release per cell).
     @usableFromInline let start: ScanCursor
@@ -58,6 +63,7 @@ public struct SensitiveDataScanner: Sendable {
         if !kinds.contains(.keyword) { keywords = nil }
         self.kinds = kinds
         self.keywords = keywords
+        self.styles = configuration.kindStyles ?? SensitiveDataStyles(configuration.maskStyle)
         self.triggers = TriggerSet(kinds: kinds, keywords: keywords, allowUnseparatedSSN: configuration.allowUnseparatedSSN)
         self.start = ScanCursor(
             kinds: kinds, keywords: keywords, allowUnseparatedSSN: configuration.allowUnseparatedSSN,
@@ -81,7 +87,7 @@ public struct SensitiveDataScanner: Sendable {
         bytes.withUnsafeBytes { scan($0, into: spans) }
     }
 
-    /// Masks every sensitive value in `cell` in place with the configured ``MaskStyle``.
+    /// Masks every sensitive value in `cell` in place with its kind's configured ``MaskStyle``.
     /// The cell keeps its length.
     @inlinable
     public func maskInPlace(_ cell: UnsafeMutableRawBufferPointer) {
@@ -91,7 +97,7 @@ public struct SensitiveDataScanner: Sendable {
     /// Masks like ``maskInPlace(_:)`` and returns how many values were masked.
     @inlinable
     public func maskInPlaceCountingFindings(_ cell: UnsafeMutableRawBufferPointer) -> Int {
-        var sink = MaskingSink(cell, style: configuration.maskStyle)
+        var sink = MaskingSink(cell, styles: styles)
         run(UnsafeRawBufferPointer(cell), &sink)
         sink.finish()
         return sink.found

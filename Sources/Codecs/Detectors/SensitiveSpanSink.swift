@@ -28,23 +28,23 @@ struct CollectingSink: SensitiveSpanSink {
 @usableFromInline
 struct MaskingSink: SensitiveSpanSink {
     @usableFromInline let bytes: UnsafeMutableRawBufferPointer
-    @usableFromInline let style: MaskStyle
+    @usableFromInline let styles: SensitiveDataStyles
     @usableFromInline var pending: SensitiveSpan?
     @usableFromInline var found = 0
 
-    @inlinable init(_ bytes: UnsafeMutableRawBufferPointer, style: MaskStyle) {
+    @inlinable init(_ bytes: UnsafeMutableRawBufferPointer, styles: SensitiveDataStyles) {
         self.bytes = bytes
-        self.style = style
+        self.styles = styles
     }
 
     @inlinable mutating func report(_ span: SensitiveSpan) {
-        if let previous = pending { style.apply(to: bytes, previous.start, previous.end) }
+        if let previous = pending { styles[previous.kind].apply(to: bytes, previous.start, previous.end) }
         pending = span
         found &+= 1
     }
 
     @inlinable mutating func finish() {
-        if let previous = pending { style.apply(to: bytes, previous.start, previous.end) }
+        if let previous = pending { styles[previous.kind].apply(to: bytes, previous.start, previous.end) }
         pending = nil
     }
 }

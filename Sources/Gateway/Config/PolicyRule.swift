@@ -47,8 +47,6 @@ public enum MaskStyleName: String, Sendable, Hashable, CaseIterable {
     case redact
     /// All but the last four characters become `*`.
     case partial
-    /// Letters become `x`, digits `0`; punctuation stays (shape kept, content gone).
-    case shape
 }
 
 /// One `mask` entry of a rule: by column-name patterns or by a detector.

@@ -249,9 +249,9 @@ extension PostgresSession {
             login = nil
             io.clearDeadline()
             io.resumeReading(.client)
-            upstreamDecoder.inspectedTypes = PostgresMessageTypeSet(
-                PostgresMessageType.Backend.readyForQuery, PostgresMessageType.Backend.parameterStatus,
-                PostgresMessageType.Backend.errorResponse)
+            refreshMasks()
+            updateInspection()
+            readCatalogIfNeeded(io: &io)
             if let auditContext, let policy {
                 shared.audit.record(.sessionStart(auditContext, policyVersion: policy.policyVersion))
             }

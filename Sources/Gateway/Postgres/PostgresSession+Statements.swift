@@ -12,7 +12,7 @@ extension PostgresSession {
         if type == PostgresMessageType.Frontend.sync {
             // The server skips to Sync after the stand-in's error as well; both resume here.
             skippingToSync = false
-            forwardMessage(frame, range: range, io: &io)
+            forwardRequest(.sync, frame, range: range, io: &io)
             markersSent &+= 1
             return
         }
@@ -28,10 +28,13 @@ extension PostgresSession {
                 fail(.fatal, "08P01", "invalid Query message", io: &io)
                 return
             }
+            readCatalogIfNeeded(io: &io)
             let (decision, classes) = decide(view.query)
             recordStatement(type, name: Self.noBytes, text: view.query, decision: decision, classes: classes, io: &io)
-            if decision.action == .allow {
-                forwardMessage(frame, range: range, io: &io)
+            if decision.action == .allow, let reason = copyRefusal(view.query, extended: false) {
+                refuse(decision, classes: classes, extended: false, message: reason, io: &io)
+            } else if decision.action == .allow {
+                forwardRequest(.query, frame, range: range, io: &io)
                 markersSent &+= 1
             } else {
                 refuse(decision, classes: classes, extended: false, io: &io)
@@ -42,15 +45,18 @@ extension PostgresSession {
                 return
             }
             let named = !view.statementName.isEmpty
+            readCatalogIfNeeded(io: &io)
             var (decision, classes) = decide(view.query)
             if named && prepared.isFull && decision.action == .allow {
                 decision = Decision(action: .deny, reason: .statementTooLong)
                 classes = []
             }
             recordStatement(type, name: view.statementName, text: view.query, decision: decision, classes: classes, io: &io)
-            if decision.action == .allow {
+            if decision.action == .allow, let reason = copyRefusal(view.query, extended: true) {
+                refuse(decision, classes: classes, extended: true, message: reason, io: &io)
+            } else if decision.action == .allow {
                 if named { prepared.store(name: view.statementName, text: view.query) }
-                forwardMessage(frame, range: range, io: &io)
+                forwardRequest(.parse, frame, range: range, io: &io)
             } else {
                 refuse(decision, classes: classes, extended: true, io: &io)
             }
@@ -60,13 +66,24 @@ extension PostgresSession {
                                 classes: decision.statementClass, io: &io)
                 refuse(decision, classes: decision.statementClass, extended: true, io: &io)
             } else {
-                forwardMessage(frame, range: range, io: &io)
+                forwardRequest(.bind, frame, range: range, io: &io)
             }
         case PostgresMessageType.Frontend.close:
             if body.count > 1, body[0] == UInt8(ascii: "S"), let end = body[1...].firstIndex(of: 0) {
                 prepared.remove(name: UnsafeRawBufferPointer(rebasing: body[1..<end]))
             }
-            forwardMessage(frame, range: range, io: &io)
+            forwardRequest(.close, frame, range: range, io: &io)
+        case PostgresMessageType.Frontend.describe:
+            forwardRequest(.describe, frame, range: range, io: &io)
+            portalJustDescribed = body.first == UInt8(ascii: "P")
+            if portalJustDescribed, let end = body[1...].firstIndex(of: 0) {
+                describedPortal.removeAll(keepingCapacity: true)
+                describedPortal.append(contentsOf: body[1..<end])
+            }
+            return
+        case PostgresMessageType.Frontend.execute:
+            describeBeforeExecute(body, io: &io)
+            forwardRequest(.execute, frame, range: range, io: &io)
         case PostgresMessageType.Frontend.functionCall:
             // What a function call does cannot be seen: it is decided as opaque.
             guard policy != nil else { return }
@@ -74,7 +91,7 @@ extension PostgresSession {
             audit(decision, classes: .opaque, text: nil)
             recordStatement(type, name: Self.noBytes, text: Self.noBytes, decision: decision, classes: .opaque, io: &io)
             if decision.action == .allow {
-                forwardMessage(frame, range: range, io: &io)
+                forwardRequest(.query, frame, range: range, io: &io)
                 markersSent &+= 1
             } else {
                 refuse(decision, classes: .opaque, extended: false, io: &io)
@@ -82,6 +99,38 @@ extension PostgresSession {
         default:
             forwardMessage(frame, range: range, io: &io)
         }
+        portalJustDescribed = false
+    }
+
+    /// Forwards a request whose responses the session follows.
+    mutating func forwardRequest(
+        _ request: ResponseTracker.Request, _ frame: PostgresFrame, range: Range<Int>?, io: inout SessionIO<GatewaySessionEvent>
+    ) {
+        guard responses.push(request) else {
+            fail(.fatal, "54000", "too many requests pipelined without reading their results", io: &io)
+            return
+        }
+        forwardMessage(frame, range: range, io: &io)
+    }
+
+    /// Under masks, asks the server to describe the portal an Execute runs (unless the client
+    /// just did): its rows may come without a RowDescription in this batch (a prepared
+    /// statement described long ago), and the masks must know their columns and formats.
+    /// The answer is the gateway's own and is not forwarded.
+    mutating func describeBeforeExecute(_ body: UnsafeRawBufferPointer, io: inout SessionIO<GatewaySessionEvent>) {
+        guard masks != nil, let end = body.firstIndex(of: 0) else { return }
+        let portal = UnsafeRawBufferPointer(rebasing: body[..<end])
+        if portalJustDescribed && portal.elementsEqual(describedPortal) { return }
+        var writer = WireWriter(scratch)
+        writer.writeUInt8(PostgresMessageType.Frontend.describe)
+        writer.writeInt32(Int32(4 + 1 + portal.count + 1))
+        writer.writeUInt8(UInt8(ascii: "P"))
+        writer.writeCString(portal)
+        guard !writer.overflowed, responses.push(.gatewayDescribe) else {
+            fail(.fatal, "54000", "too many requests pipelined without reading their results", io: &io)
+            return
+        }
+        io.write(UnsafeRawBufferPointer(rebasing: scratch[0..<writer.count]), to: .upstream)
     }
 
     /// Part of a client message that is not inspected and crosses a buffer edge.
@@ -96,6 +145,18 @@ extension PostgresSession {
                 recordStatement(PostgresMessageType.Frontend.bind, name: name ?? Self.noBytes, text: Self.noBytes,
                                 decision: decision, classes: decision.statementClass, io: &io)
                 refuse(decision, classes: decision.statementClass, extended: true, io: &io)
+                return
+            }
+        }
+        if part.isFirst, case .message(let type)? = part.kind {
+            let request: ResponseTracker.Request? = switch type {
+            case PostgresMessageType.Frontend.bind: .bind
+            case PostgresMessageType.Frontend.describe: .describe
+            case PostgresMessageType.Frontend.execute: .execute
+            default: nil
+            }
+            if let request, !responses.push(request) {
+                fail(.fatal, "54000", "too many requests pipelined without reading their results", io: &io)
                 return
             }
         }
@@ -159,6 +220,7 @@ extension PostgresSession {
         let decision = relations.withUnsafeBufferPointer { references in
             policy!.evaluate(classes: classes, relations: references, in: text, statementLength: text.count)
         }
+        refreshMasks()
         return (decision, classes)
     }
 
@@ -179,7 +241,9 @@ extension PostgresSession {
 
     /// Sends the server a stand-in it must reject in place of the refused statement; its
     /// error is replaced by the policy's (see ``PostgresRefusal``).
-    mutating func refuse(_ decision: Decision, classes: StatementClass, extended: Bool, io: inout SessionIO<GatewaySessionEvent>) {
+    mutating func refuse(
+        _ decision: Decision, classes: StatementClass, extended: Bool, message: String? = nil, io: inout SessionIO<GatewaySessionEvent>
+    ) {
         guard refusals.count < Self.maxPendingRefusals else {
             fail(.fatal, "54000", "too many refused statements pipelined", io: &io)
             return
@@ -195,8 +259,12 @@ extension PostgresSession {
             markersSent &+= 1
             mark = markersSent
         }
+        guard responses.push(extended ? .parse : .query) else {
+            fail(.fatal, "54000", "too many requests pipelined without reading their results", io: &io)
+            return
+        }
         io.write(UnsafeRawBufferPointer(rebasing: scratch[0..<writer.count]), to: .upstream)
-        refusals.append(PendingRefusal(mark: mark, decision: decision, classes: classes))
+        refusals.append(PendingRefusal(mark: mark, decision: decision, classes: classes, message: message))
     }
 
     func ruleName(_ decision: Decision, session: PolicySession) -> String {

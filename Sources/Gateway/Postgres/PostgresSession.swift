@@ -32,6 +32,8 @@ public struct PostgresSession: ~Copyable {
         var mark: UInt64
         var decision: Decision
         var classes: StatementClass
+        /// The gateway's own message (nil: the policy's wording).
+        var message: String?
     }
 
     let resource: PostgresResourceContext
@@ -75,11 +77,50 @@ public struct PostgresSession: ~Copyable {
     /// Bytes received from the client (audit).
     var bytesFromClient: UInt64 = 0
 
+    // Results: masking and limits (see PostgresSession+Masking)
+    /// Which client request each server response answers.
+    var responses = ResponseTracker()
+    /// The caller's masks; nil when nothing is masked.
+    var masks: SessionMasks?
+    /// The store generation the masks and limits were taken from.
+    var masksGeneration = UInt64.max
+    var maskCatalog = MaskCatalog()
+    /// A catalog read in progress (its results are the gateway's own).
+    var catalogReader: MaskCatalog.Reader?
+    /// The column patterns changed since the catalog was read: labels decide too, until the
+    /// next read (made when the session is idle).
+    var catalogStale = false
+    /// The last catalog read failed: no other until the masks change again.
+    var catalogRetryBlocked = false
+    /// The current result's columns and their mask actions (room for one column until
+    /// the session has masks).
+    var columns = PostgresColumnTable(capacity: 1)
+    /// How the current COPY's rows are masked.
+    var copyMasking = CopyMasking.none
+    /// COPY ... TO STDOUT statements sent under column masks, with the ReadyForQuery number
+    /// that ends their Query.
+    var pendingCopies: [(mark: UInt64, statement: CopyStatement)] = []
+    /// The portal named by the last Describe forwarded, when it was the last message.
+    var describedPortal: [UInt8] = []
+    var portalJustDescribed = false
+    /// Limits on one result.
+    var maxRows = Int.max
+    var maxBytes = Int.max
+    var resultRows = 0
+    var resultBytes = 0
+    /// After a limit or a row that cannot be masked: the rest up to ReadyForQuery is dropped.
+    var discardingResult = false
+    /// Whether the parts of the upstream message being received are dropped.
+    var droppingParts = false
+
     // Recording and result counts (PostgresSession+Recording.swift, StatementAuditQueue)
     var recorder = SessionRecorder()
     var statementAudits = StatementAuditQueue()
 
     static let maxPendingRefusals = 64
+    /// The largest message the session inspects whole: a masked row longer than this ends
+    /// the session (what cannot be masked is not sent).
+    static let maxMaskedMessageLength = 16 << 20
 
     init(resource: PostgresResourceContext, shared: GatewaySessionShared, clientAddress: SocketAddress?) {
         self.resource = resource
@@ -89,12 +130,13 @@ public struct PostgresSession: ~Copyable {
         frontend.inspectedTypes = PostgresMessageTypeSet(
             PostgresMessageType.Frontend.query, PostgresMessageType.Frontend.parse, PostgresMessageType.Frontend.password,
             PostgresMessageType.Frontend.sync, PostgresMessageType.Frontend.functionCall,
-            PostgresMessageType.Frontend.close)
+            PostgresMessageType.Frontend.close, PostgresMessageType.Frontend.describe, PostgresMessageType.Frontend.execute)
         clientDecoder = PostgresFrameDecoder(configuration: frontend)
-        upstreamDecoder = PostgresFrameDecoder(configuration: .backend())
+        upstreamDecoder = PostgresFrameDecoder(configuration: .backend(maxInspectedLength: Self.maxMaskedMessageLength))
         scratch = .allocate(byteCount: 16 * 1024, alignment: 8)
         relations.reserveCapacity(SQLRelationList.capacity)
         refusals.reserveCapacity(Self.maxPendingRefusals)
+        describedPortal.reserveCapacity(64)
     }
 
     deinit {

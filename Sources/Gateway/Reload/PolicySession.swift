@@ -18,7 +18,8 @@ public struct PolicySession {
     public private(set) var binding: PolicyBinding
     /// Masks and limits for this caller on this resource under ``snapshot``.
     public private(set) var attributes: EffectiveAttributes
-    private var generation: UInt64
+    /// The store generation of ``snapshot`` (changes with every published policy).
+    public private(set) var generation: UInt64
 
     public init(store: PolicyStore, identity: String, groups: [String] = [], resource: String) {
         self.store = store

@@ -58,17 +58,18 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
 
     /// Bytes arrive from `side`, cut at the given offsets (then at the buffer size).
     public mutating func receive(_ bytes: [UInt8], from side: ProxySide, cuts: [Int] = []) {
-        var pieces: [ArraySlice<UInt8>] = []
         var start = 0
         for cut in cuts.sorted() where cut > start && cut < bytes.count {
-            pieces.append(bytes[start..<cut])
+            feed(bytes[start..<cut], from: side)
             start = cut
         }
-        pieces.append(bytes[start...])
-        for piece in pieces where !piece.isEmpty {
-            if side == .client { pending.client += piece } else { pending.upstream += piece }
-            pump(side, pieceLimit: piece.count)
-        }
+        feed(bytes[start...], from: side)
+    }
+
+    private mutating func feed(_ piece: ArraySlice<UInt8>, from side: ProxySide) {
+        guard !piece.isEmpty else { return }
+        if side == .client { pending.client += piece } else { pending.upstream += piece }
+        pump(side, pieceLimit: piece.count)
     }
 
     /// `side` sends FIN.
@@ -128,9 +129,12 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
     // MARK: Observe
 
     /// Takes the bytes sent to `side` so far.
+    /// (The harness keeps its storage, so a test can count the session's own allocations.)
     public mutating func takeSent(to side: ProxySide) -> [UInt8] {
-        defer { if side == .client { sent.client = [] } else { sent.upstream = [] } }
-        return side == .client ? sent.client : sent.upstream
+        defer {
+            if side == .client { sent.client.removeAll(keepingCapacity: true) } else { sent.upstream.removeAll(keepingCapacity: true) }
+        }
+        return Array(side == .client ? sent.client : sent.upstream)
     }
 
     /// The connection is still open.
@@ -164,15 +168,14 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
             let id = core.poolStorage.pointee.acquire()
             precondition(id != BufferPool.none, "embedded pool exhausted")
             let count = min(chunk, waiting)
-            let taken: [UInt8]
+            let target = core.poolStorage.pointee.address(of: id)
             if side == .client {
-                taken = Array(pending.client.prefix(count))
+                pending.client.withUnsafeBytes { target.copyMemory(from: $0.baseAddress!, byteCount: count) }
                 pending.client.removeFirst(count)
             } else {
-                taken = Array(pending.upstream.prefix(count))
+                pending.upstream.withUnsafeBytes { target.copyMemory(from: $0.baseAddress!, byteCount: count) }
                 pending.upstream.removeFirst(count)
             }
-            taken.withUnsafeBytes { core.poolStorage.pointee.address(of: id).copyMemory(from: $0.baseAddress!, byteCount: count) }
             apply(core.deliver(slot, buffer: id, length: count, from: side))
             if isOpen { _ = core.pairs[Int(slot)].checkHighWaterMark(from: side) }
             flush()
@@ -212,18 +215,21 @@ public struct EmbeddedSession<Session: ProxySession & ~Copyable>: ~Copyable {
     /// Writes everything writable (the simulated sockets take all).
     private mutating func flush() {
         guard isOpen else { return }
-        for side in [ProxySide.client, .upstream] {
-            while core.pairs[Int(slot)].canStartWrite(from: side),
-                  let pendingWrite = core.pairs[Int(slot)][from: side].pendingWrite(pool: core.poolStorage.pointee) {
-                if side == .client { sent.upstream += pendingWrite } else { sent.client += pendingWrite }
-                let decision = core.pairs[Int(slot)].wrote(pendingWrite.count, from: side, pool: &core.poolStorage.pointee)
-                if decision.shutdownSink { noteShutdown(side.opposite) }
-            }
-        }
+        flush(from: .client)
+        flush(from: .upstream)
         if core.pairs[Int(slot)].isCompleted {
             finish(.completed)
         } else if core.pairs[Int(slot)].flushedForClose {
             finish(core.pairs[Int(slot)].pendingCloseReason)
+        }
+    }
+
+    private mutating func flush(from side: ProxySide) {
+        while core.pairs[Int(slot)].canStartWrite(from: side),
+              let pendingWrite = core.pairs[Int(slot)][from: side].pendingWrite(pool: core.poolStorage.pointee) {
+            if side == .client { sent.upstream += pendingWrite } else { sent.client += pendingWrite }
+            let decision = core.pairs[Int(slot)].wrote(pendingWrite.count, from: side, pool: &core.poolStorage.pointee)
+            if decision.shutdownSink { noteShutdown(side.opposite) }
         }
     }
 

@@ -42,7 +42,7 @@ import Testing
         let cancelKeys: CancelKeyRegistry
     }
 
-    static func fixture(allowedDatabases: [String] = []) async throws -> Fixture {
+    static func fixture(allowedDatabases: [String] = [], policy: String = Self.policy) async throws -> Fixture {
         let store = PolicyStore(PolicySnapshot(compiling: try ConfigLoader.parse(yaml: policy)))
         let key = GatewaySigningKey.generate()
         let verifier = try await GatewayTokenVerifier(

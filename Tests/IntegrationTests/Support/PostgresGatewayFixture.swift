@@ -52,7 +52,8 @@ final class PostgresGatewayFixture {
 
     /// Starts PostgreSQL, creates roles and tables, writes the configuration and a signing key,
     /// starts `ringgate serve --io-backend <backend>` and waits until `pg-it` accepts connections.
-    init(backend: String) throws {
+    /// - Parameter extraPolicies: YAML list items appended to the configuration's `policies`.
+    init(backend: String, extraPolicies: String = "") throws {
         self.backend = backend
         var template = Array((NSTemporaryDirectory() + "ringgate-pgit-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw PostgresServer.Failure.notInstalled }
@@ -110,8 +111,8 @@ final class PostgresGatewayFixture {
             }
             let keygen = try Self.runRinggate(["token", "keygen", "--out", keyPath])
             try Self.check(keygen, "ringgate token keygen")
-            try Self.configuration(fixtureDirectory: directory, port: port, md5Port: md5Port, widePort: widePort,
-                                   upstreamPort: server.port, passwordFile: passwordFile)
+            try (Self.configuration(fixtureDirectory: directory, port: port, md5Port: md5Port, widePort: widePort,
+                                    upstreamPort: server.port, passwordFile: passwordFile) + extraPolicies)
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
 
             var environment = ProcessInfo.processInfo.environment

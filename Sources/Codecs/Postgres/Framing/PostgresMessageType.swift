@@ -85,6 +85,17 @@ public struct PostgresMessageTypeSet: Sendable, Hashable {
     }
 
     @inlinable
+    public mutating func remove(_ type: UInt8) {
+        let bit = ~(UInt64(1) << UInt64(type & 63))
+        switch type >> 6 {
+        case 0: words.0 &= bit
+        case 1: words.1 &= bit
+        case 2: words.2 &= bit
+        default: words.3 &= bit
+        }
+    }
+
+    @inlinable
     public func contains(_ type: UInt8) -> Bool {
         let bit = UInt64(1) << UInt64(type & 63)
         switch type >> 6 {
