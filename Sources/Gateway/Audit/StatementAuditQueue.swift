@@ -2,20 +2,20 @@
 ///
 /// A statement's result ends with the ReadyForQuery that closes its batch (the Query
 /// message itself, or the extended-protocol messages up to Sync): the `mark` of a statement
-/// is the number of that ReadyForQuery. The results loop counts each DataRow sent to the
-/// client (``resultRow(bytes:)``) and reports each ReadyForQuery (``batchEnded(readySeen:sink:)``);
-/// the events of the batch are then recorded, and the batch's counts go on its last
-/// statement (earlier statements of the same batch carry none: the gateway does not split a
-/// pipelined batch's rows between them).
+/// is the number of that ReadyForQuery. The session counts each DataRow sent to the client
+/// (``resultRow(bytes:)``) and reports each ReadyForQuery (``batchEnded(readySeen:sink:)``),
+/// both from ``PostgresSession/sentToClient(_:io:)``; the events of the batch are then
+/// recorded, and the batch's counts go on its last statement (earlier statements of the same
+/// batch carry none: the gateway does not split a pipelined batch's rows between them).
 ///
-/// Until the results loop reports ReadyForQuery, ``countsResults`` stays false and events are
+/// Until the results loop calls `sentToClient`, ``countsResults`` stays false and events are
 /// recorded at once, without counts.
 struct StatementAuditQueue {
     private var waiting: [(event: AuditEvent, mark: UInt64)] = []
     private var rows: UInt64 = 0
     private var bytes: UInt64 = 0
     /// Hold events until their batch ends, and count rows and bytes (set by a session whose
-    /// results loop calls ``resultRow(bytes:)`` and ``batchEnded(readySeen:sink:)``).
+    /// results loop calls ``PostgresSession/sentToClient(_:io:)`` for every message sent).
     var countsResults = false
 
     init() {

@@ -30,6 +30,37 @@ extension PostgresSession {
         if statement || decided { recordingBackpressure(io: &io) }
     }
 
+    // MARK: Hooks for the results loop
+
+    /// A message the client receives, whole and as sent (after masking: `message[0..<count]`
+    /// of a `.send(count)`). Records it (a ReadyForQuery hands the records to the writer),
+    /// counts DataRows for the statement's audit event, and at ReadyForQuery (after
+    /// ``readyForQuery(status:)`` counted it) records the statement events its batch ends.
+    /// Not for what ``sendError(_:_:_:io:)`` sends: that records itself.
+    mutating func sentToClient(_ message: UnsafeRawBufferPointer, io: inout SessionIO<GatewaySessionEvent>) {
+        guard let type = message.first else { return }
+        if type == PostgresMessageType.Backend.dataRow {
+            statementAudits.resultRow(bytes: message.count)
+        } else if type == PostgresMessageType.Backend.readyForQuery {
+            statementAudits.batchEnded(readySeen: readySeen, sink: shared.audit)
+        }
+        guard recorder.isRecording, let kind = RecordKind(backendMessageType: type) else { return }
+        let act = kind == .readyForQuery
+            ? recorder.recordReadyForQuery(message, at: io.now) : recorder.recordMessage(kind, message, at: io.now)
+        if act { recordingBackpressure(io: &io) }
+    }
+
+    /// A part of a message that streams to the client unreassembled: call it for every part
+    /// of a message that is sent (none of a dropped one), in order.
+    mutating func sentPartToClient(_ part: PostgresFramePart, in buffer: UnsafeRawBufferPointer, io: inout SessionIO<GatewaySessionEvent>) {
+        if part.isLast, part.kind?.typeByte == PostgresMessageType.Backend.dataRow {
+            statementAudits.resultRow(bytes: part.messageLength ?? 0)
+        }
+        guard recorder.isRecording else { return }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[part.offset..<(part.offset + part.count)])
+        if recorder.recordMessagePart(bytes, at: io.now) { recordingBackpressure(io: &io) }
+    }
+
     /// Acts on a `record…` call that returned true: pauses reading both sides until the
     /// writer drains, or closes the session when the recording failed (`on_failure: close`).
     mutating func recordingBackpressure(io: inout SessionIO<GatewaySessionEvent>) {
