@@ -38,7 +38,8 @@ extension PostgresSession {
     /// ``readyForQuery(status:)`` counted it) records the statement events its batch ends.
     /// Not for what ``sendError(_:_:_:io:)`` sends: that records itself.
     mutating func sentToClient(_ message: UnsafeRawBufferPointer, io: inout SessionIO<GatewaySessionEvent>) {
-        guard let type = message.first else { return }
+        guard !message.isEmpty else { return }
+        let type = message[0]
         if type == PostgresMessageType.Backend.dataRow {
             statementAudits.resultRow(bytes: message.count)
         } else if type == PostgresMessageType.Backend.readyForQuery {

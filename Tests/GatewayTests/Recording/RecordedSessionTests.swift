@@ -11,8 +11,9 @@ import Testing
 @Suite struct RecordedSessionTests {
     typealias Session = PostgresSessionTests
 
-    static func fixture(writer: RecordingWriter, audit: any AuditSink) async throws -> PostgresSessionTests.Fixture {
-        let base = try await Session.fixture()
+    static func fixture(writer: RecordingWriter, audit: any AuditSink, policy: String = PostgresSessionTests.policy) async throws
+        -> PostgresSessionTests.Fixture {
+        let base = try await Session.fixture(policy: policy)
         var resource = base.shared.postgres[0]!
         resource.recorded = true
         let shared = GatewaySessionShared(
