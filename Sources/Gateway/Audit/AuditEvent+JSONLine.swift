@@ -7,6 +7,7 @@ extension AuditEvent {
         var writer = JSONObjectWriter(out: out)
         // Keys in sorted order.
         writer.string("action", action)
+        writer.uint("bytes", bytes)
         writer.uint("bytes_in", bytesIn)
         writer.uint("bytes_out", bytesOut)
         writer.strings("classes", classes)
@@ -20,8 +21,10 @@ extension AuditEvent {
         writer.string("message", message)
         writer.string("policy_version", policyVersion)
         writer.string("reason", reason)
+        writer.uint("records", records)
         writer.strings("relations", relations)
         writer.string("resource", resource)
+        writer.uint("rows", rows)
         writer.string("rule", rule)
         writer.uint("session_id", sessionID)
         writer.int("time_ms", timeMilliseconds)

@@ -21,6 +21,8 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case sessionEnd = "session_end"
         /// A statement's decision within a session (classes and relation names, never its text).
         case statement
+        /// A session recording could not be written completely (how many records and bytes were lost).
+        case recordingFailed = "recording_failed"
     }
 
     /// Milliseconds since 1970-01-01T00:00:00Z.
@@ -52,6 +54,13 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     public var closeReason: String?
     /// Relation names the statement touches, as the classifier reported them.
     public var relations: [String]?
+    /// statement: DataRows the client received in the statement's result.
+    public var rows: UInt64?
+    /// statement: bytes of those DataRows (whole messages, after masking);
+    /// recording_failed: bytes of the recording that were not written.
+    public var bytes: UInt64?
+    /// recording_failed: records that were not written (completely).
+    public var records: UInt64?
 
     public init(
         kind: Kind, policyVersion: String, identity: String? = nil, resource: String? = nil, action: String? = nil,
@@ -92,6 +101,7 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case durationMilliseconds = "duration_ms"
         case closeReason = "close_reason"
         case relations
+        case rows, bytes, records
     }
 }
 

@@ -73,9 +73,11 @@ extension AuditEvent {
     ///   - reason: why (`rule`, `resource-default`, ...).
     ///   - rule: the id of the rule that decided, if any.
     ///   - durationMilliseconds: how long the statement took, when measured.
+    ///   - rows, bytes: the DataRows the client received in its result and their bytes (after
+    ///     masking), when counted (see ``StatementAuditQueue``).
     public static func statement(_ session: SessionAuditContext, policyVersion: String, classes: StatementClass,
                                  relations: [String], action: String, reason: String?, rule: String?,
-                                 durationMilliseconds: Double? = nil,
+                                 durationMilliseconds: Double? = nil, rows: UInt64? = nil, bytes: UInt64? = nil,
                                  timeMilliseconds: Int64 = nowMilliseconds) -> AuditEvent {
         var event = AuditEvent(kind: .statement, policyVersion: policyVersion, identity: session.identity,
                                resource: session.resource, action: action, reason: reason, rule: rule,
@@ -83,6 +85,24 @@ extension AuditEvent {
         event.sessionID = session.sessionID
         event.relations = relations
         event.durationMilliseconds = durationMilliseconds
+        event.rows = rows
+        event.bytes = bytes
+        return event
+    }
+
+    /// `recording_failed`: a session's recording `file` ended with `records` records (`bytes`
+    /// bytes) not written, because of `failure` (nil: the writer gave up at shutdown).
+    public static func recordingFailed(header: RecordingHeader, file: String, failure: RecordingFailure?,
+                                       records: UInt64, bytes: UInt64,
+                                       timeMilliseconds: Int64 = nowMilliseconds) -> AuditEvent {
+        var event = AuditEvent(
+            kind: .recordingFailed, policyVersion: header.policyVersion, identity: header.identity,
+            resource: header.resource, reason: failure?.description ?? "not written before shutdown",
+            message: "recording \(file): \(records) records (\(bytes) bytes) could not be written",
+            timeMilliseconds: timeMilliseconds)
+        event.sessionID = header.sessionID
+        event.records = records
+        event.bytes = bytes
         return event
     }
 

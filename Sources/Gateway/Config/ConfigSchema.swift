@@ -16,6 +16,13 @@ struct ConfigSchema {
             var names: Set<String> = []
             config.resources = items.enumerated().compactMap { readResource($1, "resources[\($0)]") }
                 .filter { names.insert($0.name).inserted }
+            if config.gateway.recording == nil {
+                for (index, item) in items.enumerated() {
+                    guard let resource = config.resources.first(where: { $0.location == reader.location(of: item) }),
+                          resource.record == true else { continue }
+                    reader.report(at: resource.location, "resources[\(index)].record", "record: true needs gateway.recording (a directory)")
+                }
+            }
         }
         if let node = top["identity_providers"], let items = reader.sequence(node, "identity_providers") {
             var seen: Set<String> = []
@@ -57,7 +64,7 @@ struct ConfigSchema {
     // MARK: gateway
 
     func readGateway(_ node: Node, _ path: String) -> GatewaySettings? {
-        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording"]) else { return nil }
         var settings = GatewaySettings()
         if let value = entries["io_backend"] {
             settings.ioBackend = reader.choice(value, entries.path("io_backend"), IOBackendPreference.allCases.map { ($0.rawValue, $0) }) ?? .auto
@@ -69,6 +76,35 @@ struct ConfigSchema {
         if let value = entries["access_log"] { settings.accessLogPath = reader.string(value, entries.path("access_log")) }
         if let value = entries["audit_log"] { settings.auditLogPath = reader.string(value, entries.path("audit_log")) }
         if let value = entries["store"] { settings.storePath = reader.string(value, entries.path("store")) }
+        if let value = entries["recording"] { settings.recording = readRecording(value, entries.path("recording")) }
+        return settings
+    }
+
+    func readRecording(_ node: Node, _ path: String) -> RecordingSettings? {
+        let keys: Set<String> = ["directory", "on_failure", "buffer_size", "queue_buffers", "max_file_size"]
+        guard let entries = reader.mapping(node, path, known: keys) else { return nil }
+        guard let directory = reader.required(entries, "directory").flatMap({ reader.string($0, entries.path("directory")) }) else { return nil }
+        var settings = RecordingSettings(directory: directory)
+        if let value = entries["on_failure"] {
+            settings.onFailure = reader.choice(value, entries.path("on_failure"), RecordingFailureMode.allCases.map { ($0.rawValue, $0) }) ?? .close
+        }
+        if let value = entries["buffer_size"], let size = reader.byteSize(value, entries.path("buffer_size")) {
+            let range = RecordingSettings.bufferSizeRange
+            if range.contains(size) {
+                settings.bufferSize = size
+            } else {
+                reader.report(value, entries.path("buffer_size"), "\(size) is out of range \(range.lowerBound)...\(range.upperBound) bytes")
+            }
+        }
+        if let value = entries["queue_buffers"], let count = reader.int(value, entries.path("queue_buffers"), range: RecordingSettings.queueBuffersRange) {
+            settings.queueBuffers = count
+        }
+        if let value = entries["max_file_size"], let size = reader.byteSize(value, entries.path("max_file_size")) {
+            if size < settings.bufferSize {
+                reader.report(value, entries.path("max_file_size"), "must be at least buffer_size (\(settings.bufferSize) bytes)")
+            }
+            settings.maxFileSize = size
+        }
         return settings
     }
 
@@ -76,7 +112,7 @@ struct ConfigSchema {
 
     static let resourceKeys: Set<String> = [
         "name", "protocol", "listen", "upstream", "connect_timeout", "idle_timeout", "tls", "credentials", "production", "default",
-        "databases", "ignore_startup_user",
+        "databases", "ignore_startup_user", "record",
     ]
 
     func readResource(_ node: Node, _ path: String) -> ResourceSettings? {
@@ -123,6 +159,11 @@ struct ConfigSchema {
         if let value = entries["ignore_startup_user"] {
             ignoreStartupUser = reader.bool(value, entries.path("ignore_startup_user")) ?? false
         }
+        var record: Bool?
+        if let value = entries["record"] {
+            record = reader.bool(value, entries.path("record"))
+            if proto == .tcp { reader.report(value, entries.path("record"), "recording applies to postgres resources only") }
+        }
         guard let name, let proto, let listen, let upstream else { return nil }
         var settings = ResourceSettings(
             name: name, protocol: proto, listen: listen, upstream: upstream, connectTimeoutMilliseconds: connectTimeout,
@@ -130,6 +171,7 @@ struct ConfigSchema {
             defaultAction: defaultAction, location: reader.location(of: node))
         settings.databases = databases
         settings.ignoreStartupUser = ignoreStartupUser
+        settings.record = record
         return settings
     }
 

@@ -50,10 +50,13 @@ public struct GatewaySettings: Sendable, Hashable {
     public var auditLogPath: String?
     /// Store location (SQLite file path).
     public var storePath: String?
+    /// Session recording (`recording:`); nil: no session is recorded.
+    public var recording: RecordingSettings?
 
     public init(
         ioBackend: IOBackendPreference = .auto, loops: Int? = nil, drainTimeoutMilliseconds: Int = 30_000,
-        accessLogPath: String? = nil, auditLogPath: String? = nil, storePath: String? = nil
+        accessLogPath: String? = nil, auditLogPath: String? = nil, storePath: String? = nil,
+        recording: RecordingSettings? = nil
     ) {
         self.ioBackend = ioBackend
         self.loops = loops
@@ -61,6 +64,7 @@ public struct GatewaySettings: Sendable, Hashable {
         self.accessLogPath = accessLogPath
         self.auditLogPath = auditLogPath
         self.storePath = storePath
+        self.recording = recording
     }
 }
 
@@ -183,6 +187,8 @@ public struct ResourceSettings: Sendable, Hashable {
     public var databases: [String] = []
     /// PostgreSQL: accept a startup user that differs from the token's identity (`ignore_startup_user`).
     public var ignoreStartupUser = false
+    /// PostgreSQL: record sessions (`record`); nil: recorded whenever `gateway.recording` is set.
+    public var record: Bool?
     public var location: SourceLocation
 
     public init(

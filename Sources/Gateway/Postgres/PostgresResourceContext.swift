@@ -16,11 +16,13 @@ public struct PostgresResourceContext: Sendable {
     public var ignoreStartupUser: Bool
     /// How long a client may take from connecting to a finished login.
     public var authenticationTimeoutNanoseconds: UInt64
+    /// Sessions are recorded (when the gateway has a recording writer).
+    public var recorded: Bool
 
     public init(
         name: String, upstreamDescription: String, upstreamUser: String, upstreamPassword: [UInt8]?,
         allowedDatabases: [String] = [], ignoreStartupUser: Bool = false,
-        authenticationTimeoutNanoseconds: UInt64 = 30_000_000_000
+        authenticationTimeoutNanoseconds: UInt64 = 30_000_000_000, recorded: Bool = false
     ) {
         self.name = name
         self.upstreamDescription = upstreamDescription
@@ -29,5 +31,6 @@ public struct PostgresResourceContext: Sendable {
         self.allowedDatabases = allowedDatabases
         self.ignoreStartupUser = ignoreStartupUser
         self.authenticationTimeoutNanoseconds = authenticationTimeoutNanoseconds
+        self.recorded = recorded
     }
 }

@@ -255,6 +255,7 @@ extension PostgresSession {
             if let auditContext, let policy {
                 shared.audit.record(.sessionStart(auditContext, policyVersion: policy.policyVersion))
             }
+            startRecording(io: &io)
         case .failed(let error):
             fail(.fatal, error.clientSQLState, error.clientMessage, io: &io)
             return false

@@ -30,6 +30,7 @@ extension PostgresSession {
             }
             readCatalogIfNeeded(io: &io)
             let (decision, classes) = decide(view.query)
+            recordStatement(type, name: Self.noBytes, text: view.query, decision: decision, classes: classes, io: &io)
             if decision.action == .allow, let reason = copyRefusal(view.query, extended: false) {
                 refuse(decision, classes: classes, extended: false, message: reason, io: &io)
             } else if decision.action == .allow {
@@ -50,6 +51,7 @@ extension PostgresSession {
                 decision = Decision(action: .deny, reason: .statementTooLong)
                 classes = []
             }
+            recordStatement(type, name: view.statementName, text: view.query, decision: decision, classes: classes, io: &io)
             if decision.action == .allow, let reason = copyRefusal(view.query, extended: true) {
                 refuse(decision, classes: classes, extended: true, message: reason, io: &io)
             } else if decision.action == .allow {
@@ -60,6 +62,8 @@ extension PostgresSession {
             }
         case PostgresMessageType.Frontend.bind:
             if let decision = refusedBind(statementName: Self.bindStatementName(body)) {
+                recordStatement(type, name: Self.bindStatementName(body) ?? Self.noBytes, text: Self.noBytes, decision: decision,
+                                classes: decision.statementClass, io: &io)
                 refuse(decision, classes: decision.statementClass, extended: true, io: &io)
             } else {
                 forwardRequest(.bind, frame, range: range, io: &io)
@@ -85,6 +89,7 @@ extension PostgresSession {
             guard policy != nil else { return }
             let decision = policy!.evaluate(classes: .opaque, statementLength: body.count)
             audit(decision, classes: .opaque, text: nil)
+            recordStatement(type, name: Self.noBytes, text: Self.noBytes, decision: decision, classes: .opaque, io: &io)
             if decision.action == .allow {
                 forwardRequest(.query, frame, range: range, io: &io)
                 markersSent &+= 1
@@ -137,6 +142,8 @@ extension PostgresSession {
             let body = UnsafeRawBufferPointer(rebasing: buffer[min(part.offset + 5, buffer.count)..<(part.offset + part.count)])
             let name = part.count > 5 ? Self.bindStatementName(body) : nil
             if let decision = name.map({ refusedBind(statementName: $0) }) ?? Decision(action: .deny, reason: .rule) {
+                recordStatement(PostgresMessageType.Frontend.bind, name: name ?? Self.noBytes, text: Self.noBytes,
+                                decision: decision, classes: decision.statementClass, io: &io)
                 refuse(decision, classes: decision.statementClass, extended: true, io: &io)
                 return
             }
@@ -217,16 +224,19 @@ extension PostgresSession {
         return (decision, classes)
     }
 
-    func audit(_ decision: Decision, classes: StatementClass, text: UnsafeRawBufferPointer?) {
+    /// Queues the statement's audit event; its result ends at the next marker's ReadyForQuery
+    /// (see ``StatementAuditQueue``).
+    mutating func audit(_ decision: Decision, classes: StatementClass, text: UnsafeRawBufferPointer?) {
         guard let auditContext, let policy else { return }
         var names: [String] = []
         if let text {
             for reference in relations { names.append(reference.displayName(in: text)) }
         }
-        shared.audit.record(.statement(
+        let event = AuditEvent.statement(
             auditContext, policyVersion: policy.policyVersion, classes: classes, relations: names,
             action: decision.action.description, reason: decision.reason.description,
-            rule: policy.snapshot.ruleID(of: decision)))
+            rule: policy.snapshot.ruleID(of: decision))
+        statementAudits.decided(event, mark: markersSent &+ 1, sink: shared.audit)
     }
 
     /// Sends the server a stand-in it must reject in place of the refused statement; its
@@ -277,17 +287,20 @@ extension PostgresSession {
         sendError(.error, "42501", message, io: &io)
     }
 
-    func sendError(_ severity: PostgresSeverity, _ state: StaticString, _ message: String, io: inout SessionIO<GatewaySessionEvent>) {
+    /// Sends the client an ErrorResponse of the gateway's own, and records it.
+    mutating func sendError(_ severity: PostgresSeverity, _ state: StaticString, _ message: String, io: inout SessionIO<GatewaySessionEvent>) {
         var text = message
-        text.withUTF8 { bytes in
+        let count = text.withUTF8 { bytes -> Int in
             var writer = WireWriter(scratch)
             PostgresBackendEncoder.errorResponse(&writer, PostgresErrorFields(
                 severity: severity, sqlState: state, message: UnsafeRawBufferPointer(bytes),
                 detail: UnsafeRawBufferPointer(start: nil, count: 0), hint: UnsafeRawBufferPointer(start: nil, count: 0)))
-            if !writer.overflowed {
-                io.write(UnsafeRawBufferPointer(rebasing: scratch[0..<writer.count]), to: .client)
-            }
+            return writer.overflowed ? 0 : writer.count
         }
+        guard count > 0 else { return }
+        let message = UnsafeRawBufferPointer(rebasing: scratch[0..<count])
+        io.write(message, to: .client)
+        if recorder.recordError(message, at: io.now), severity != .fatal { recordingBackpressure(io: &io) }
     }
 
     /// Sends a FATAL (or ERROR) and closes once the client has it.

@@ -8,6 +8,8 @@ public enum GatewaySessionEvent: Sendable {
     case tokenVerified(Result<VerifiedIdentity, AuthenticationFailure>)
     /// The SCRAM salted password the upstream login asked for.
     case saltedPassword([UInt8])
+    /// The session recording's writer needs the session to pause, resume or close.
+    case recording(RecordingSignal)
 }
 
 /// One client connection to a `postgres` resource: the gateway ends the client's login
@@ -111,6 +113,10 @@ public struct PostgresSession: ~Copyable {
     /// Whether the parts of the upstream message being received are dropped.
     var droppingParts = false
 
+    // Recording and result counts (PostgresSession+Recording.swift, StatementAuditQueue)
+    var recorder = SessionRecorder()
+    var statementAudits = StatementAuditQueue()
+
     static let maxPendingRefusals = 64
     /// The largest message the session inspects whole: a masked row longer than this ends
     /// the session (what cannot be masked is not sent).
@@ -169,20 +175,24 @@ public struct PostgresSession: ~Copyable {
                 fail(.fatal, "08006", "authentication timeout", io: &io)
             }
         case .closed(let reason):
-            sessionClosed(reason, bytesToClient: io.totalQueued(to: .client))
+            sessionClosed(reason, bytesToClient: io.totalQueued(to: .client), now: io.now)
         case .custom(.tokenVerified(let result)):
             tokenVerified(result, io: &io)
         case .custom(.saltedPassword(let salted)):
             guard phase == .upstreamLogin, login != nil else { return }
             let step = login!.provideSaltedPassword(salted)
             _ = loginStep(step, frame: nil, io: &io)
+        case .custom(.recording(let signal)):
+            recordingSignal(signal, io: &io)
         }
     }
 
     // MARK: End
 
-    mutating func sessionClosed(_ reason: CloseReason, bytesToClient: UInt64) {
+    mutating func sessionClosed(_ reason: CloseReason, bytesToClient: UInt64, now: UInt64) {
         if let key = gatewayKey { shared.cancelKeys.remove(processID: key.processID) }
+        recorder.end(reason: reason.description, at: now)
+        statementAudits.flush(sink: shared.audit)
         if let auditContext, let policy {
             shared.audit.record(.sessionEnd(
                 auditContext, policyVersion: policy.policyVersion, bytesIn: bytesFromClient, bytesOut: bytesToClient,

@@ -18,6 +18,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
     case credentials(resource: String, reason: String)
     case unsupportedSetting(resource: String, reason: String)
     case identity(String)
+    /// The recording directory cannot be used.
+    case recording(String)
     /// The data plane failed to start.
     case dataPlane(ProxyServerError)
 
@@ -36,6 +38,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
             "resources.\(resource): \(reason)"
         case .identity(let reason):
             "identity: \(reason)"
+        case .recording(let reason):
+            "gateway.recording: \(reason)"
         case .logFile(let path, let code):
             "cannot open log file '\(path)': \(String(cString: strerror(code)))"
         case .dataPlane(let error):
@@ -56,6 +60,7 @@ public final class GatewayRuntime: Sendable {
     public let reloader: ConfigReloader
     private let server: ProxyServer<GatewaySession>
     private let audit: BackgroundAuditSink
+    private let recordings: RecordingWriter?
 
     /// Loads `configPath`, binds every resource's listener and starts the loops.
     /// - Parameters:
@@ -93,10 +98,18 @@ public final class GatewayRuntime: Sendable {
         // The listeners and the first policy come from one read of the file.
         let reloader = ConfigReloader(loaded: loaded, logger: logger, audit: audit)
         let authentication = PostgresAuthService(authenticator: try Self.authenticator(config))
+        var recordings: RecordingWriter?
+        if let settings = config.gateway.recording {
+            do {
+                recordings = RecordingWriter(settings: settings, storage: try RecordingDirectory(path: settings.directory), audit: audit)
+            } catch {
+                throw .recording(error.description)
+            }
+        }
         let shared = GatewaySessionShared(
-            postgres: try Self.postgresResources(config.resources),
+            postgres: try Self.postgresResources(config.resources, recording: recordings != nil),
             policies: reloader.store, authentication: authentication,
-            cancelKeys: CancelKeyRegistry(), audit: audit)
+            cancelKeys: CancelKeyRegistry(), audit: audit, recordings: recordings)
         // A reload rebuilds the token verifiers (re-reading keys and the revocation list);
         // a configuration whose identity settings fail keeps the previous verifiers.
         let reloadLogger = logger
@@ -118,6 +131,7 @@ public final class GatewayRuntime: Sendable {
         if watchFile { reloader.startWatching() }
         self.configuration = config
         self.audit = audit
+        self.recordings = recordings
         self.reloader = reloader
         self.server = server
         logger.notice(
@@ -142,9 +156,10 @@ public final class GatewayRuntime: Sendable {
         server.shutdown(deadline: deadline)
     }
 
-    /// Blocks until the loops have exited and the logs are flushed.
+    /// Blocks until the loops have exited and the recordings and logs are flushed.
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        recordings?.stop()
         audit.flush()
     }
 
@@ -173,7 +188,7 @@ public final class GatewayRuntime: Sendable {
     }
 
     /// The PostgreSQL resources per listener (nil for relays), with their upstream passwords read.
-    private static func postgresResources(_ resources: [ResourceSettings]) throws(GatewayRuntimeError) -> [PostgresResourceContext?] {
+    private static func postgresResources(_ resources: [ResourceSettings], recording: Bool) throws(GatewayRuntimeError) -> [PostgresResourceContext?] {
         var contexts: [PostgresResourceContext?] = []
         for resource in resources {
             guard resource.tls.mode == .disable else {
@@ -207,7 +222,8 @@ public final class GatewayRuntime: Sendable {
             contexts.append(PostgresResourceContext(
                 name: resource.name, upstreamDescription: resource.upstream.description,
                 upstreamUser: credentials.username, upstreamPassword: password,
-                allowedDatabases: resource.databases, ignoreStartupUser: resource.ignoreStartupUser))
+                allowedDatabases: resource.databases, ignoreStartupUser: resource.ignoreStartupUser,
+                recorded: recording && resource.record != false))
         }
         return contexts
     }

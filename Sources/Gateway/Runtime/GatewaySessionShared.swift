@@ -9,6 +9,8 @@ public final class GatewaySessionShared: Sendable {
     public let authentication: PostgresAuthService
     public let cancelKeys: CancelKeyRegistry
     public let audit: any AuditSink
+    /// Writes the recordings of recorded resources (`gateway.recording`); nil: nothing is recorded.
+    public let recordings: RecordingWriter?
     private let sessionCounter = Atomic<UInt64>(0)
 
     /// A new audit session id (1, 2, ...; 0 never names a session).
@@ -18,12 +20,13 @@ public final class GatewaySessionShared: Sendable {
 
     public init(
         postgres: [PostgresResourceContext?], policies: PolicyStore, authentication: PostgresAuthService,
-        cancelKeys: CancelKeyRegistry, audit: any AuditSink
+        cancelKeys: CancelKeyRegistry, audit: any AuditSink, recordings: RecordingWriter? = nil
     ) {
         self.postgres = postgres
         self.policies = policies
         self.authentication = authentication
         self.cancelKeys = cancelKeys
         self.audit = audit
+        self.recordings = recordings
     }
 }

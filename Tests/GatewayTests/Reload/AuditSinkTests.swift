@@ -56,6 +56,9 @@ import Testing
         full.durationMilliseconds = 3010.531187057495
         full.closeReason = "completed"
         full.relations = ["public.t", "\"Mixed\".x"]
+        full.rows = 7
+        full.bytes = 4096
+        full.records = 3
         var integral = AuditEvent(kind: .sessionEnd, policyVersion: "v", timeMilliseconds: -5)
         integral.durationMilliseconds = 12
         let minimal = AuditEvent(kind: .policyReloaded, policyVersion: "v2", timeMilliseconds: 0)

@@ -52,8 +52,10 @@ final class PostgresGatewayFixture {
 
     /// Starts PostgreSQL, creates roles and tables, writes the configuration and a signing key,
     /// starts `ringgate serve --io-backend <backend>` and waits until `pg-it` accepts connections.
-    /// - Parameter extraPolicies: YAML list items appended to the configuration's `policies`.
-    init(backend: String, extraPolicies: String = "") throws {
+    /// - Parameters:
+    ///   - extraPolicies: YAML list items appended to the configuration's `policies`.
+    ///   - extraGateway: YAML keys added to the configuration's `gateway` section (indented two spaces).
+    init(backend: String, extraPolicies: String = "", extraGateway: String = "") throws {
         self.backend = backend
         var template = Array((NSTemporaryDirectory() + "ringgate-pgit-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw PostgresServer.Failure.notInstalled }
@@ -112,7 +114,7 @@ final class PostgresGatewayFixture {
             let keygen = try Self.runRinggate(["token", "keygen", "--out", keyPath])
             try Self.check(keygen, "ringgate token keygen")
             try (Self.configuration(fixtureDirectory: directory, port: port, md5Port: md5Port, widePort: widePort,
-                                    upstreamPort: server.port, passwordFile: passwordFile) + extraPolicies)
+                                    upstreamPort: server.port, passwordFile: passwordFile, extraGateway: extraGateway) + extraPolicies)
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
 
             var environment = ProcessInfo.processInfo.environment
@@ -140,13 +142,14 @@ final class PostgresGatewayFixture {
     }
 
     static func configuration(fixtureDirectory directory: String, port: Int, md5Port: Int, widePort: Int,
-                              upstreamPort: Int, passwordFile: String) -> String {
+                              upstreamPort: Int, passwordFile: String, extraGateway: String = "") -> String {
         """
         gateway:
           loops: 2
           drain_timeout: 2s
           access_log: \(directory)/access.log
           audit_log: \(directory)/audit.jsonl
+        \(extraGateway)
         resources:
           - name: pg-it
             protocol: postgres
