@@ -7,28 +7,18 @@
 /// both from ``PostgresSession/sentToClient(_:io:)``; the events of the batch are then
 /// recorded, and the batch's counts go on its last statement (earlier statements of the same
 /// batch carry none: the gateway does not split a pipelined batch's rows between them).
-///
-/// Until the results loop calls `sentToClient`, ``countsResults`` stays false and events are
-/// recorded at once, without counts.
 struct StatementAuditQueue {
     private var waiting: [(event: AuditEvent, mark: UInt64)] = []
     private var rows: UInt64 = 0
     private var bytes: UInt64 = 0
-    /// Hold events until their batch ends, and count rows and bytes (set by a session whose
-    /// results loop calls ``PostgresSession/sentToClient(_:io:)`` for every message sent).
-    var countsResults = false
 
     init() {
         waiting.reserveCapacity(16)
     }
 
     /// A statement was decided; its result ends at ReadyForQuery number `mark`.
-    mutating func decided(_ event: AuditEvent, mark: UInt64, sink: any AuditSink) {
-        if countsResults {
-            waiting.append((event, mark))
-        } else {
-            sink.record(event)
-        }
+    mutating func decided(_ event: AuditEvent, mark: UInt64) {
+        waiting.append((event, mark))
     }
 
     /// One DataRow of `bytes` (the whole message, after masking) went to the client.
@@ -48,8 +38,8 @@ struct StatementAuditQueue {
         guard ended > 0 else { return }
         waiting[ended - 1].event.rows = rows
         waiting[ended - 1].event.bytes = bytes
-        sink.record(contentsOf: waiting[0..<ended].map(\.event))
-        waiting.removeFirst(ended)
+        for index in 0..<ended { sink.record(waiting[index].event) }
+        if ended == waiting.count { waiting.removeAll(keepingCapacity: true) } else { waiting.removeFirst(ended) }
     }
 
     /// The session ended: records what still waits (counts so far on the last one).

@@ -45,6 +45,7 @@ extension PostgresSession {
         guard rules != (masks?.source ?? []) else { return }
         let compiled = SessionMasks(rules)
         masks = compiled.isEmpty ? nil : compiled
+        recorder.statementScanner = masks?.scanner
         if masks != nil && columns.capacity == 1 { columns = PostgresColumnTable() }
         catalogStale = !(masks?.columnPatterns.isEmpty ?? true)
         catalogRetryBlocked = false
@@ -81,7 +82,7 @@ extension PostgresSession {
         case PostgresMessageType.Backend.errorResponse:
             catalogReader?.failed = true
         case PostgresMessageType.Backend.readyForQuery:
-            readyForQuery(status: body.first ?? UInt8(ascii: "I"))
+            readyForQuery(status: body.isEmpty ? UInt8(ascii: "I") : body[0])
             if let catalog = catalogReader?.finish() {
                 maskCatalog = catalog
             } else {

@@ -12,7 +12,7 @@ extension PostgresSession {
             sessionID: auditContext.sessionID, startMicroseconds: Int64(Date().timeIntervalSince1970 * 1_000_000),
             identity: auditContext.identity, groups: auditContext.groups, resource: resource.name, database: database,
             clientAddress: auditContext.clientAddress, upstreamUser: resource.upstreamUser, policyVersion: policy.policyVersion)
-        recorder.start(writer: writer, header: header, reply: io.replyAddress(), now: io.now)
+        recorder.start(writer: writer, header: header, reply: io.replyAddress(), now: io.now, statementScanner: masks?.scanner)
         let parameters = [("user", startupUser), ("database", database)] + upstreamParameters
         if recorder.recordStartup(parameters, at: io.now) { recordingBackpressure(io: &io) }
     }

@@ -75,7 +75,10 @@ extension PostgresSession {
             case .frame(let frame):
                 let message = UnsafeMutableRawBufferPointer(rebasing: bytes[frame.offset..<(frame.offset + frame.length)])
                 let disposition = resultMessage(message)
-                if case .send(let count) = disposition, count == frame.length { continue }
+                if case .send(let count) = disposition, count > 0 {
+                    sentToClient(UnsafeRawBufferPointer(rebasing: message[0..<count]), io: &io)
+                    if count == frame.length { continue }
+                }
                 if frame.offset > runStart { io.forward((base + runStart)..<(base + frame.offset)) }
                 runStart = cursor
                 if case .send(let count) = disposition, count > 0 {
@@ -89,7 +92,10 @@ extension PostgresSession {
                 let message = UnsafeMutableRawBufferPointer(rebasing: upstreamDecoder.reassembled[0..<frame.length])
                 let disposition = resultMessage(message)
                 if case .send(let count) = disposition {
-                    if count > 0 { io.write(UnsafeRawBufferPointer(rebasing: message[0..<count]), to: .client) }
+                    if count > 0 {
+                        sentToClient(UnsafeRawBufferPointer(rebasing: message[0..<count]), io: &io)
+                        io.write(UnsafeRawBufferPointer(rebasing: message[0..<count]), to: .client)
+                    }
                 } else {
                     answer(disposition, io: &io)
                 }
@@ -114,6 +120,8 @@ extension PostgresSession {
                 if droppingParts {
                     if start > runStart { io.forward((base + runStart)..<(base + start)) }
                     runStart = cursor
+                } else {
+                    sentPartToClient(part, in: buffer, io: &io)
                 }
             case .singleByte:
                 if start > runStart { io.forward((base + runStart)..<(base + start)) }
@@ -154,7 +162,7 @@ extension PostgresSession {
         }
         switch type {
         case PostgresMessageType.Backend.readyForQuery:
-            readyForQuery(status: body.first ?? UInt8(ascii: "I"))
+            readyForQuery(status: body.isEmpty ? UInt8(ascii: "I") : body[0])
             return .send(message.count)
         case PostgresMessageType.Backend.parameterStatus:
             parameterChanged(body)

@@ -75,7 +75,7 @@ extension PostgresSession {
             forwardRequest(.close, frame, range: range, io: &io)
         case PostgresMessageType.Frontend.describe:
             forwardRequest(.describe, frame, range: range, io: &io)
-            portalJustDescribed = body.first == UInt8(ascii: "P")
+            portalJustDescribed = !body.isEmpty && body[0] == UInt8(ascii: "P")
             if portalJustDescribed, let end = body[1...].firstIndex(of: 0) {
                 describedPortal.removeAll(keepingCapacity: true)
                 describedPortal.append(contentsOf: body[1..<end])
@@ -236,7 +236,7 @@ extension PostgresSession {
             auditContext, policyVersion: policy.policyVersion, classes: classes, relations: names,
             action: decision.action.description, reason: decision.reason.description,
             rule: policy.snapshot.ruleID(of: decision))
-        statementAudits.decided(event, mark: markersSent &+ 1, sink: shared.audit)
+        statementAudits.decided(event, mark: markersSent &+ 1)
     }
 
     /// Sends the server a stand-in it must reject in place of the refused statement; its

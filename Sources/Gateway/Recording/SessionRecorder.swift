@@ -31,7 +31,9 @@ struct SessionRecorder: ~Copyable {
     private var partRemaining = 0
     private var partRecorded = false
     /// Statement texts are masked with this before they are recorded (nil: recorded as sent).
-    private var statementScanner: SensitiveDataScanner?
+    /// Masks what the detectors find in recorded statement text (the session's detectors;
+    /// replaced when a reload changes its masks).
+    var statementScanner: SensitiveDataScanner?
     /// Where a statement is masked (grown to the longest statement masked so far).
     private var maskScratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     /// Records appended, and their bytes with framing.

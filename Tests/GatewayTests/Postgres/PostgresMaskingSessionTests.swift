@@ -156,12 +156,20 @@ import Testing
         _ = harness.takeSent(to: .upstream)
         harness.receive(header + rows, from: .upstream)  // warm-up
         _ = harness.takeSent(to: .client)
+        let measured = rows + Self.commandComplete("SELECT 400") + T.ready()
+        // The first statement's end warms up the audit path.
+        harness.receive(measured, from: .upstream)
+        _ = harness.takeSent(to: .client)
+        harness.receive(T.query("SELECT id, secret AS s, note, num FROM t"), from: .client)
+        _ = harness.takeSent(to: .upstream)
+        harness.receive(header, from: .upstream)
+        _ = harness.takeSent(to: .client)
         let before = rg_thread_allocation_count()
-        harness.receive(rows, from: .upstream)
+        harness.receive(measured, from: .upstream)
         let allocations = rg_thread_allocation_count() - before
         let sent = harness.takeSent(to: .client)
-        #expect(T.types(sent) == String(repeating: "D", count: 200))
+        #expect(T.types(sent) == String(repeating: "D", count: 200) + "CZ")
         #expect(!String(decoding: sent, as: UTF8.self).contains(Self.card))
-        #expect(allocations == 0, "\(allocations) allocations for 200 masked rows")
+        #expect(allocations == 0, "\(allocations) allocations for 200 masked rows and the end of their result")
     }
 }

@@ -9,11 +9,7 @@ import Testing
 /// to the statements and masked results the client saw (byte for byte, however the server's
 /// stream is cut), no masked value appears in the recording or the audit, and the statement's
 /// audit event carries the result's rows and bytes; and recording masked rows allocates nothing.
-///
-/// Disabled until the results loop calls the hooks (three lines in `results(_:offset:io:)`
-/// and `statementAudits.countsResults = true`; docs/RECORDING.md): enable it with them.
-/// Both tests passed with that wiring applied to main's results loop.
-@Suite(.disabled("needs the results loop to call sentToClient / sentPartToClient (docs/RECORDING.md)"))
+@Suite
 struct RecordedResultsTests {
     typealias T = PostgresSessionTests
     typealias M = PostgresMaskingSessionTests

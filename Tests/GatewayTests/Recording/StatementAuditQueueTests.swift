@@ -11,20 +11,11 @@ import Testing
         .statement(context, policyVersion: "v", classes: .read, relations: [], action: "allow", reason: "rule", rule: rule)
     }
 
-    @Test func withoutCountingEventsAreRecordedAtOnce() {
-        let sink = CollectingAuditSink()
-        var queue = StatementAuditQueue()
-        queue.decided(Self.event("a"), mark: 1, sink: sink)
-        #expect(sink.recorded.map(\.rule) == ["a"])
-        #expect(sink.recorded[0].rows == nil && sink.recorded[0].bytes == nil)
-    }
-
     @Test func countedEventsWaitForTheirBatchAndCarryItsRowsAndBytes() {
         let sink = CollectingAuditSink()
         var queue = StatementAuditQueue()
-        queue.countsResults = true
-        queue.decided(Self.event("q1"), mark: 1, sink: sink)
-        queue.decided(Self.event("q2"), mark: 2, sink: sink)
+        queue.decided(Self.event("q1"), mark: 1)
+        queue.decided(Self.event("q2"), mark: 2)
         queue.resultRow(bytes: 20)
         queue.resultRow(bytes: 30)
         #expect(sink.recorded.isEmpty, "held until the batch's ReadyForQuery")
@@ -32,7 +23,7 @@ import Testing
         #expect(sink.recorded.map(\.rule) == ["q1"])
         #expect(sink.recorded[0].rows == 2 && sink.recorded[0].bytes == 50)
         // A pipelined extended batch: two statements end at one ReadyForQuery; the last carries the counts.
-        queue.decided(Self.event("p3"), mark: 2, sink: sink)
+        queue.decided(Self.event("p3"), mark: 2)
         queue.resultRow(bytes: 7)
         queue.batchEnded(readySeen: 2, sink: sink)
         #expect(sink.recorded.map(\.rule) == ["q1", "q2", "p3"])
@@ -40,7 +31,7 @@ import Testing
         // A batch without a waiting statement does not leak its counts into the next one.
         queue.resultRow(bytes: 99)
         queue.batchEnded(readySeen: 3, sink: sink)
-        queue.decided(Self.event("q4"), mark: 4, sink: sink)
+        queue.decided(Self.event("q4"), mark: 4)
         queue.flush(sink: sink)
         #expect(sink.recorded.last?.rule == "q4" && sink.recorded.last?.rows == 0 && sink.recorded.last?.bytes == 0)
     }
