@@ -62,7 +62,11 @@ import Glibc
 
     @Test(arguments: backends)
     func noUnmaskedValueReachesAnyClient(backend: String) throws {
-        let gateway = try PostgresGatewayFixture(backend: backend, extraPolicies: Self.policies)
+        let recordings = NSTemporaryDirectory() + "ringgate-it-masked-recordings-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: recordings) }
+        let gateway = try PostgresGatewayFixture(
+            backend: backend, extraPolicies: Self.policies,
+            extraGateway: "  recording:\n    directory: \(recordings)\n    on_failure: close")
         defer { gateway.finish() }
         try Self.createCustomers(gateway)
         let log = { gateway.gatewayLogTail }
@@ -130,8 +134,29 @@ import Glibc
                 "lengths as the server computes them, unmasked: \(summary)")
         #expect((summary["created"] as? [String])?.count == 3, "\(summary)")
 
-        // The recording of what the clients saw: nothing unmasked in the audit log either.
+        // What was recorded is what the clients saw: masked. The audit log holds no value
+        // either, and its statement events count the rows and bytes sent.
+        func countedStatement() -> Bool {
+            gateway.auditEvents.contains {
+                $0["kind"] as? String == "statement" && ($0["rows"] as? Int ?? 0) == 3 && ($0["bytes"] as? Int ?? 0) > 100
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !countedStatement(), ContinuousClock.now < deadline { usleep(50_000) }
+        #expect(countedStatement(), "no statement event with the 3 rows of customers: \(gateway.auditText.suffix(2000))")
         #expect(Self.leaked(gateway.auditText).isEmpty)
+        gateway.finish()
+        var transcripts = ""
+        for file in try FileManager.default.contentsOfDirectory(atPath: recordings) {
+            let bytes = String(decoding: try Data(contentsOf: URL(fileURLWithPath: recordings + "/" + file)), as: UTF8.self)
+            #expect(Self.leaked(bytes).isEmpty, "\(file) holds \(Self.leaked(bytes))")
+            let replay = try PostgresGatewayFixture.runRinggate(["replay", recordings + "/" + file])
+            #expect(replay.status == 0, "\(replay.error)")
+            transcripts += replay.output
+        }
+        #expect(Self.leaked(transcripts).isEmpty)
+        #expect(transcripts.contains("********pper") && transcripts.contains("nothing to mask: 12 apples"),
+                "the replayed results are the masked rows the clients saw: \(transcripts.prefix(3000))")
     }
 
     @Test(arguments: backends)

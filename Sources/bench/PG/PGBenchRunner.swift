@@ -87,14 +87,15 @@ enum PGBenchRunner {
         }
 
         var large: [LargeResult.Sample] = []
+        let largeRounds = max(configuration.rounds, 3)
         var leaks: Int?
         if configuration.largeRows > 0 {
             let readers = targets.filter { ["direct", "ringgate-tcp", "ringgate-postgres"].contains($0.name) }
             log("large result: \(configuration.largeRows) rows through \(readers.map(\.name).joined(separator: ", "))")
-            large = try LargeResult.measure(targets: readers, rows: configuration.largeRows, rounds: max(configuration.rounds, 2), work: work)
+            large = try LargeResult.measure(targets: readers, rows: configuration.largeRows, rounds: largeRounds, work: work)
             leaks = LargeResult.leakedValues(work: work)
         }
         return PGBenchReport(startedAt: startedAt, secondsPerRun: configuration.secondsPerRun, rounds: configuration.rounds,
-                             rows: rows, largeResult: large, largeResultLeaks: leaks, skipped: skipped)
+                             rows: rows, largeResult: large, largeResultLeaks: leaks, largeRounds: largeRounds, skipped: skipped)
     }
 }
