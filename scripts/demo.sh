@@ -66,6 +66,8 @@ gateway:
   loops: 2
   drain_timeout: 5s
   audit_log: $work/audit.jsonl
+  recording:
+    directory: $work/recordings
 resources:
   - name: pg-demo
     protocol: postgres
@@ -95,6 +97,14 @@ policies:
     resources: [pg-demo]
     groups: [demo-users]
     deny: [drop, truncate, delete-without-where, update-without-where]
+  - id: demo-masks
+    resources: [pg-demo]
+    groups: [demo-users]
+    mask:
+      - columns: ["customers.email"]
+        style: partial
+      - detector: credit_card
+        style: partial
 YAML
 
 "$ringgate" check-config "$work/gateway.yaml" >&2
@@ -117,10 +127,11 @@ demo: RingGate serves the PostgreSQL database "demo" as resource pg-demo on 127.
       (PostgreSQL itself: 127.0.0.1:$pg_port). The gateway logs in upstream as role demo with a
       password only it holds; you log in with a gateway token for identity demo (valid $ttl).
       Policy: group demo-users reads and writes; DROP, TRUNCATE and DELETE/UPDATE without WHERE
-      are denied. Audit log: $work/audit.jsonl
+      are denied; customers.email and every card number in results are masked (last four kept).
+      Audit log: $work/audit.jsonl   Session recordings: ringgate replay $work/recordings/<file>
 
       Connect with:   PGPASSWORD=$token psql "$dsn"
-      Try:            SELECT * FROM customers;
+      Try:            SELECT * FROM customers;      -- e-mails and cards masked
                       UPDATE customers SET note = 'seen' WHERE id = 1;
                       DELETE FROM customers;        -- denied by rule demo-no-destruction
 
@@ -143,6 +154,14 @@ if $smoke; then
         echo "demo: FAIL: the allowed SELECT did not run through the gateway" >&2
         status=1
     fi
+    echo "demo: masked by the gateway: SELECT name, email, card FROM customers ORDER BY id"
+    masked=$(PGPASSWORD=$token PGCONNECT_TIMEOUT=10 psql -X "$dsn" -v ON_ERROR_STOP=1 \
+        -c "SELECT name, email, card FROM customers ORDER BY id" 2>&1) || status=1
+    echo "$masked"
+    case $masked in
+        *ada@example.com*|*"4111 1111 1111 1111"*|*5500-0000-0000-0004*)
+            echo "demo: FAIL: an e-mail or card number reached the client unmasked" >&2; status=1 ;;
+    esac
     echo "demo: denied by the gateway: DELETE FROM customers"
     if denied=$(PGPASSWORD=$token PGCONNECT_TIMEOUT=10 psql -X "$dsn" -v ON_ERROR_STOP=1 -v VERBOSITY=verbose \
             -c "DELETE FROM customers" 2>&1); then
@@ -165,6 +184,9 @@ if $smoke; then
     fi
     echo "demo: audit events:"
     grep -E '"kind":"(session_start|statement|session_end)"' "$work/audit.jsonl" || true
+    first_recording=$(ls "$work/recordings" | sort | head -1)
+    echo "demo: ringgate replay of the first session's recording ($first_recording):"
+    "$ringgate" replay "$work/recordings/$first_recording" || status=1
     [ $status -eq 0 ] && echo "demo: smoke test passed"
     exit $status
 fi
