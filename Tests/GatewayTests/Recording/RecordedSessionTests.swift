@@ -50,7 +50,7 @@ import Testing
         #expect(files.count == 1)
         let (records, error) = try RecordingTests.records(at: files[0])
         #expect(error == nil)
-        #expect(records.map(\.0) == [.header, .startup, .statement, .decision, .statement, .decision, .error, .end])
+        #expect(records.map(\.0) == [.header, .startup, .statement, .decision, .statement, .decision, .error, .readyForQuery, .end])
         #expect(records[2].1 == [UInt8(ascii: "Q"), 0] + Array("SELECT 1".utf8))
         #expect(RecordedDecision(decoding: records[3].1)?.action == .allow)
         #expect(records[4].1 == [UInt8(ascii: "Q"), 0] + Array("DROP TABLE t".utf8))
