@@ -133,6 +133,8 @@ import Glibc
         #expect("\(summary["masked-types"] ?? "")".contains("15") && "\(summary["masked-types"] ?? "")".contains("11"),
                 "lengths as the server computes them, unmasked: \(summary)")
         #expect((summary["created"] as? [String])?.count == 3, "\(summary)")
+        let tags = summary["binary-tags"] as? [[String]] ?? []
+        #expect(tags == [["vip", "****************"], ["navy"], ["a", "b"]], "text[] in binary, element by element: \(summary)")
 
         // What was recorded is what the clients saw: masked. The audit log holds no value
         // either, and its statement events count the rows and bytes sent.

@@ -158,7 +158,7 @@ struct MaskCatalog {
                     for (key, type) in types where key >> 16 == UInt64(view) {
                         let category = PostgresTypeCategory(typeOID: type)
                         var action = result.columns[key] ?? .keep
-                        for (source, sourceCategory) in sources where sourceCategory == category || category == .other {
+                        for (source, sourceCategory) in sources where sourceCategory == category || category == .other || (category == .textArray && sourceCategory == .text) {
                             action = SessionMasks.stricter(action, source)
                         }
                         if action != result.columns[key] {

@@ -80,6 +80,40 @@ import Testing
         #expect(harmless.cells == [bytes("42"), int64BigEndian(7), Wire.int32(-3), bytes("3.14"), nil, uuid])
     }
 
+    /// A binary one-dimensional array: ndim, has-null flag, element type, (size, lower bound),
+    /// then length-prefixed elements (-1: NULL).
+    static func binaryArray(elementType: UInt32, _ elements: [[UInt8]?]) -> [UInt8] {
+        var out = Wire.int32(1) + Wire.int32(elements.contains { $0 == nil } ? 1 : 0) + Wire.int32(Int32(bitPattern: elementType))
+        out += Wire.int32(Int32(elements.count)) + Wire.int32(1)
+        for element in elements {
+            if let element { out += Wire.int32(Int32(element.count)) + element } else { out += Wire.int32(-1) }
+        }
+        return out
+    }
+
+    @Test func textArraysAreScannedElementByElementInPlace() throws {
+        let columns: [Wire.Column] = [
+            .init(name: "t", type: oid.textArray), .init(name: "b", type: oid.textArray, format: 1),
+            .init(name: "v", type: oid.varcharArray, format: 1), .init(name: "i", type: 1016, format: 1),
+            .init(name: "bad", type: oid.textArray, format: 1),
+        ]
+        let actions: [String: CellMaskAction] = ["t": .scan, "b": .scan, "v": .scan, "i": .scan, "bad": .scan]
+        let binary = Self.binaryArray(elementType: oid.text, [bytes("vip"), nil, bytes("4111111111111111")])
+        let plain = Self.binaryArray(elementType: oid.varchar, [bytes("navy")])
+        let int8s = Self.binaryArray(elementType: oid.int8, [int64BigEndian(1)])
+        let truncated = Array(binary.dropLast(3))
+        let result = try maskRow(columns: columns, actions: actions, row: [
+            bytes("{vip,\"4111111111111111\",NULL}"), binary, plain, int8s, truncated,
+        ])
+        #expect(str(result.cells[0]) == "{vip,\"################\",NULL}")
+        #expect(result.cells[1] == Self.binaryArray(elementType: oid.text, [bytes("vip"), nil, bytes("################")]))
+        #expect(result.cells[2] == plain, "an array without findings comes back byte-identical")
+        #expect(result.cells[3] == nil, "an int8[] cannot be scanned in place: NULL")
+        #expect(result.cells[4] == nil, "a malformed array: NULL")
+        let redacted = try maskRow(columns: [.init(name: "t", type: oid.textArray)], actions: ["t": .redact(.full)], row: [bytes("{a}")])
+        #expect(redacted.cells == [nil])
+    }
+
     @Test func jsonStaysValidJSON() throws {
         let columns: [Wire.Column] = [
             .init(name: "j", type: oid.json), .init(name: "jb", type: oid.jsonb, format: 1),

@@ -47,6 +47,7 @@ enum PostgresMaskingScripts {
             # Unmasked values are byte-identical to the server's.
             summary["plain"] = conn.execute("SELECT id, note FROM customers WHERE id = 3").fetchall()
             summary["binary-id"] = conn.cursor(binary=True).execute("SELECT id, created FROM customers ORDER BY id").fetchall()
+            summary["binary-tags"] = [r[0] for r in conn.cursor(binary=True).execute("SELECT tags FROM customers ORDER BY id")]
             summary["masked-types"] = conn.execute(
                 "SELECT length(email), length(ssn) FROM customers WHERE id = 1").fetchall()
 

@@ -11,7 +11,10 @@
 ///   (`"****"`; jsonb binary keeps its version byte); `.scan` scans in place and, if the
 ///   scanner changed anything, replaces the whole value the same way (a masked digit
 ///   inside a JSON number would otherwise make invalid JSON).
-/// - **Every other type** (int8, numeric, bytea, dates, arrays, ...): a fill character in
+/// - **Arrays of character types** (text[], varchar[], ...): `.scan` masks in place, in the
+///   array literal (text format) or element by element (binary format; an array that is not
+///   well formed becomes NULL); `.redact` sends NULL.
+/// - **Every other type** (int8, numeric, bytea, dates, other arrays, ...): a fill character in
 ///   an int8 or numeric makes clients fail to parse the row, and a binary value is raw
 ///   bytes, so `.redact` sends **SQL NULL** instead. `.scan` looks at the value as the
 ///   scanner would see it (text format in place, binary integers rendered as decimal
@@ -94,7 +97,7 @@ public enum DataRowMasker {
             case .json:
                 TextMasking.replaceJSON(jsonText(cell, typeOID: column.typeOID, binary: binary), style: column.maskStyle)
                 return false
-            case .integer, .scalar, .other:
+            case .integer, .scalar, .textArray, .other:
                 return true
             }
         case PostgresColumn.scanKind:
@@ -109,6 +112,13 @@ public enum DataRowMasker {
                 if TextMasking.fingerprint(text) != before {
                     TextMasking.replaceJSON(text, style: .full)
                 }
+                return false
+            case .textArray where binary:
+                return !scanBinaryTextArray(cell, scanner: scanner)
+            case .textArray:
+                // The array literal: masking overwrites letters and digits only, so quotes,
+                // braces, commas and escapes stay where they were.
+                scanner.maskInPlace(cell)
                 return false
             case .integer where binary:
                 return scanBinaryInteger(cell, scanner: scanner)
@@ -133,6 +143,38 @@ public enum DataRowMasker {
             return UnsafeMutableRawBufferPointer(rebasing: cell[1...])
         }
         return cell
+    }
+
+    /// Scans each element of a binary array of a character type in place; false when the
+    /// value is not such an array or is malformed (the cell must become NULL: fail closed).
+    @inlinable
+    static func scanBinaryTextArray<Scanner: CellScanner>(_ cell: UnsafeMutableRawBufferPointer, scanner: Scanner) -> Bool {
+        let bytes = UnsafeRawBufferPointer(cell)
+        guard cell.count >= 12 else { return false }
+        let dimensions = Int(Int32(bitPattern: WireReader.loadUInt32(bytes, at: 0)))
+        let elementType = WireReader.loadUInt32(bytes, at: 8)
+        guard dimensions >= 0, dimensions <= 6,
+              PostgresTypeCategory(typeOID: elementType) == .text else { return false }
+        var offset = 12
+        var elements = dimensions == 0 ? 0 : 1
+        for _ in 0..<dimensions {
+            guard cell.count - offset >= 8 else { return false }
+            let size = Int(Int32(bitPattern: WireReader.loadUInt32(bytes, at: offset)))
+            guard size >= 0, size <= cell.count else { return false }
+            elements = elements.multipliedReportingOverflow(by: size).partialValue
+            guard elements <= cell.count else { return false }
+            offset += 8
+        }
+        for _ in 0..<elements {
+            guard cell.count - offset >= 4 else { return false }
+            let length = Int(Int32(bitPattern: WireReader.loadUInt32(bytes, at: offset)))
+            offset += 4
+            if length == -1 { continue }
+            guard length >= 0, cell.count - offset >= length else { return false }
+            scanner.maskInPlace(UnsafeMutableRawBufferPointer(rebasing: cell[offset..<(offset + length)]))
+            offset += length
+        }
+        return offset == cell.count
     }
 
     /// Renders a binary int2/int4/int8 as decimal digits on the stack and scans them;

@@ -10,7 +10,11 @@ public enum PostgresTypeCategory: UInt8, Sendable, Hashable {
     /// Types whose binary form cannot hold free text or long digit strings: bool, float4,
     /// float8, date, time, timetz, timestamp, timestamptz, interval, uuid.
     case scalar
-    /// Everything else (numeric, bytea, arrays, composites, extension types, ...).
+    /// Arrays of character types (text[], varchar[], bpchar[], name[], "char"[]): their text
+    /// form is the array literal, their binary form a header and length-prefixed UTF-8
+    /// elements; both can be scanned in place element by element.
+    case textArray
+    /// Everything else (numeric, bytea, other arrays, composites, extension types, ...).
     case other
 
     /// Well-known OIDs from pg_type.dat (stable across PostgreSQL versions).
@@ -39,6 +43,11 @@ public enum PostgresTypeCategory: UInt8, Sendable, Hashable {
         public static let numeric: UInt32 = 1700
         public static let uuid: UInt32 = 2950
         public static let jsonb: UInt32 = 3802
+        public static let charArray: UInt32 = 1002
+        public static let nameArray: UInt32 = 1003
+        public static let textArray: UInt32 = 1009
+        public static let bpcharArray: UInt32 = 1014
+        public static let varcharArray: UInt32 = 1015
     }
 
     @inlinable
@@ -46,6 +55,7 @@ public enum PostgresTypeCategory: UInt8, Sendable, Hashable {
         switch typeOID {
         case OID.text, OID.varchar, OID.bpchar, OID.name, OID.char, OID.unknown: self = .text
         case OID.json, OID.jsonb: self = .json
+        case OID.textArray, OID.varcharArray, OID.bpcharArray, OID.nameArray, OID.charArray: self = .textArray
         case OID.int2, OID.int4, OID.int8, OID.oid: self = .integer
         case OID.bool, OID.float4, OID.float8, OID.date, OID.time, OID.timetz, OID.timestamp,
              OID.timestamptz, OID.interval, OID.uuid: self = .scalar
