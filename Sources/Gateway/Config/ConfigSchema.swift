@@ -242,7 +242,7 @@ struct ConfigSchema {
 
     func readProvider(_ node: Node, _ path: String) -> OIDCProviderSettings? {
         let keys: Set<String> = [
-            "name", "issuer", "audiences", "jwks_file", "jwks_url", "groups_claim", "identity_claim", "clock_skew", "jwks_refresh", "algorithms",
+            "name", "issuer", "audiences", "jwks_file", "jwks_url", "groups_claim", "identity_claim", "clock_skew", "jwks_refresh", "jwks_max_age", "algorithms",
             "trust_groups", "require_groups", "require_email_verified",
         ]
         guard let entries = reader.mapping(node, path, known: keys) else { return nil }
@@ -267,6 +267,12 @@ struct ConfigSchema {
         if let value = entries["jwks_refresh"], let ms = reader.duration(value, entries.path("jwks_refresh")) {
             if ms < 1000 { reader.report(value, entries.path("jwks_refresh"), "must be at least 1s") }
             settings.jwksRefreshSeconds = ms / 1000
+        }
+        if let value = entries["jwks_max_age"], let ms = reader.duration(value, entries.path("jwks_max_age")) {
+            settings.jwksMaxAgeSeconds = ms / 1000
+            if settings.jwksMaxAgeSeconds < settings.jwksRefreshSeconds {
+                reader.report(value, entries.path("jwks_max_age"), "must be at least jwks_refresh (\(settings.jwksRefreshSeconds)s)")
+            }
         }
         if let value = entries["algorithms"], let algorithms = reader.stringList(value, entries.path("algorithms")) {
             let supported: Set<String> = ["RS256", "ES256", "EdDSA"]
