@@ -93,6 +93,22 @@ struct GroupProviderBindingTests {
         #expect(diagnostics(Self.yaml()).isEmpty)
     }
 
+    @Test("ringgate explain --provider decides as the session does")
+    func explainAgrees() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("p.yaml", Array(Self.yaml().utf8))
+        for (provider, action) in [("b", PolicyAction.deny), ("a", .allow)] {
+            let run = try TokenCommandTests.run([
+                "explain", "--config", directory.file("p.yaml"), "--identity", "mallory", "--groups", "dba",
+                "--provider", provider, "--resource", "pg-prod", "--class", "read",
+            ])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("decision:       \(action)\n"), "\(provider): \(run.stdout)")
+            #expect(try decide(groups: ["dba"], provider: provider).action == action)
+        }
+    }
+
     @Test("binding a group to a provider changes the policy version")
     func versionChanges() throws {
         let bound = PolicySnapshot(compiling: try ConfigLoader.parse(yaml: Self.yaml(), file: "p.yaml"))
