@@ -24,7 +24,8 @@ public actor JWKSCache {
     public let refreshInterval: Double
     /// The least number of seconds between two refetches triggered by unknown key ids.
     public let unknownKeyRefetchInterval: Double
-    /// Seconds after the last successful fetch past which the key set is no longer used.
+    /// Seconds after the last successful fetch past which the key set is no longer used (never
+    /// less than ``refreshInterval``: a set is not refused before it was due for a refresh).
     public let maximumAge: Double
     private let clock: @Sendable () -> Date
     private let onExpiry: @Sendable (String) -> Void
@@ -51,7 +52,7 @@ public actor JWKSCache {
         self.fetcher = fetcher
         self.refreshInterval = refreshInterval
         self.unknownKeyRefetchInterval = unknownKeyRefetchInterval
-        self.maximumAge = maximumAge
+        self.maximumAge = max(maximumAge, refreshInterval)
         self.clock = clock
         self.onExpiry = onExpiry
     }

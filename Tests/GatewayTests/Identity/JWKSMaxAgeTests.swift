@@ -73,7 +73,7 @@ struct JWKSMaxAgeTests {
     }
 
     @Test("jwks_max_age parses as a duration (default 24h) and may not be below jwks_refresh")
-    func configuration() throws {
+    func configuration() async throws {
         func provider(_ extra: String) throws -> OIDCProviderSettings {
             let yaml = validConfigYAML.replacingOccurrences(of: "    clock_skew: 2m\n", with: "    clock_skew: 2m\n" + extra)
             return try #require(try ConfigLoader.parse(yaml: yaml, file: "test.yaml").identityProviders.first)
@@ -81,5 +81,6 @@ struct JWKSMaxAgeTests {
         #expect(try provider("").jwksMaxAgeSeconds == 86_400)
         #expect(try provider("    jwks_refresh: 10m\n    jwks_max_age: 6h\n").jwksMaxAgeSeconds == 21_600)
         #expect(throws: ConfigValidationError.self) { try provider("    jwks_refresh: 1h\n    jwks_max_age: 10m\n") }
+        #expect(await JWKSCache(fetcher: FileJWKSFetcher(path: "unused"), refreshInterval: 600, maximumAge: 60).maximumAge == 600)
     }
 }
