@@ -24,6 +24,9 @@ struct CheckConfigCommand: ParsableCommand {
     @Option(help: "Comma-separated groups the caller's token carries (with --effective).")
     var groups: String?
 
+    @Option(help: "The identity provider that issued the token (with --effective); absent: a gateway token.")
+    var provider: String?
+
     @Option(help: "Resource name (with --effective).")
     var resource: String?
 
@@ -46,7 +49,7 @@ struct CheckConfigCommand: ParsableCommand {
         if effective, let identity, let resource {
             print(
                 PolicyExplanation.effectivePolicy(
-                    snapshot: snapshot, identity: identity, groups: splitList(groups), resource: resource))
+                    snapshot: snapshot, identity: identity, groups: splitList(groups), provider: provider, resource: resource))
         } else {
             print(
                 "\(file): OK (\(config.resources.count) resources, \(config.groups.count) groups, \(config.policies.count) rules; policy version \(snapshot.version))"

@@ -17,6 +17,9 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Comma-separated groups the caller's token carries.")
     var groups: String?
 
+    @Option(help: "The identity provider that issued the token (its name in identity_providers); absent: a gateway token.")
+    var provider: String?
+
     @Option(help: "Resource name.")
     var resource: String
 
@@ -59,7 +62,8 @@ struct ExplainCommand: ParsableCommand {
         if let length { statement.length = length } else if let sql { statement.length = sql.utf8.count }
         let snapshot = PolicySnapshot(compiling: configuration)
         let result = PolicyExplanation.explain(
-            snapshot: snapshot, identity: identity, groups: splitList(groups), resource: resource, statement: statement)
+            snapshot: snapshot, identity: identity, groups: splitList(groups), provider: provider, resource: resource,
+            statement: statement)
         print(result.report)
     }
 }

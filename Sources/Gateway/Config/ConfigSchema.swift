@@ -37,7 +37,7 @@ struct ConfigSchema {
         }
         if let node = top["gateway_tokens"] { config.gatewayTokens = readGatewayTokens(node, "gateway_tokens") }
         if let node = top["groups"], let items = reader.sequence(node, "groups") {
-            config.groups = items.enumerated().compactMap { readGroup($1, "groups[\($0)]") }
+            config.groups = items.enumerated().compactMap { readGroup($1, "groups[\($0)]", providers: config.identityProviders) }
             checkUnique(config.groups.map { ($0.name, $0.location) }, items, section: "groups", what: "group")
         }
         if let node = top["policies"], let items = reader.sequence(node, "policies") {
@@ -242,7 +242,7 @@ struct ConfigSchema {
 
     func readProvider(_ node: Node, _ path: String) -> OIDCProviderSettings? {
         let keys: Set<String> = [
-            "name", "issuer", "audiences", "jwks_file", "jwks_url", "groups_claim", "identity_claim", "clock_skew", "jwks_refresh", "algorithms",
+            "name", "issuer", "audiences", "jwks_file", "jwks_url", "groups_claim", "identity_claim", "clock_skew", "jwks_refresh", "jwks_max_age", "algorithms",
             "trust_groups", "require_groups", "require_email_verified",
         ]
         guard let entries = reader.mapping(node, path, known: keys) else { return nil }
@@ -267,6 +267,12 @@ struct ConfigSchema {
         if let value = entries["jwks_refresh"], let ms = reader.duration(value, entries.path("jwks_refresh")) {
             if ms < 1000 { reader.report(value, entries.path("jwks_refresh"), "must be at least 1s") }
             settings.jwksRefreshSeconds = ms / 1000
+        }
+        if let value = entries["jwks_max_age"], let ms = reader.duration(value, entries.path("jwks_max_age")) {
+            settings.jwksMaxAgeSeconds = ms / 1000
+            if settings.jwksMaxAgeSeconds < settings.jwksRefreshSeconds {
+                reader.report(value, entries.path("jwks_max_age"), "must be at least jwks_refresh (\(settings.jwksRefreshSeconds)s)")
+            }
         }
         if let value = entries["algorithms"], let algorithms = reader.stringList(value, entries.path("algorithms")) {
             let supported: Set<String> = ["RS256", "ES256", "EdDSA"]
@@ -307,8 +313,9 @@ struct ConfigSchema {
 
     // MARK: groups
 
-    func readGroup(_ node: Node, _ path: String) -> GroupSettings? {
-        guard let entries = reader.mapping(node, path, known: ["name", "members", "groups"]) else { return nil }
+    /// Reads one group; its `providers` must name identity providers that set `trust_groups`.
+    func readGroup(_ node: Node, _ path: String, providers known: [OIDCProviderSettings]) -> GroupSettings? {
+        guard let entries = reader.mapping(node, path, known: ["name", "members", "groups", "providers"]) else { return nil }
         let name = reader.required(entries, "name").flatMap { readName($0, entries.path("name")) }
         let members = entries["members"].flatMap { reader.stringList($0, entries.path("members")) } ?? []
         let includeItems = entries["groups"].flatMap { reader.stringListWithNodes($0, entries.path("groups")) } ?? []
@@ -316,7 +323,20 @@ struct ConfigSchema {
             reader.groupReferences.append((item.value, reader.location(of: item.node), item.path))
         }
         let includes = includeItems.map(\.value)
+        let providerItems = entries["providers"].flatMap { reader.stringListWithNodes($0, entries.path("providers")) } ?? []
+        for item in providerItems {
+            guard let provider = known.first(where: { $0.name == item.value }) else {
+                reader.report(at: reader.location(of: item.node), item.path, "unknown identity provider '\(ConfigText.quoted(item.value))'")
+                continue
+            }
+            if !provider.trustGroups {
+                reader.report(
+                    at: reader.location(of: item.node), item.path,
+                    "identity provider '\(ConfigText.quoted(item.value))' does not set trust_groups: true, so its groups never bind")
+            }
+        }
         guard let name else { return nil }
-        return GroupSettings(name: name, members: members, includes: includes, location: reader.location(of: node))
+        return GroupSettings(
+            name: name, members: members, includes: includes, providers: providerItems.map(\.value), location: reader.location(of: node))
     }
 }

@@ -217,12 +217,19 @@ public struct GroupSettings: Sendable, Hashable {
     public var members: [String]
     /// Groups whose members also belong to this one (transitively).
     public var includes: [String]
+    /// Identity providers whose token groups may bind to this group (`providers`); empty: any
+    /// provider with `trust_groups: true`. Gateway-token groups bind either way.
+    public var providers: [String]
     public var location: SourceLocation
 
-    public init(name: String, members: [String] = [], includes: [String] = [], location: SourceLocation = .unknown) {
+    public init(
+        name: String, members: [String] = [], includes: [String] = [], providers: [String] = [],
+        location: SourceLocation = .unknown
+    ) {
         self.name = name
         self.members = members
         self.includes = includes
+        self.providers = providers
         self.location = location
     }
 }

@@ -21,6 +21,9 @@ public struct OIDCProviderSettings: Sendable, Hashable {
     public var clockSkewSeconds: Int
     /// How often a fetched JWKS is refreshed, in seconds.
     public var jwksRefreshSeconds: Int
+    /// How long a fetched JWKS stays usable while refreshes keep failing, in seconds
+    /// (`jwks_max_age`); past it the provider's tokens are refused until a fetch succeeds.
+    public var jwksMaxAgeSeconds: Int
     /// Signature algorithms accepted (a subset of RS256, ES256, EdDSA).
     public var algorithms: [String]
     /// Whether the groups this provider's tokens carry bind to config groups of the same name
@@ -38,8 +41,10 @@ public struct OIDCProviderSettings: Sendable, Hashable {
         name: String, issuer: String, audiences: [String], jwksFile: String? = nil, jwksURL: String? = nil,
         groupsClaim: String = "groups", identityClaim: String = "sub", clockSkewSeconds: Int = 60,
         jwksRefreshSeconds: Int = 3600, algorithms: [String] = ["RS256", "ES256", "EdDSA"],
-        trustGroups: Bool = false, requireGroups: Bool = false, requireEmailVerified: Bool = false
+        trustGroups: Bool = false, requireGroups: Bool = false, requireEmailVerified: Bool = false,
+        jwksMaxAgeSeconds: Int = 86_400
     ) {
+        self.jwksMaxAgeSeconds = jwksMaxAgeSeconds
         self.trustGroups = trustGroups
         self.requireGroups = requireGroups
         self.requireEmailVerified = requireEmailVerified

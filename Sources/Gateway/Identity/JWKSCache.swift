@@ -5,7 +5,9 @@ public import Foundation
 /// (key rotation).
 ///
 /// Concurrent callers that need a fetch share one: at most one fetch is in flight at a time.
-/// A failed refresh keeps the previous key set in service.
+/// A failed refresh keeps the previous key set in service, but only for ``maximumAge`` seconds
+/// after it was last fetched: past that, lookups fail (`unavailable`) until a fetch succeeds,
+/// and ``onExpiry`` is called once per expiry (the caller logs it).
 public actor JWKSCache {
     /// Result of looking up a key id.
     public enum Lookup: Sendable {
@@ -22,7 +24,14 @@ public actor JWKSCache {
     public let refreshInterval: Double
     /// The least number of seconds between two refetches triggered by unknown key ids.
     public let unknownKeyRefetchInterval: Double
+    /// Seconds after the last successful fetch past which the key set is no longer used (never
+    /// less than ``refreshInterval``: a set is not refused before it was due for a refresh).
+    public let maximumAge: Double
     private let clock: @Sendable () -> Date
+    private let onExpiry: @Sendable (String) -> Void
+    /// When the key set in hand was fetched (not reset by ``markStale()``).
+    private var keySetFetchedAt: Date?
+    private var expiryReported = false
 
     private var keySet: JWKSKeySet?
     private var fetchedAt: Date?
@@ -37,12 +46,15 @@ public actor JWKSCache {
 
     public init(
         fetcher: any JWKSFetcher, refreshInterval: Double = 3600, unknownKeyRefetchInterval: Double = 30,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        maximumAge: Double = 86_400, clock: @escaping @Sendable () -> Date = { Date() },
+        onExpiry: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.fetcher = fetcher
         self.refreshInterval = refreshInterval
         self.unknownKeyRefetchInterval = unknownKeyRefetchInterval
+        self.maximumAge = max(maximumAge, refreshInterval)
         self.clock = clock
+        self.onExpiry = onExpiry
     }
 
     /// Looks up `keyID` (or, when the token names none, the only key for `algorithm`).
@@ -78,12 +90,25 @@ public actor JWKSCache {
             return .success(keySet)
         }
         if inFlight == nil, let lastFailedFetch, clock().timeIntervalSince(lastFailedFetch) < Self.failureBackoff {
-            if let keySet { return .success(keySet) }
-            return .failure(JWKSError("JWKS unavailable (last fetch failed less than \(Int(Self.failureBackoff))s ago)"))
+            return previousKeySet() ?? .failure(JWKSError("JWKS unavailable (last fetch failed less than \(Int(Self.failureBackoff))s ago)"))
         }
         let result = await fetch()
-        if case .failure = result, let keySet { return .success(keySet) }
+        if case .failure = result, let previous = previousKeySet() { return previous }
         return result
+    }
+
+    /// The key set in hand after a failed (or backed-off) refresh: itself while younger than
+    /// ``maximumAge``, an expiry failure once older, `nil` when none was ever fetched.
+    private func previousKeySet() -> Result<JWKSKeySet, JWKSError>? {
+        guard let keySet, let keySetFetchedAt else { return nil }
+        let age = clock().timeIntervalSince(keySetFetchedAt)
+        if age < maximumAge { return .success(keySet) }
+        let message = "JWKS expired: last fetched \(Int(age))s ago, refreshes keep failing (maximum age \(Int(maximumAge))s)"
+        if !expiryReported {
+            expiryReported = true
+            onExpiry(message)
+        }
+        return .failure(JWKSError(message))
     }
 
     /// Refetches once if the rate limit allows; joins a fetch already in flight. Returns `nil`
@@ -119,6 +144,8 @@ public actor JWKSCache {
         case .success(let set):
             keySet = set
             fetchedAt = clock()
+            keySetFetchedAt = fetchedAt
+            expiryReported = false
             lastFailedFetch = nil
         case .failure:
             lastFailedFetch = clock()

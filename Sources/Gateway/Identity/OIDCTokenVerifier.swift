@@ -1,4 +1,5 @@
 public import Foundation
+import Logging
 
 /// Verifies OIDC / JWT bearer tokens from one identity provider.
 ///
@@ -33,9 +34,16 @@ public struct OIDCTokenVerifier: Sendable {
         }
         self.settings = settings
         self.allowedAlgorithms = try SignatureAlgorithm.parseList(settings.algorithms)
+        let refresh = Double(max(settings.jwksRefreshSeconds, 1))
+        let provider = settings.name
         self.keys = JWKSCache(
-            fetcher: fetcher, refreshInterval: Double(max(settings.jwksRefreshSeconds, 1)),
-            unknownKeyRefetchInterval: unknownKeyRefetchInterval, clock: clock)
+            fetcher: fetcher, refreshInterval: refresh, unknownKeyRefetchInterval: unknownKeyRefetchInterval,
+            maximumAge: max(Double(settings.jwksMaxAgeSeconds), refresh), clock: clock,
+            onExpiry: { message in
+                Logger(label: "ringgate.identity").error(
+                    "identity provider's keys expired; its tokens are refused until a JWKS fetch succeeds",
+                    metadata: ["provider": "\(provider)", "reason": "\(message)"])
+            })
         self.maximumTokenSize = maximumTokenSize
         self.clock = clock
     }

@@ -21,6 +21,12 @@ public struct VerifiedIdentity: Sendable, Hashable {
     public var groups: [String]
     /// The groups the token claimed, trusted or not (for audit and diagnostics only).
     public var claimedGroups: [String]
+    /// The identity provider whose groups ``groups`` are (pass it to policy with them), or
+    /// `nil` for a gateway token.
+    public var groupProvider: String? {
+        if case .oidc(let provider) = source { return provider }
+        return nil
+    }
     /// The verified `iss` claim.
     public var issuer: String
     /// Which verifier accepted the token.

@@ -12,7 +12,7 @@ enum CanonicalPolicyText {
             lines.append("resource \(quote(resource.name)) \(resource.protocol.rawValue) default=\(resource.defaultAction) production=\(resource.production)")
         }
         for group in config.groups.sorted(by: { $0.name < $1.name }) {
-            lines.append("group \(quote(group.name)) members=\(list(group.members.sorted())) groups=\(list(group.includes.sorted()))")
+            lines.append("group \(quote(group.name)) members=\(list(group.members.sorted())) groups=\(list(group.includes.sorted()))" + (group.providers.isEmpty ? "" : " providers=\(list(group.providers.sorted()))"))
         }
         for rule in config.policies {
             var line = "rule \(quote(rule.id)) resources=\(list(rule.resources)) identities=\(list(rule.identities.sorted()))"

@@ -3,11 +3,13 @@ import Codecs
 /// Why the policy decides what it does, for people: `ringgate explain` and
 /// `ringgate check-config --effective`.
 public enum PolicyExplanation {
-    /// The decision for one statement and the rule that made it.
+    /// The decision for one statement and the rule that made it. `provider` names the identity
+    /// provider whose token carried `groups` (`nil`: a gateway token), as a session passes it.
     public static func explain(
-        snapshot: PolicySnapshot, identity: String, groups: [String], resource: String, statement: StatementInput
+        snapshot: PolicySnapshot, identity: String, groups: [String], provider: String? = nil, resource: String,
+        statement: StatementInput
     ) -> (decision: Decision, report: String) {
-        let subject = snapshot.subject(identity: identity, groups: groups)
+        let subject = snapshot.subject(identity: identity, groups: groups, provider: provider)
         let resourceID = snapshot.resource(named: resource)
         let decision = statement.relations.withUnsafeBufferPointer { relations in
             statement.text.withUnsafeBytes { text in
@@ -47,8 +49,10 @@ public enum PolicyExplanation {
 
     /// Every class's decision (for statements naming no relation-scoped rule), the
     /// relation-scoped rules, masks and limits for one caller on one resource.
-    public static func effectivePolicy(snapshot: PolicySnapshot, identity: String, groups: [String], resource: String) -> String {
-        let subject = snapshot.subject(identity: identity, groups: groups)
+    public static func effectivePolicy(
+        snapshot: PolicySnapshot, identity: String, groups: [String], provider: String? = nil, resource: String
+    ) -> String {
+        let subject = snapshot.subject(identity: identity, groups: groups, provider: provider)
         let resourceID = snapshot.resource(named: resource)
         var lines: [String] = ["policy version: \(snapshot.version)"]
         lines.append("identity: \(identity) (groups: \(list(snapshot.groupNames(of: subject))))")

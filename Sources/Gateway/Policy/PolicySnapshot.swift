@@ -97,7 +97,10 @@ public final class PolicySnapshot: Sendable {
     /// (names no group declares are ignored), nested groups expanded. `identity` is matched
     /// under the case rule of ``IdentityName``; `groups` must be the groups policy may bind
     /// (``VerifiedIdentity/groups``, never the untrusted ``VerifiedIdentity/claimedGroups``).
-    public func subject(identity: String, groups: [String] = []) -> PolicySubject {
+    /// `provider` is the identity provider that issued them (``VerifiedIdentity/groupProvider``):
+    /// a group that lists `providers` binds only a token group from one of them; `nil` (a gateway
+    /// token's groups) binds any group.
+    public func subject(identity: String, groups: [String] = [], provider: String? = nil) -> PolicySubject {
         var words = Array(repeating: UInt64(0), count: groupWordCount)
         let id = identityIndex[IdentityName.canonical(identity)] ?? -1
         if id >= 0 {
@@ -106,6 +109,10 @@ public final class PolicySnapshot: Sendable {
         }
         for group in groups {
             guard let g = groupIndex[group] else { continue }
+            if let provider {
+                let allowed = configuration.groups[Int(g)].providers
+                guard allowed.isEmpty || allowed.contains(provider) else { continue }
+            }
             let base = Int(g) * groupWordCount
             for w in 0..<groupWordCount { words[w] |= groupClosure[base + w] }
         }

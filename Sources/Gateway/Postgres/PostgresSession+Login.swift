@@ -163,7 +163,9 @@ extension PostgresSession {
                 return
             }
             identity = verified
-            var session = PolicySession(store: shared.policies, identity: verified.name, groups: verified.groups, resource: resource.name)
+            var session = PolicySession(
+                store: shared.policies, identity: verified.name, groups: verified.groups, provider: verified.groupProvider,
+                resource: resource.name)
             // Run-time parameters set at startup are decided like the equivalent SET.
             var allowedOptions: [String] = []
             for (name, value) in runtimeOptions {

@@ -34,6 +34,13 @@ public final class ConfigReloader: Sendable {
     /// Called with every configuration that loaded and validated (also when its policy did not
     /// change: the revocation file or a JWKS file may have), on the reloading thread.
     private let configurationLoaded = Mutex<(@Sendable (GatewayConfiguration) -> Void)?>(nil)
+    /// The configuration the listeners were started with (the store's first snapshot).
+    private let running: GatewayConfiguration
+    private let restartRequired = Mutex(RestartRequiredChanges(items: []))
+
+    /// What the last successful load changed that needs a restart to take effect (empty when
+    /// the running listeners match the file).
+    public var pendingRestart: RestartRequiredChanges { restartRequired.withLock { $0 } }
 
     /// Sets what runs after each successful load (identity verifiers are rebuilt there).
     public func onConfigurationLoaded(_ body: @escaping @Sendable (GatewayConfiguration) -> Void) {
@@ -103,6 +110,7 @@ public final class ConfigReloader: Sendable {
     public init(path: String, store: PolicyStore, logger: Logger, audit: (any AuditSink)? = nil) {
         self.path = path
         self.store = store
+        self.running = store.snapshot.configuration
         self.logger = logger
         self.audit = audit
     }
@@ -119,9 +127,13 @@ public final class ConfigReloader: Sendable {
             let stamp = Self.stamp(path)
             let hash = Self.contentHash(path) ?? []
             let outcome: ReloadOutcome
+            var restart: RestartRequiredChanges?
             do throws(ConfigValidationError) {
                 let config = try ConfigLoader.load(path: path)
                 if let body = configurationLoaded.withLock({ $0 }) { body(config) }
+                let changes = RestartRequiredChanges.between(running, config)
+                restartRequired.withLock { $0 = changes }
+                restart = changes
                 let snapshot = PolicySnapshot(compiling: config)
                 if snapshot.version == store.snapshot.version {
                     outcome = .unchanged(version: snapshot.version)
@@ -136,19 +148,30 @@ public final class ConfigReloader: Sendable {
                 state.stamp = stamp
                 state.contentHash = hash
             }
-            report(outcome, trigger: trigger)
+            report(outcome, trigger: trigger, restart: restart ?? RestartRequiredChanges(items: []))
             return outcome
         }
     }
 
-    private func report(_ outcome: ReloadOutcome, trigger: ReloadTrigger) {
+    /// Logs and audits a reload. Settings that need a restart are logged as a warning and named
+    /// in the `policy_reloaded` event's message (`restart_required=...`), also when the policy
+    /// itself did not change.
+    private func report(_ outcome: ReloadOutcome, trigger: ReloadTrigger, restart: RestartRequiredChanges) {
         let current = store.snapshot.version
+        var message = "trigger=\(trigger.rawValue)"
+        if !restart.isEmpty {
+            message += "; restart_required=\(restart.summary)"
+            logger.warning(
+                "reloaded configuration changes settings that need a restart; they are not applied",
+                metadata: ["trigger": "\(trigger.rawValue)", "restart_required": "\(restart.summary)"])
+        }
         switch outcome {
         case .applied(let version):
             logger.notice("policy reloaded", metadata: ["trigger": "\(trigger.rawValue)", "policy_version": "\(version)"])
-            audit?.record(AuditEvent(kind: .policyReloaded, policyVersion: version, message: "trigger=\(trigger.rawValue)"))
+            audit?.record(AuditEvent(kind: .policyReloaded, policyVersion: version, message: message))
         case .unchanged(let version):
             logger.info("policy unchanged", metadata: ["trigger": "\(trigger.rawValue)", "policy_version": "\(version)"])
+            if !restart.isEmpty { audit?.record(AuditEvent(kind: .policyReloaded, policyVersion: version, message: message)) }
         case .rejected(let diagnostics):
             logger.error(
                 "configuration rejected; previous policy stays in force",

@@ -11,6 +11,8 @@ public struct PolicySession {
     public let store: PolicyStore
     public let identity: String
     public let tokenGroups: [String]
+    /// The identity provider that issued ``tokenGroups`` (`nil`: a gateway token).
+    public let groupProvider: String?
     public let resourceName: String
 
     public private(set) var snapshot: PolicySnapshot
@@ -21,15 +23,16 @@ public struct PolicySession {
     /// The store generation of ``snapshot`` (changes with every published policy).
     public private(set) var generation: UInt64
 
-    public init(store: PolicyStore, identity: String, groups: [String] = [], resource: String) {
+    public init(store: PolicyStore, identity: String, groups: [String] = [], provider: String? = nil, resource: String) {
         self.store = store
         self.identity = identity
         self.tokenGroups = groups
+        self.groupProvider = provider
         self.resourceName = resource
         let (snapshot, generation) = store.load()
         self.snapshot = snapshot
         self.generation = generation
-        let subject = snapshot.subject(identity: identity, groups: groups)
+        let subject = snapshot.subject(identity: identity, groups: groups, provider: provider)
         let resourceID = snapshot.resource(named: resource)
         self.binding = snapshot.bind(subject, to: resourceID)
         self.attributes = snapshot.attributes(for: subject, on: resourceID)
@@ -48,7 +51,7 @@ public struct PolicySession {
         let (snapshot, generation) = store.load()
         self.snapshot = snapshot
         self.generation = generation
-        let subject = snapshot.subject(identity: identity, groups: tokenGroups)
+        let subject = snapshot.subject(identity: identity, groups: tokenGroups, provider: groupProvider)
         let resourceID = snapshot.resource(named: resourceName)
         binding = snapshot.bind(subject, to: resourceID)
         attributes = snapshot.attributes(for: subject, on: resourceID)

@@ -12,6 +12,9 @@ public enum ProxyServerError: Error, Sendable, CustomStringConvertible {
     case invalidConfiguration(String)
     /// ``ProxyServer/start()`` was called twice.
     case alreadyStarted
+    /// Another socket (another process, perhaps a second gateway) already listens on a
+    /// listener's address; the server refuses to join its SO_REUSEPORT group.
+    case addressInUse(listener: String, address: SocketAddress)
 
     public var description: String {
         switch self {
@@ -19,6 +22,8 @@ public enum ProxyServerError: Error, Sendable, CustomStringConvertible {
         case .system(let error): "\(error)"
         case .invalidConfiguration(let message): "invalid configuration: \(message)"
         case .alreadyStarted: "server already started"
+        case .addressInUse(let listener, let address):
+            "listener \(listener): \(address) is already in use by another process (a second gateway?); refusing to share the port"
         }
     }
 }
@@ -100,6 +105,11 @@ public final class ProxyServer<Session: ProxySession & ~Copyable>: Sendable {
 
         // One SO_REUSEPORT socket per loop per listener. The first bind of a port-0 listener
         // fixes the port for the others.
+        // SO_REUSEPORT is shared only among this process's loops: a port someone already
+        // listens on is refused, not joined (a port-0 listener always gets a fresh port).
+        for listener in listeners where listener.address.port != 0 && Socket.isInUse(listener.address) {
+            throw .addressInUse(listener: listener.name, address: listener.address)
+        }
         var socketsPerLoop = [[Int32]](repeating: [], count: loopCount)
         var bound: [SocketAddress] = []
         do {

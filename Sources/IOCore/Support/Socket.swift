@@ -25,6 +25,21 @@ enum Socket {
         return fd
     }
 
+    /// Whether another socket already holds `address` (a listener of another process, perhaps a
+    /// second gateway): binds a probe socket *without* SO_REUSEPORT, which the kernel refuses
+    /// with EADDRINUSE while anyone listens there, even a SO_REUSEPORT group. SO_REUSEADDR is
+    /// set so that connections of an earlier run in TIME_WAIT do not count. Other bind errors
+    /// are left to the real bind. The probe is closed before returning.
+    static func isInUse(_ address: SocketAddress) -> Bool {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let rc = address.withSockAddr { bind(fd, $0, $1) }
+        return rc != 0 && errno == EADDRINUSE
+    }
+
     /// Creates an unconnected TCP socket for `family`.
     @inline(__always)
     static func makeStream(family: Int32, nonBlocking: Bool) -> Int32 {
