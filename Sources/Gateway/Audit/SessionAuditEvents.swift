@@ -78,10 +78,11 @@ extension AuditEvent {
     public static func statement(_ session: SessionAuditContext, policyVersion: String, classes: StatementClass,
                                  relations: [String], action: String, reason: String?, rule: String?,
                                  durationMilliseconds: Double? = nil, rows: UInt64? = nil, bytes: UInt64? = nil,
+                                 classNames: [String]? = nil,
                                  timeMilliseconds: Int64 = nowMilliseconds) -> AuditEvent {
         var event = AuditEvent(kind: .statement, policyVersion: policyVersion, identity: session.identity,
                                resource: session.resource, action: action, reason: reason, rule: rule,
-                               classes: classes.names, timeMilliseconds: timeMilliseconds)
+                               classes: classNames ?? classes.names, timeMilliseconds: timeMilliseconds)
         event.sessionID = session.sessionID
         event.relations = relations
         event.durationMilliseconds = durationMilliseconds

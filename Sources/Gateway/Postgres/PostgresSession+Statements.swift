@@ -232,10 +232,14 @@ extension PostgresSession {
         if let text {
             for reference in relations { names.append(reference.displayName(in: text)) }
         }
+        // The names of the last class set, kept: a session mostly repeats its statements' classes.
+        if classNames.classes != classes || classNames.names.isEmpty {
+            classNames = (classes, classes.names)
+        }
         let event = AuditEvent.statement(
             auditContext, policyVersion: policy.policyVersion, classes: classes, relations: names,
             action: decision.action.description, reason: decision.reason.description,
-            rule: policy.snapshot.ruleID(of: decision))
+            rule: policy.snapshot.ruleID(of: decision), classNames: classNames.names)
         statementAudits.decided(event, mark: markersSent &+ 1)
     }
 

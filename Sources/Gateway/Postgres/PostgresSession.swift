@@ -76,6 +76,8 @@ public struct PostgresSession: ~Copyable {
     var prepared = PreparedStatements()
     /// Bytes received from the client (audit).
     var bytesFromClient: UInt64 = 0
+    /// The audit names of the last statement's classes.
+    var classNames: (classes: StatementClass, names: [String]) = ([], [])
 
     // Results: masking and limits (see PostgresSession+Masking)
     /// Which client request each server response answers.
