@@ -1,6 +1,7 @@
 /// A column-name glob matched against the bytes of a RowDescription field without
-/// allocating: `*`, `?` (one UTF-8 scalar), `[a-z]` / `[!x]` (ASCII classes) and `\` escapes,
-/// ASCII letters compared case-insensitively (column patterns are case-folded).
+/// allocating: the elements of a ``GlobPattern`` (the configuration's syntax, parsed there)
+/// turned into bytes. `?` matches one UTF-8 scalar, classes match ASCII bytes, and ASCII
+/// letters compare case-insensitively (column patterns are case-folded).
 struct ByteGlob: Sendable, Hashable {
     enum Element: Sendable, Hashable {
         case byte(UInt8)
@@ -10,50 +11,27 @@ struct ByteGlob: Sendable, Hashable {
     }
 
     let elements: [Element]
-    /// The pattern as written (for the catalog query's regular expression).
-    let pattern: String
 
-    /// `pattern` must already be a valid ``GlobPattern`` (validated by the configuration).
+    /// `pattern` was validated as a ``GlobPattern`` by the configuration; an invalid one
+    /// matches only the empty name.
     init(_ pattern: String) {
-        self.pattern = pattern
         var elements: [Element] = []
-        let bytes = Array(pattern.utf8)
-        var i = 0
-        while i < bytes.count {
-            switch bytes[i] {
-            case UInt8(ascii: "*"):
-                if elements.last != .anyRun { elements.append(.anyRun) }
-                i += 1
-            case UInt8(ascii: "?"):
+        for element in (try? GlobPattern(pattern))?.elements ?? [] {
+            switch element {
+            case .literal(let scalar):
+                for byte in String(scalar).utf8 { elements.append(.byte(Self.fold(byte))) }
+            case .any:
                 elements.append(.anyScalar)
-                i += 1
-            case UInt8(ascii: "\\") where i + 1 < bytes.count:
-                elements.append(.byte(Self.fold(bytes[i + 1])))
-                i += 2
-            case UInt8(ascii: "["):
-                var j = i + 1
-                var negated = false
-                if j < bytes.count, bytes[j] == UInt8(ascii: "!") || bytes[j] == UInt8(ascii: "^") {
-                    negated = true
-                    j += 1
+            case .anyRun:
+                elements.append(.anyRun)
+            case .set(let ranges, let negated):
+                let ascii = ranges.compactMap { range -> ClosedRange<UInt8>? in
+                    guard range.lowerBound.value < 0x80 else { return nil }
+                    let low = Self.fold(UInt8(range.lowerBound.value))
+                    let high = Self.fold(UInt8(min(range.upperBound.value, 0x7F)))
+                    return min(low, high)...max(low, high)
                 }
-                var ranges: [ClosedRange<UInt8>] = []
-                while j < bytes.count, bytes[j] != UInt8(ascii: "]") {
-                    let first = Self.fold(bytes[j])
-                    if j + 2 < bytes.count, bytes[j + 1] == UInt8(ascii: "-"), bytes[j + 2] != UInt8(ascii: "]") {
-                        let last = Self.fold(bytes[j + 2])
-                        ranges.append(min(first, last)...max(first, last))
-                        j += 3
-                    } else {
-                        ranges.append(first...first)
-                        j += 1
-                    }
-                }
-                elements.append(.set(ranges: ranges, negated: negated))
-                i = j + 1
-            default:
-                elements.append(.byte(Self.fold(bytes[i])))
-                i += 1
+                elements.append(.set(ranges: ascii, negated: negated))
             }
         }
         self.elements = elements

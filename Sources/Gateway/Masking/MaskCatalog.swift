@@ -54,8 +54,9 @@ struct MaskCatalog {
     /// One row of kind `m`: the newest relation OID.
     static func query(for masks: SessionMasks) -> String {
         var expressions: [String] = []
-        for pattern in masks.columnPatterns where !expressions.contains(pattern.column.regularExpression) {
-            expressions.append(pattern.column.regularExpression)
+        for pattern in masks.columnPatterns {
+            let expression = pattern.column.regularExpression
+            if !expressions.contains(expression) { expressions.append(expression) }
         }
         let alternatives = expressions.map { "(" + $0 + ")" }.joined(separator: "|")
         // An E'' literal reads the same whatever standard_conforming_strings says.
