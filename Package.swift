@@ -38,6 +38,12 @@ let package = Package(
             pkgConfig: "liburing",
             providers: [.apt(["liburing-dev"])]
         ),
+        /// OpenSSL 3 (libssl/libcrypto) for TLS over memory BIOs: the loops keep all socket I/O.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         /// Test-only malloc interposer with a thread-local counter (allocation tests).
         .target(name: "CAllocCounter"),
         /// libpg_query (PostgreSQL's parser as a C library): a test-only oracle for the SQL classifier.
@@ -49,7 +55,7 @@ let package = Package(
         // MARK: Libraries
         .target(
             name: "IOCore",
-            dependencies: ["CLibURing"],
+            dependencies: ["CLibURing", "COpenSSL"],
             swiftSettings: hotPathSwiftSettings
         ),
         .target(
