@@ -44,6 +44,8 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        /// OpenSSL's memory functions with a per-thread small-block cache (no malloc per TLS record).
+        .target(name: "COpenSSLMemory", dependencies: ["COpenSSL"]),
         /// Test-only malloc interposer with a thread-local counter (allocation tests).
         .target(name: "CAllocCounter"),
         /// libpg_query (PostgreSQL's parser as a C library): a test-only oracle for the SQL classifier.
@@ -55,7 +57,7 @@ let package = Package(
         // MARK: Libraries
         .target(
             name: "IOCore",
-            dependencies: ["CLibURing", "COpenSSL"],
+            dependencies: ["CLibURing", "COpenSSL", "COpenSSLMemory"],
             swiftSettings: hotPathSwiftSettings
         ),
         .target(
@@ -104,7 +106,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "IOCoreTests",
-            dependencies: ["IOCore", "CAllocCounter"],
+            dependencies: ["IOCore", "CAllocCounter", "COpenSSL", "COpenSSLMemory"],
             swiftSettings: commonSwiftSettings
         ),
         .testTarget(

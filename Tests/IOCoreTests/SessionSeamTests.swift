@@ -104,7 +104,7 @@ struct LineGateSession: ProxySession {
             io.dropHeld()
             io.resumeReading(.upstream)
             answer("DROPPED\n", &io)
-        case .closed: break
+        case .closed, .tlsEstablished, .tlsFailed: break
         }
     }
 }

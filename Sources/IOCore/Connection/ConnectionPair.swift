@@ -65,26 +65,20 @@ struct ConnectionPair {
     /// queue when `sink` speaks TLS.
     @inline(__always)
     subscript(sessionTo sink: ProxySide) -> Flow {
-        get {
-            if isTLS(sink) { return sink == .client ? plainToClient : plainToUpstream }
-            return sink == .client ? fromUpstream : fromClient
-        }
-        _modify {
-            if isTLS(sink) {
-                if sink == .client { yield &plainToClient } else { yield &plainToUpstream }
-            } else {
-                if sink == .client { yield &fromUpstream } else { yield &fromClient }
-            }
-        }
+        if isTLS(sink) { return sink == .client ? plainToClient : plainToUpstream }
+        return sink == .client ? fromUpstream : fromClient
     }
 
     /// The plaintext queue of a TLS `sink`.
     @inline(__always)
     subscript(plainTo sink: ProxySide) -> Flow {
-        get { sink == .client ? plainToClient : plainToUpstream }
-        _modify {
-            if sink == .client { yield &plainToClient } else { yield &plainToUpstream }
-        }
+        sink == .client ? plainToClient : plainToUpstream
+    }
+
+    /// Unlinks the head of `sink`'s plaintext queue (see ``Flow/takeHead(pool:)``).
+    @inline(__always)
+    mutating func takePlainHead(to sink: ProxySide, pool: inout BufferPool) -> (id: UInt16, slice: Range<Int>)? {
+        sink == .client ? plainToClient.takeHead(pool: &pool) : plainToUpstream.takeHead(pool: &pool)
     }
 
     /// `side` speaks TLS: its bytes go through an engine.

@@ -1,3 +1,4 @@
+import COpenSSL
 import Glibc
 
 /// TLS on the loops: a side that speaks TLS has an engine in ``LoopCore/tlsEngines``. What it
@@ -89,6 +90,8 @@ extension LoopCore where Session: ~Copyable {
         defer { if spare != BufferPool.none { poolStorage.pointee.release(spare) } }
         while requests.close == nil, pairs[Int(slot)].phase != .closing, tlsEngines[engineIndex] != nil {
             if spare == BufferPool.none {
+                // A read that cannot yield anything needs no buffer.
+                guard tlsEngines[engineIndex]!.mayHaveMoreInput else { return }
                 spare = poolStorage.pointee.acquireSpare()
                 guard spare != BufferPool.none else {
                     requests.close = .resourceExhausted(errno: ENOBUFS)
@@ -128,18 +131,23 @@ extension LoopCore where Session: ~Copyable {
 
     /// Encrypts the plaintext queued for each established TLS side into its flow.
     mutating func seal(_ slot: Int32, _ requests: inout SessionRequests) {
+        if pairs[Int(slot)].isTLS(.client) { seal(slot, .client, &requests) }
+        if pairs[Int(slot)].isTLS(.upstream) { seal(slot, .upstream, &requests) }
+    }
+
+    private mutating func seal(_ slot: Int32, _ side: ProxySide, _ requests: inout SessionRequests) {
         let index = Int(slot)
-        for side in [ProxySide.client, .upstream] where pairs[index].isTLS(side) {
+        do {
             let engineIndex = engineIndex(slot, side)
-            guard tlsEngines[engineIndex] != nil else { continue }
+            guard tlsEngines[engineIndex] != nil else { return }
             guard tlsEngines[engineIndex]!.isEstablished, !pairs[index][plainTo: side].isEmpty else {
                 flushOutput(slot, side, &requests)
-                continue
+                return
             }
             // Every plaintext buffer is written into the engine, then reused for the records.
             var free = BufferPool.none
             var failed = false
-            while let (id, slice) = pairs[index][plainTo: side].takeHead(pool: &poolStorage.pointee) {
+            while let (id, slice) = pairs[index].takePlainHead(to: side, pool: &poolStorage.pointee) {
                 let bytes = UnsafeRawBufferPointer(
                     start: poolStorage.pointee.address(of: id) + slice.lowerBound, count: slice.count)
                 if !failed && !tlsEngines[engineIndex]!.write(bytes) { failed = true }
@@ -200,6 +208,9 @@ extension LoopCore where Session: ~Copyable {
         let engineIndex = engineIndex(slot, side)
         var requests = SessionRequests(connect: false, close: nil, readStateChanged: false, touchedFlows: 0)
         let reason = failure ?? tlsEngines[engineIndex]?.failure() ?? TLSFailure("TLS failed")
+        // OpenSSL's error queue is per thread: what this connection left there would fail the
+        // next connection's call on this loop.
+        ERR_clear_error()
         flushOutput(slot, side, &requests)
         // No further plaintext from or to this side.
         tlsEngines[engineIndex]?.free()

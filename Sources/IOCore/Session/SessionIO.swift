@@ -244,7 +244,16 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
     private func mutateTarget(_ target: Target, _ body: (inout Flow, inout BufferPool) -> Void) {
         switch target {
         case .flow(let side):
-            body(&pair.pointee[sessionTo: side.opposite], &pool.pointee)
+            // Spelled out: a `_modify` accessor with this many branches allocates its frame
+            // in unoptimized builds.
+            let sink = side.opposite
+            if pair.pointee.isTLS(sink) {
+                if sink == .client { body(&pair.pointee.plainToClient, &pool.pointee) } else { body(&pair.pointee.plainToUpstream, &pool.pointee) }
+            } else if side == .client {
+                body(&pair.pointee.fromClient, &pool.pointee)
+            } else {
+                body(&pair.pointee.fromUpstream, &pool.pointee)
+            }
         case .held:
             body(&pair.pointee.held, &pool.pointee)
         }

@@ -108,6 +108,12 @@ struct TLSEngine {
         if !isEstablished && SSL_is_init_finished(ssl) == 1 { isEstablished = true }
     }
 
+    /// The engine may yield more plaintext without new ciphertext (a record it holds, or
+    /// ciphertext not yet processed).
+    var mayHaveMoreInput: Bool {
+        SSL_has_pending(ssl) == 1 || rg_bio_pending(input) > 0
+    }
+
     /// Encrypts `plaintext` into the output (all of it: a memory BIO never fills). False when
     /// the handshake has not finished (call again once established) or the engine failed.
     mutating func write(_ plaintext: UnsafeRawBufferPointer) -> Bool {
