@@ -75,8 +75,8 @@ enum RingGateBinary {
         guard status == 0, help.contains("forward"), missing.isEmpty else {
             return "\(path) has no usable `forward` command (`ringgate forward --help` exited with status \(status)"
                 + (missing.isEmpty ? "" : " and does not mention \(missing.joined(separator: ", "))")
-                + "); the ringgate rows need `ringgate forward --listen HOST:PORT --upstream HOST:PORT --io-backend io_uring|epoll --loops N`"
-                + (tls ? " --tls-cert-file PEM --tls-key-file PEM" : "")
+                + "); the ringgate rows need `ringgate forward --listen HOST:PORT --upstream HOST:PORT --io-backend io_uring|epoll --loops N"
+                + (tls ? " --tls-cert-file PEM --tls-key-file PEM`" : "`")
         }
         return nil
     }
