@@ -12,16 +12,16 @@
 
 /// Bits `rg_tls_events` reports, set by the info callback.
 enum {
-    /// An alert was read or written.
+    /// An alert other than close_notify was read or written.
     RG_TLS_EVENT_ALERT = 1,
     /// A handshake started after the first one finished (TLS 1.2 renegotiation).
     RG_TLS_EVENT_RENEGOTIATION = 2,
 };
 
 static inline void rg_tls_info_callback(const SSL *ssl, int where, int ret) {
-    (void)ret;
     uintptr_t events = (uintptr_t)SSL_get_app_data(ssl);
-    if (where & SSL_CB_ALERT) events |= RG_TLS_EVENT_ALERT;
+    // For alerts `ret` is (level << 8) | description; close_notify ends TLS normally.
+    if ((where & SSL_CB_ALERT) && (ret & 0xFF) != SSL_AD_CLOSE_NOTIFY) events |= RG_TLS_EVENT_ALERT;
     if ((where & SSL_CB_HANDSHAKE_START) && (events & 4)) events |= RG_TLS_EVENT_RENEGOTIATION;
     if (where & SSL_CB_HANDSHAKE_DONE) events |= 4;
     SSL_set_app_data((SSL *)ssl, (char *)events);
@@ -51,6 +51,17 @@ static inline int rg_tls_alpn_select(SSL *ssl, const unsigned char **out, unsign
 static inline void rg_tls_ctx_install_callbacks(SSL_CTX *ctx, const unsigned char *alpn) {
     SSL_CTX_set_info_callback(ctx, rg_tls_info_callback);
     if (alpn != NULL) SSL_CTX_set_alpn_select_cb(ctx, rg_tls_alpn_select, (void *)alpn);
+}
+
+/// No renegotiation (TLS 1.2), no compression, the server's cipher order.
+static inline void rg_tls_ctx_set_secure_options(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+}
+
+/// Host-name (or, for an IP literal, address) verification of the peer certificate.
+static inline int rg_tls_verify_host(SSL *ssl, const char *name, int isIPAddress) {
+    if (isIPAddress) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name);
+    return SSL_set1_host(ssl, name);
 }
 
 static inline int rg_tls_ctx_set_min_version(SSL_CTX *ctx, int version) {

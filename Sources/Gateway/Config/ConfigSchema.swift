@@ -1,4 +1,5 @@
 import Codecs
+import IOCore
 import Yams
 
 /// The schema: maps each section of the YAML tree to the typed model, reporting as it goes.
@@ -64,7 +65,7 @@ struct ConfigSchema {
     // MARK: gateway
 
     func readGateway(_ node: Node, _ path: String) -> GatewaySettings? {
-        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from"]) else { return nil }
         var settings = GatewaySettings()
         if let value = entries["io_backend"] {
             settings.ioBackend = reader.choice(value, entries.path("io_backend"), IOBackendPreference.allCases.map { ($0.rawValue, $0) }) ?? .auto
@@ -77,7 +78,47 @@ struct ConfigSchema {
         if let value = entries["audit_log"] { settings.auditLogPath = reader.string(value, entries.path("audit_log")) }
         if let value = entries["store"] { settings.storePath = reader.string(value, entries.path("store")) }
         if let value = entries["recording"] { settings.recording = readRecording(value, entries.path("recording")) }
+        if let value = entries["client_tls"] {
+            settings.clientTLS = readClientTLS(value, entries.path("client_tls"))
+            if let tls = settings.clientTLS, tls.certFile == nil {
+                reader.report(value, entries.path("client_tls"), "gateway.client_tls needs cert_file and key_file")
+            }
+        }
+        if let value = entries["plaintext_from"] {
+            settings.plaintextFrom = readNetworks(value, entries.path("plaintext_from")) ?? settings.plaintextFrom
+        }
         return settings
+    }
+
+    func readClientTLS(_ node: Node, _ path: String) -> ClientTLSSettings? {
+        guard let entries = reader.mapping(node, path, known: ["cert_file", "key_file", "min_version", "handshake_timeout"]) else { return nil }
+        var tls = ClientTLSSettings()
+        if let value = entries["cert_file"] { tls.certFile = reader.string(value, entries.path("cert_file")) }
+        if let value = entries["key_file"] { tls.keyFile = reader.string(value, entries.path("key_file")) }
+        if (tls.certFile == nil) != (tls.keyFile == nil) {
+            reader.report(node, path, "cert_file and key_file must be given together")
+        }
+        if let value = entries["min_version"] {
+            tls.minVersion = reader.choice(value, entries.path("min_version"), [("1.2", "1.2"), ("1.3", "1.3")])
+        }
+        if let value = entries["handshake_timeout"] {
+            tls.handshakeTimeoutMilliseconds = reader.duration(value, entries.path("handshake_timeout"))
+        }
+        return tls
+    }
+
+    /// A list of networks in CIDR notation (a bare address is one host); `[]` is allowed.
+    func readNetworks(_ node: Node, _ path: String) -> [String]? {
+        guard let items = reader.stringList(node, path) else { return nil }
+        var valid: [String] = []
+        for item in items {
+            if (try? AddressRange(parsing: item)) == nil {
+                reader.report(node, path, "invalid network '\(ConfigText.quoted(item))' (expected an address or CIDR such as 10.0.0.0/8 or ::1/128)")
+            } else {
+                valid.append(item)
+            }
+        }
+        return valid
     }
 
     func readRecording(_ node: Node, _ path: String) -> RecordingSettings? {
@@ -112,7 +153,7 @@ struct ConfigSchema {
 
     static let resourceKeys: Set<String> = [
         "name", "protocol", "listen", "upstream", "connect_timeout", "idle_timeout", "tls", "credentials", "production", "default",
-        "databases", "ignore_startup_user", "record",
+        "databases", "ignore_startup_user", "record", "client_tls", "plaintext_from",
     ]
 
     func readResource(_ node: Node, _ path: String) -> ResourceSettings? {
@@ -164,6 +205,13 @@ struct ConfigSchema {
             record = reader.bool(value, entries.path("record"))
             if proto == .tcp { reader.report(value, entries.path("record"), "recording applies to postgres resources only") }
         }
+        var clientTLS: ClientTLSSettings?
+        if let value = entries["client_tls"] { clientTLS = readClientTLS(value, entries.path("client_tls")) }
+        var plaintextFrom: [String]?
+        if let value = entries["plaintext_from"] {
+            plaintextFrom = readNetworks(value, entries.path("plaintext_from"))
+            if proto == .tcp { reader.report(value, entries.path("plaintext_from"), "plaintext_from applies to postgres resources only") }
+        }
         guard let name, let proto, let listen, let upstream else { return nil }
         var settings = ResourceSettings(
             name: name, protocol: proto, listen: listen, upstream: upstream, connectTimeoutMilliseconds: connectTimeout,
@@ -172,6 +220,8 @@ struct ConfigSchema {
         settings.databases = databases
         settings.ignoreStartupUser = ignoreStartupUser
         settings.record = record
+        settings.clientTLS = clientTLS
+        settings.plaintextFrom = plaintextFrom
         return settings
     }
 
@@ -199,7 +249,7 @@ struct ConfigSchema {
     }
 
     func readTLS(_ node: Node, _ path: String) -> UpstreamTLSSettings? {
-        guard let entries = reader.mapping(node, path, known: ["mode", "ca_file", "cert_file", "key_file"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["mode", "ca_file", "cert_file", "key_file", "server_name"]) else { return nil }
         var tls = UpstreamTLSSettings()
         if let mode = reader.required(entries, "mode") {
             tls.mode = reader.choice(mode, entries.path("mode"), UpstreamTLSSettings.Mode.allCases.map { ($0.rawValue, $0) }) ?? .disable
@@ -207,6 +257,7 @@ struct ConfigSchema {
         if let value = entries["ca_file"] { tls.caFile = reader.string(value, entries.path("ca_file")) }
         if let value = entries["cert_file"] { tls.certFile = reader.string(value, entries.path("cert_file")) }
         if let value = entries["key_file"] { tls.keyFile = reader.string(value, entries.path("key_file")) }
+        if let value = entries["server_name"] { tls.serverName = reader.string(value, entries.path("server_name")) }
         if (tls.certFile == nil) != (tls.keyFile == nil) {
             reader.report(node, path, "cert_file and key_file must be given together")
         }

@@ -52,6 +52,11 @@ public struct GatewaySettings: Sendable, Hashable {
     public var storePath: String?
     /// Session recording (`recording:`); nil: no session is recorded.
     public var recording: RecordingSettings?
+    /// TLS for clients (`client_tls:`): the certificate every `postgres` resource offers, and
+    /// the defaults a resource's own `client_tls` fills in.
+    public var clientTLS: ClientTLSSettings?
+    /// Networks plaintext logins are accepted from (`plaintext_from:`; default loopback).
+    public var plaintextFrom: [String] = ["127.0.0.0/8", "::1/128"]
 
     public init(
         ioBackend: IOBackendPreference = .auto, loops: Int? = nil, drainTimeoutMilliseconds: Int = 30_000,
@@ -120,6 +125,33 @@ public enum ResourceProtocol: String, Sendable, Hashable, CaseIterable {
     case postgres
 }
 
+/// TLS offered to clients (`gateway.client_tls`, `resources[].client_tls`). A resource's
+/// settings fall back to the gateway's key by key.
+public struct ClientTLSSettings: Sendable, Hashable {
+    /// PEM certificate chain and private key (both or neither).
+    public var certFile: String?
+    public var keyFile: String?
+    /// The oldest TLS version accepted: `1.2` (default) or `1.3`.
+    public var minVersion: String?
+    /// How long a client may take to finish the handshake, in milliseconds (tcp relays).
+    public var handshakeTimeoutMilliseconds: Int?
+
+    public init(certFile: String? = nil, keyFile: String? = nil, minVersion: String? = nil, handshakeTimeoutMilliseconds: Int? = nil) {
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.minVersion = minVersion
+        self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
+    }
+
+    /// This resource's settings, each unset key taken from `defaults`.
+    public func filled(from defaults: ClientTLSSettings?) -> ClientTLSSettings {
+        ClientTLSSettings(
+            certFile: certFile ?? defaults?.certFile, keyFile: keyFile ?? defaults?.keyFile,
+            minVersion: minVersion ?? defaults?.minVersion,
+            handshakeTimeoutMilliseconds: handshakeTimeoutMilliseconds ?? defaults?.handshakeTimeoutMilliseconds)
+    }
+}
+
 /// TLS towards the upstream (`resources[].tls`).
 public struct UpstreamTLSSettings: Sendable, Hashable {
     public enum Mode: String, Sendable, Hashable, CaseIterable {
@@ -134,6 +166,8 @@ public struct UpstreamTLSSettings: Sendable, Hashable {
     public var caFile: String?
     public var certFile: String?
     public var keyFile: String?
+    /// The name sent as SNI and verified under `verify-full`; default: the upstream's host.
+    public var serverName: String?
 
     public init(mode: Mode = .disable, caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
         self.mode = mode
@@ -189,6 +223,11 @@ public struct ResourceSettings: Sendable, Hashable {
     public var ignoreStartupUser = false
     /// PostgreSQL: record sessions (`record`); nil: recorded whenever `gateway.recording` is set.
     public var record: Bool?
+    /// TLS for this resource's clients (`client_tls`); `postgres` resources fall back to
+    /// `gateway.client_tls`, `tcp` relays terminate TLS only when they set it.
+    public var clientTLS: ClientTLSSettings?
+    /// PostgreSQL: networks plaintext logins are accepted from (`plaintext_from`); nil: the gateway's.
+    public var plaintextFrom: [String]?
     public var location: SourceLocation
 
     public init(

@@ -18,11 +18,22 @@ public struct PostgresResourceContext: Sendable {
     public var authenticationTimeoutNanoseconds: UInt64
     /// Sessions are recorded (when the gateway has a recording writer).
     public var recorded: Bool
+    /// TLS offered to clients (an SSLRequest is answered `S`, a direct ClientHello accepted);
+    /// nil: clients speak plaintext.
+    public var clientTLS: TLSContextSource?
+    /// Networks a plaintext login is accepted from (default: loopback; empty: none).
+    public var plaintextAllowedFrom: [AddressRange]
+    /// TLS to the server (SSLRequest, then the handshake); nil: plaintext.
+    public var upstreamTLS: TLSContext?
+    /// The name sent as SNI and checked against the server's certificate under `verify-full`.
+    public var upstreamServerName: String?
 
     public init(
         name: String, upstreamDescription: String, upstreamUser: String, upstreamPassword: [UInt8]?,
         allowedDatabases: [String] = [], ignoreStartupUser: Bool = false,
-        authenticationTimeoutNanoseconds: UInt64 = 30_000_000_000, recorded: Bool = false
+        authenticationTimeoutNanoseconds: UInt64 = 30_000_000_000, recorded: Bool = false,
+        clientTLS: TLSContextSource? = nil, plaintextAllowedFrom: [AddressRange] = AddressRange.loopback,
+        upstreamTLS: TLSContext? = nil, upstreamServerName: String? = nil
     ) {
         self.name = name
         self.upstreamDescription = upstreamDescription
@@ -32,5 +43,15 @@ public struct PostgresResourceContext: Sendable {
         self.ignoreStartupUser = ignoreStartupUser
         self.authenticationTimeoutNanoseconds = authenticationTimeoutNanoseconds
         self.recorded = recorded
+        self.clientTLS = clientTLS
+        self.plaintextAllowedFrom = plaintextAllowedFrom
+        self.upstreamTLS = upstreamTLS
+        self.upstreamServerName = upstreamServerName
+    }
+
+    /// Whether a client at `address` may log in without TLS.
+    func allowsPlaintext(from address: SocketAddress?) -> Bool {
+        guard let address else { return false }
+        return plaintextAllowedFrom.contains { $0.contains(address) }
     }
 }

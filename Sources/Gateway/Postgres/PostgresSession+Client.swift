@@ -6,6 +6,7 @@ extension PostgresSession {
     // MARK: Client → gateway
 
     mutating func receivedFromClient(_ buffer: UnsafeRawBufferPointer, io: inout SessionIO<GatewaySessionEvent>) {
+        if phase == .startup && clientOpenedWithTLS(buffer, io: &io) { return }
         var cursor = 0
         while phase != .failed {
             let event = clientDecoder.next(in: buffer, at: &cursor)
@@ -29,6 +30,16 @@ extension PostgresSession {
                 fail(.fatal, "08P01", "invalid frontend message", io: &io)
             case .protocolError(let error):
                 fail(.fatal, "08P01", "invalid frontend message: \(error)", io: &io)
+            }
+            if clientTLSJustAccepted {
+                clientTLSJustAccepted = false
+                // What follows an accepted SSLRequest must be TLS: bytes that came with it in
+                // clear could be an attacker's (CVE-2021-23214).
+                if cursor < buffer.count {
+                    phase = .failed
+                    io.close(.tlsFailed(side: .client))
+                }
+                return
             }
             if phase == .verifying && cursor < buffer.count {
                 // Nothing may follow the password before the login finished (no unclassified bytes get through).

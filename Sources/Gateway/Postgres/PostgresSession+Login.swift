@@ -7,8 +7,10 @@ extension PostgresSession {
 
     mutating func startupPacket(_ kind: PostgresFrameKind, body: UnsafeRawBufferPointer, io: inout SessionIO<GatewaySessionEvent>) {
         switch kind {
-        case .sslRequest, .gssEncRequest:
-            // No TLS on the client leg yet: the client may continue in plaintext (loopback only).
+        case .sslRequest:
+            clientRequestedTLS(io: &io)
+        case .gssEncRequest:
+            // No GSSAPI encryption: the client may go on with TLS or plaintext.
             var no = UInt8(ascii: "N")
             io.write(UnsafeRawBufferPointer(start: &no, count: 1), to: .client)
         case .cancelRequest:
@@ -66,8 +68,11 @@ extension PostgresSession {
             fail(.fatal, "3D000", "database \"\(database)\" is not served by resource \(resource.name)", io: &io)
             return
         }
-        guard clientAddress?.isLoopback ?? false else {
-            fail(.fatal, "28000", "plaintext logins are accepted only from loopback addresses (TLS is not configured)", io: &io)
+        guard io.isTLS(.client) || resource.allowsPlaintext(from: clientAddress) else {
+            let address = clientAddress.map { " from \($0.hostDescription)" } ?? ""
+            let remedy = resource.clientTLS == nil
+                ? "TLS is not configured for resource \(resource.name)" : "connect with sslmode=require or stronger"
+            fail(.fatal, "28000", "plaintext logins are refused\(address): \(remedy)", io: &io)
             return
         }
         var writer = WireWriter(scratch)
@@ -198,6 +203,17 @@ extension PostgresSession {
     }
 
     mutating func upstreamConnected(io: inout SessionIO<GatewaySessionEvent>) {
+        guard phase == .cancelling || phase == .connecting else { return }
+        if resource.upstreamTLS != nil {
+            requestUpstreamTLS(io: &io)
+            return
+        }
+        upstreamReady(io: &io)
+    }
+
+    /// The upstream connection is ready for the login (or the cancel request): connected, and
+    /// TLS established where the resource asks for it.
+    mutating func upstreamReady(io: inout SessionIO<GatewaySessionEvent>) {
         if phase == .cancelling, let target = cancelTarget {
             var writer = WireWriter(scratch)
             PostgresFrontendEncoder.cancelRequest(&writer, processID: target.processID, secretKey: target.secretKey)

@@ -11,6 +11,8 @@ extension PostgresSession {
             loginMessages(buffer, io: &io)
         case .ready:
             results(buffer, io: &io)
+        case .connecting, .cancelling:
+            upstreamTLSAnswer(buffer, io: &io)
         default:
             return
         }

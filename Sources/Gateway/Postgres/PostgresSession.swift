@@ -58,6 +58,14 @@ public struct PostgresSession: ~Copyable {
     var auditContext: SessionAuditContext?
     let startedAt = Date()
 
+    // TLS (PostgresSession+TLS)
+    /// The client opened with a TLS ClientHello instead of an SSLRequest.
+    var directTLS = false
+    /// An SSLRequest was just answered `S`: nothing may follow it in clear.
+    var clientTLSJustAccepted = false
+    /// The upstream's answer to the gateway's SSLRequest is awaited.
+    var awaitingUpstreamTLSAnswer = false
+
     // Statements
     var classifier = SQLClassifier()
     var summary = SQLQuerySummary()
@@ -176,6 +184,10 @@ public struct PostgresSession: ~Copyable {
             if phase != .ready && phase != .failed {
                 fail(.fatal, "08006", "authentication timeout", io: &io)
             }
+        case .tlsEstablished(let side):
+            tlsEstablished(side, io: &io)
+        case .tlsFailed(let side, let failure):
+            tlsFailed(side, failure, io: &io)
         case .closed(let reason):
             sessionClosed(reason, bytesToClient: io.totalQueued(to: .client), now: io.now)
         case .custom(.tokenVerified(let result)):

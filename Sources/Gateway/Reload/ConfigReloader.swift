@@ -34,6 +34,7 @@ public final class ConfigReloader: Sendable {
     /// Called with every configuration that loaded and validated (also when its policy did not
     /// change: the revocation file or a JWKS file may have), on the reloading thread.
     private let configurationLoaded = Mutex<(@Sendable (GatewayConfiguration) -> Void)?>(nil)
+    fileprivate let pollHook = Mutex<(@Sendable () -> Void)?>(nil)
     /// The configuration the listeners were started with (the store's first snapshot).
     private let running: GatewayConfiguration
     private let restartRequired = Mutex(RestartRequiredChanges(items: []))
@@ -45,6 +46,11 @@ public final class ConfigReloader: Sendable {
     /// Sets what runs after each successful load (identity verifiers are rebuilt there).
     public func onConfigurationLoaded(_ body: @escaping @Sendable (GatewayConfiguration) -> Void) {
         configurationLoaded.withLock { $0 = body }
+    }
+
+    /// Calls `body` on the watcher thread at every poll (other files to watch: certificates).
+    public func onPoll(_ body: @escaping @Sendable () -> Void) {
+        pollHook.withLock { $0 = body }
     }
 
     fileprivate struct FileStamp: Equatable, Sendable {
@@ -267,6 +273,7 @@ public final class ConfigReloader: Sendable {
         let thread = Thread { [weak self] in
             while let reloader = self, !reloader.stopWatching.load(ordering: .relaxed) {
                 reloader.pollOnce()
+                if let hook = reloader.pollHook.withLock({ $0 }) { hook() }
                 usleep(UInt32(clamping: micros))
             }
             self?.watcherDone.store(true, ordering: .relaxed)

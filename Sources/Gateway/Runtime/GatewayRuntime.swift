@@ -20,6 +20,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
     case identity(String)
     /// The recording directory cannot be used.
     case recording(String)
+    /// A TLS certificate, key or CA file of a resource cannot be used.
+    case tls(resource: String, reason: String)
     /// The data plane failed to start.
     case dataPlane(ProxyServerError)
 
@@ -40,6 +42,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
             "identity: \(reason)"
         case .recording(let reason):
             "gateway.recording: \(reason)"
+        case .tls(let resource, let reason):
+            "resources.\(resource): TLS: \(reason)"
         case .logFile(let path, let code):
             "cannot open log file '\(path)': \(String(cString: strerror(code)))"
         case .dataPlane(let error):
@@ -61,6 +65,8 @@ public final class GatewayRuntime: Sendable {
     private let server: ProxyServer<GatewaySession>
     private let audit: BackgroundAuditSink
     private let recordings: RecordingWriter?
+    /// The certificates offered to clients, reloaded when their files change.
+    public let certificates: ClientTLSCertificates
 
     /// Loads `configPath`, binds every resource's listener and starts the loops.
     /// - Parameters:
@@ -106,10 +112,12 @@ public final class GatewayRuntime: Sendable {
                 throw .recording(error.description)
             }
         }
+        let certificates = try Self.clientCertificates(config, logger: logger)
         let shared = GatewaySessionShared(
-            postgres: try Self.postgresResources(config.resources, recording: recordings != nil),
+            postgres: try Self.postgresResources(config, certificates: certificates, recording: recordings != nil),
+            relays: try Self.relays(config, certificates: certificates),
             policies: reloader.store, authentication: authentication,
-            cancelKeys: CancelKeyRegistry(), audit: audit, recordings: recordings)
+            cancelKeys: CancelKeyRegistry(), audit: audit, recordings: recordings, log: logger)
         // A reload rebuilds the token verifiers (re-reading keys and the revocation list);
         // a configuration whose identity settings fail keeps the previous verifiers.
         let reloadLogger = logger
@@ -119,7 +127,10 @@ public final class GatewayRuntime: Sendable {
             } catch {
                 reloadLogger.error("identity settings not reloaded, keeping the previous ones: \(error)")
             }
+            // SIGHUP (and a changed configuration) also re-reads changed certificate files.
+            certificates.reloadChanged()
         }
+        reloader.onPoll { certificates.reloadChanged() }
         let server = ProxyServer<GatewaySession>(
             configuration: proxy, listeners: listeners, accessLog: accessLog, shared: shared)
         do {
@@ -132,6 +143,7 @@ public final class GatewayRuntime: Sendable {
         self.configuration = config
         self.audit = audit
         self.recordings = recordings
+        self.certificates = certificates
         self.reloader = reloader
         self.server = server
         logger.notice(
@@ -187,13 +199,67 @@ public final class GatewayRuntime: Sendable {
         return specs
     }
 
-    /// The PostgreSQL resources per listener (nil for relays), with their upstream passwords read.
-    private static func postgresResources(_ resources: [ResourceSettings], recording: Bool) throws(GatewayRuntimeError) -> [PostgresResourceContext?] {
-        var contexts: [PostgresResourceContext?] = []
-        for resource in resources {
-            guard resource.tls.mode == .disable else {
-                throw .unsupportedSetting(resource: resource.name, reason: "tls.mode \(resource.tls.mode.rawValue) cannot be honoured yet (no upstream TLS in this build); refusing to start rather than connect in plaintext")
+    /// The TLS settings a resource offers its clients: its own `client_tls` filled in from the
+    /// gateway's; `postgres` resources take the gateway's when they set none.
+    static func clientTLSSettings(_ resource: ResourceSettings, gateway: GatewaySettings) -> ClientTLSSettings? {
+        if let own = resource.clientTLS { return own.filled(from: gateway.clientTLS) }
+        return resource.protocol == .postgres ? gateway.clientTLS : nil
+    }
+
+    private static func clientCertificates(_ config: GatewayConfiguration, logger: Logger) throws(GatewayRuntimeError) -> ClientTLSCertificates {
+        var requests: [(resource: String, settings: ClientTLSSettings, alpn: [String])] = []
+        for resource in config.resources {
+            guard let settings = clientTLSSettings(resource, gateway: config.gateway) else { continue }
+            requests.append((resource.name, settings, resource.protocol == .postgres ? [PostgresSession.alpnProtocol] : []))
+        }
+        do {
+            return try ClientTLSCertificates(requests, logger: logger)
+        } catch {
+            throw .tls(resource: requests.map(\.resource).joined(separator: ","), reason: "\(error)")
+        }
+    }
+
+    /// The client context for a resource's `tls` (nil for `disable`), and the name to verify.
+    private static func upstreamTLS(_ resource: ResourceSettings) throws(GatewayRuntimeError) -> (TLSContext, String)? {
+        let tls = resource.tls
+        guard tls.mode != .disable else { return nil }
+        do {
+            let context = try TLSContext.client(
+                caFile: tls.mode == .verifyFull ? tls.caFile : nil, certificateFile: tls.certFile, keyFile: tls.keyFile)
+            return (context, tls.serverName ?? resource.upstream.host)
+        } catch {
+            throw .tls(resource: resource.name, reason: "upstream: \(error)")
+        }
+    }
+
+    /// The TLS settings of each listener that relays (nil for `postgres` listeners and plain relays).
+    private static func relays(_ config: GatewayConfiguration, certificates: ClientTLSCertificates) throws(GatewayRuntimeError) -> [TLSRelayListener?] {
+        var relays: [TLSRelayListener?] = []
+        for resource in config.resources {
+            guard resource.protocol == .tcp else {
+                relays.append(nil)
+                continue
             }
+            let client = certificates.source(for: resource.name)
+            let upstream = try upstreamTLS(resource)
+            guard client != nil || upstream != nil else {
+                relays.append(nil)
+                continue
+            }
+            let timeout = clientTLSSettings(resource, gateway: config.gateway)?.handshakeTimeoutMilliseconds ?? 10_000
+            relays.append(TLSRelayListener(
+                clientTLS: client, upstreamTLS: upstream?.0, upstreamServerName: upstream?.1,
+                handshakeTimeout: .milliseconds(Int64(timeout))))
+        }
+        return relays
+    }
+
+    /// The PostgreSQL resources per listener (nil for relays), with their upstream passwords read.
+    private static func postgresResources(
+        _ config: GatewayConfiguration, certificates: ClientTLSCertificates, recording: Bool
+    ) throws(GatewayRuntimeError) -> [PostgresResourceContext?] {
+        var contexts: [PostgresResourceContext?] = []
+        for resource in config.resources {
             guard resource.protocol == .postgres else {
                 contexts.append(nil)
                 continue
@@ -219,11 +285,22 @@ public final class GatewayRuntime: Sendable {
             case nil:
                 password = nil
             }
+            let plaintextFrom: [AddressRange]
+            do {
+                plaintextFrom = try (resource.plaintextFrom ?? config.gateway.plaintextFrom).map { text throws(SocketAddressError) in
+                    try AddressRange(parsing: text)
+                }
+            } catch {
+                throw .unsupportedSetting(resource: resource.name, reason: "plaintext_from: \(error)")
+            }
+            let upstream = try upstreamTLS(resource)
             contexts.append(PostgresResourceContext(
                 name: resource.name, upstreamDescription: resource.upstream.description,
                 upstreamUser: credentials.username, upstreamPassword: password,
                 allowedDatabases: resource.databases, ignoreStartupUser: resource.ignoreStartupUser,
-                recorded: recording && resource.record != false))
+                recorded: recording && resource.record != false,
+                clientTLS: certificates.source(for: resource.name), plaintextAllowedFrom: plaintextFrom,
+                upstreamTLS: upstream?.0, upstreamServerName: upstream?.1))
         }
         return contexts
     }

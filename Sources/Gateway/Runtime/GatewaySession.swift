@@ -7,20 +7,27 @@ public struct GatewaySession: ProxySession, ~Copyable {
     public typealias Shared = GatewaySessionShared
 
     var postgres: PostgresSession?
+    /// A `tcp` relay with TLS on a leg (nil: a plain relay, or a PostgreSQL session).
+    var relay: TLSRelaySession?
 
     public init(context: SessionContext, shared: GatewaySessionShared) {
         if context.listenerIndex < shared.postgres.count, let resource = shared.postgres[context.listenerIndex] {
             postgres = PostgresSession(resource: resource, shared: shared, clientAddress: context.clientAddress)
         } else {
             postgres = nil
+            if context.listenerIndex < shared.relays.count, let listener = shared.relays[context.listenerIndex] {
+                relay = TLSRelaySession(listener: listener)
+            }
         }
     }
 
     public mutating func start(io: inout SessionIO<GatewaySessionEvent>) {
-        if postgres == nil {
-            io.connectUpstream()
-        } else {
+        if postgres != nil {
             postgres!.start(io: &io)
+        } else if relay != nil {
+            relay!.startRelay(io: &io)
+        } else {
+            io.connectUpstream()
         }
     }
 
@@ -36,6 +43,10 @@ public struct GatewaySession: ProxySession, ~Copyable {
     }
 
     public mutating func handle(_ event: SessionEvent<GatewaySessionEvent>, io: inout SessionIO<GatewaySessionEvent>) {
-        if postgres != nil { postgres!.handle(event, io: &io) }
+        if postgres != nil {
+            postgres!.handle(event, io: &io)
+        } else if relay != nil {
+            relay!.handleRelay(event, io: &io)
+        }
     }
 }

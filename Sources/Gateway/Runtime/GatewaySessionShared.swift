@@ -1,3 +1,5 @@
+import IOCore
+import Logging
 import Synchronization
 
 /// State shared by every session of a gateway: per-listener resources and the services the
@@ -5,12 +7,16 @@ import Synchronization
 public final class GatewaySessionShared: Sendable {
     /// One entry per listener, in listener order: nil for a `tcp` relay.
     public let postgres: [PostgresResourceContext?]
+    /// One entry per listener: the TLS of a `tcp` relay that terminates or originates it, else nil.
+    public let relays: [TLSRelayListener?]
     public let policies: PolicyStore
     public let authentication: PostgresAuthService
     public let cancelKeys: CancelKeyRegistry
     public let audit: any AuditSink
     /// Writes the recordings of recorded resources (`gateway.recording`); nil: nothing is recorded.
     public let recordings: RecordingWriter?
+    /// For failures a session reports besides its audit events (an upstream TLS failure).
+    public let log: Logger
     private let sessionCounter = Atomic<UInt64>(0)
 
     /// A new audit session id (1, 2, ...; 0 never names a session).
@@ -19,10 +25,13 @@ public final class GatewaySessionShared: Sendable {
     }
 
     public init(
-        postgres: [PostgresResourceContext?], policies: PolicyStore, authentication: PostgresAuthService,
-        cancelKeys: CancelKeyRegistry, audit: any AuditSink, recordings: RecordingWriter? = nil
+        postgres: [PostgresResourceContext?], relays: [TLSRelayListener?] = [], policies: PolicyStore, authentication: PostgresAuthService,
+        cancelKeys: CancelKeyRegistry, audit: any AuditSink, recordings: RecordingWriter? = nil,
+        log: Logger = Logger(label: "ringgate.session")
     ) {
+        self.log = log
         self.postgres = postgres
+        self.relays = relays
         self.policies = policies
         self.authentication = authentication
         self.cancelKeys = cancelKeys

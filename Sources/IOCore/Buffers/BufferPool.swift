@@ -159,6 +159,14 @@ struct BufferPool: ~Copyable {
         return id
     }
 
+    /// A buffer for the loop's own bytes (TLS plaintext or records): a free receive buffer in
+    /// epoll mode, else one from the reserve; `none` when neither has one.
+    @inline(__always)
+    mutating func acquireSpare() -> UInt16 {
+        let id = acquire()
+        return id != Self.none ? id : acquireReserve()
+    }
+
     /// io_uring mode: records that the kernel handed buffer `id` to user space.
     @inline(__always)
     mutating func noteAcquired(_ id: UInt16) {

@@ -20,6 +20,10 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
     case resourceExhausted(errno: Int32)
     /// Another socket error on `side`.
     case ioError(side: ProxySide, errno: Int32)
+    /// TLS on `side` failed (handshake, certificate, protocol error, alert).
+    case tlsFailed(side: ProxySide)
+    /// The peer on `side` ended TLS with close_notify.
+    case tlsClosed(side: ProxySide)
 
     public var description: String {
         switch self {
@@ -33,6 +37,8 @@ public enum CloseReason: Sendable, Hashable, CustomStringConvertible {
         case .sessionTerminated: "session-terminated"
         case .resourceExhausted(let errno): "resource-exhausted \(SystemError.name(of: errno))"
         case .ioError(let side, let errno): "io-error \(side) \(SystemError.name(of: errno))"
+        case .tlsFailed(let side): "tls-failed \(side)"
+        case .tlsClosed(let side): "tls-closed \(side)"
         }
     }
 }

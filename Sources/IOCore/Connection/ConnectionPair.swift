@@ -24,6 +24,13 @@ struct ConnectionPair {
     var fromUpstream = Flow()
     /// Client bytes a session holds back until an event releases or drops them.
     var held = Flow()
+    /// Sides whose bytes are TLS records (bit 0: client, bit 1: upstream). A session's bytes
+    /// for such a side wait in its plaintext queue until the loop seals them into the flow
+    /// (``LoopCore``'s TLS extension): a flow towards a TLS side holds ciphertext only.
+    var tlsSides: UInt8 = 0
+    /// Plaintext for the client / the upstream, waiting to be encrypted.
+    var plainToClient = Flow()
+    var plainToUpstream = Flow()
     /// The session paused reading the client / the upstream.
     var clientPausedBySession = false
     var upstreamPausedBySession = false
@@ -54,6 +61,43 @@ struct ConnectionPair {
         }
     }
 
+    /// The queue a session's bytes for `sink` go to: the flow towards it, or its plaintext
+    /// queue when `sink` speaks TLS.
+    @inline(__always)
+    subscript(sessionTo sink: ProxySide) -> Flow {
+        get {
+            if isTLS(sink) { return sink == .client ? plainToClient : plainToUpstream }
+            return sink == .client ? fromUpstream : fromClient
+        }
+        _modify {
+            if isTLS(sink) {
+                if sink == .client { yield &plainToClient } else { yield &plainToUpstream }
+            } else {
+                if sink == .client { yield &fromUpstream } else { yield &fromClient }
+            }
+        }
+    }
+
+    /// The plaintext queue of a TLS `sink`.
+    @inline(__always)
+    subscript(plainTo sink: ProxySide) -> Flow {
+        get { sink == .client ? plainToClient : plainToUpstream }
+        _modify {
+            if sink == .client { yield &plainToClient } else { yield &plainToUpstream }
+        }
+    }
+
+    /// `side` speaks TLS: its bytes go through an engine.
+    @inline(__always)
+    func isTLS(_ side: ProxySide) -> Bool {
+        tlsSides & (side == .client ? 1 : 2) != 0
+    }
+
+    @inline(__always)
+    mutating func setTLS(_ side: ProxySide) {
+        tlsSides |= side == .client ? 1 : 2
+    }
+
     @inline(__always)
     func pausedBySession(_ side: ProxySide) -> Bool {
         side == .client ? clientPausedBySession : upstreamPausedBySession
@@ -67,13 +111,17 @@ struct ConnectionPair {
     /// Bytes queued (or held) that were read from `side` and count against the high-water mark.
     @inline(__always)
     func backlog(from side: ProxySide) -> Int {
-        side == .client ? fromClient.queuedBytes + held.queuedBytes : fromUpstream.queuedBytes
+        side == .client
+            ? fromClient.queuedBytes + held.queuedBytes + plainToUpstream.queuedBytes
+            : fromUpstream.queuedBytes + plainToClient.queuedBytes
     }
 
     /// Buffers queued (or held) that were read from `side`.
     @inline(__always)
     func buffersQueued(from side: ProxySide) -> Int {
-        side == .client ? fromClient.bufferCount + held.bufferCount : fromUpstream.bufferCount
+        side == .client
+            ? fromClient.bufferCount + held.bufferCount + plainToUpstream.bufferCount
+            : fromUpstream.bufferCount + plainToClient.bufferCount
     }
 
     /// The socket on `side` may be read now.
@@ -164,12 +212,17 @@ struct ConnectionPair {
     }
 
     /// Bytes in flight over both directions.
-    var bytesInFlight: Int { fromClient.queuedBytes + fromUpstream.queuedBytes + held.queuedBytes }
+    var bytesInFlight: Int {
+        fromClient.queuedBytes + fromUpstream.queuedBytes + held.queuedBytes + plainToClient.queuedBytes
+            + plainToUpstream.queuedBytes
+    }
 
     /// Releases all queued buffers.
     mutating func discard(pool: inout BufferPool) {
         fromClient.discard(pool: &pool)
         fromUpstream.discard(pool: &pool)
         held.discard(pool: &pool)
+        plainToClient.discard(pool: &pool)
+        plainToUpstream.discard(pool: &pool)
     }
 }

@@ -106,6 +106,21 @@ struct Flow {
         }
     }
 
+    /// Unlinks the head buffer (none written yet) and returns it with its slice; the caller
+    /// owns it from here. `nil` when the queue is empty.
+    mutating func takeHead(pool: inout BufferPool) -> (id: UInt16, slice: Range<Int>)? {
+        guard head != BufferPool.none else { return nil }
+        precondition(headOffset == 0, "a queue being written cannot be taken apart")
+        let id = head
+        let slice = Int(pool.starts[Int(id)])..<Int(pool.lengths[Int(id)])
+        head = pool.links[Int(id)]
+        if head == BufferPool.none { tail = BufferPool.none }
+        pool.links[Int(id)] = BufferPool.none
+        queuedBytes -= slice.count
+        bufferCount -= 1
+        return (id, slice)
+    }
+
     /// Releases every queued buffer (connection closing).
     mutating func discard(pool: inout BufferPool) {
         while head != BufferPool.none {

@@ -28,6 +28,8 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
     let sessions: UnsafeMutablePointer<Session>
     let shared: Session.Shared
     let mailbox: SessionMailbox<Session.Event>
+    /// Two TLS engines per slot (client, upstream); nil where a side is plain.
+    let tlsEngines: UnsafeMutablePointer<TLSEngine?>
     private let freeSlots: UnsafeMutablePointer<Int32>
     private var freeCount: Int
     private(set) var liveCount = 0
@@ -76,6 +78,8 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         slots.initialize(repeating: ConnectionSlot(), count: capacity)
         pairs = .allocate(capacity: capacity)
         sessions = .allocate(capacity: capacity)
+        tlsEngines = .allocate(capacity: 2 * capacity)
+        tlsEngines.initialize(repeating: nil, count: 2 * capacity)
         freeSlots = .allocate(capacity: capacity)
         for index in 0..<capacity {
             freeSlots[index] = Int32(capacity - 1 - index)
@@ -113,6 +117,7 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
             pairs[index].discard(pool: &poolStorage.pointee)
             (pairs + index).deinitialize(count: 1)
             (sessions + index).deinitialize(count: 1)
+            freeTLSEngines(index)
         }
         for index in 0..<context.listeners.count where listenerFDs[index] >= 0 {
             close(listenerFDs[index])
@@ -121,6 +126,8 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         slots.deallocate()
         pairs.deallocate()
         sessions.deallocate()
+        tlsEngines.deinitialize(count: 2 * capacity)
+        tlsEngines.deallocate()
         poolStorage.deinitialize(count: 1)
         poolStorage.deallocate()
         freeSlots.deallocate()
@@ -171,6 +178,7 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         _ = consume io
         (sessions + index).deinitialize(count: 1)
         pairs[index].discard(pool: &poolStorage.pointee)
+        freeTLSEngines(index)
         let record = AccessLogRecord(
             listener: context.listeners[Int(slots[index].listener)].name,
             client: slots[index].clientAddress,
@@ -213,7 +221,7 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
     func makeIO(_ slot: Int32, inert: Bool = false) -> SessionIO<Session.Event> {
         SessionIO(
             pool: poolStorage, pair: pairs + Int(slot), mailbox: Unmanaged.passUnretained(mailbox),
-            handle: SessionHandle(loop: Int32(context.index), slot: slot, generation: slots[Int(slot)].generation),
+            tlsEngines: tlsEngines + 2 * Int(slot), handle: SessionHandle(loop: Int32(context.index), slot: slot, generation: slots[Int(slot)].generation),
             now: now, inert: inert)
     }
 
@@ -221,7 +229,10 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
     mutating func startSession(_ slot: Int32) -> SessionRequests {
         var io = makeIO(slot)
         sessions[Int(slot)].start(io: &io)
-        return settle(slot, io)
+        let tlsStart = io.tlsStart
+        var requests = settle(slot, io)
+        if pairs[Int(slot)].tlsSides != 0 { runTLS(slot, start: tlsStart, input: BufferPool.none, &requests) }
+        return requests
     }
 
     /// Hands the bytes in `buffer` to the session; releases the buffer unless the session
@@ -234,26 +245,43 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
         } else {
             pairs[index].receivedFromUpstream &+= UInt64(length)
         }
+        if pairs[index].tlsSides != 0 && pairs[index].isTLS(side) {
+            return deliverCiphertext(slot, buffer: buffer, length: length, from: side)
+        }
+        return deliverPlaintext(slot, buffer: buffer, length: length, from: side)
+    }
+
+    /// Hands plaintext in `buffer` to the session; releases the buffer unless the session queued it.
+    @inline(__always)
+    mutating func deliverPlaintext(_ slot: Int32, buffer: UInt16, length: Int, from side: ProxySide) -> SessionRequests {
+        let index = Int(slot)
         var io = makeIO(slot)
         io.input = buffer
         io.inputLength = length
         io.inputSide = side
         let bytes = UnsafeMutableRawBufferPointer(start: poolStorage.pointee.address(of: buffer), count: length)
         sessions[index].received(bytes, from: side, io: &io)
-        if io.claimedTarget == nil { poolStorage.pointee.release(buffer) }
-        return settle(slot, io)
+        let claimed = io.claimedTarget != nil
+        let tlsStart = io.tlsStart
+        var requests = settle(slot, io)
+        if pairs[index].tlsSides != 0 { runTLS(slot, start: tlsStart, input: buffer, &requests) }
+        if !claimed { poolStorage.pointee.release(buffer) }
+        return requests
     }
 
     /// Hands `event` to the session.
     mutating func deliver(_ slot: Int32, event: consuming SessionEvent<Session.Event>) -> SessionRequests {
         var io = makeIO(slot)
         sessions[Int(slot)].handle(event, io: &io)
-        return settle(slot, io)
+        let tlsStart = io.tlsStart
+        var requests = settle(slot, io)
+        if pairs[Int(slot)].tlsSides != 0 { runTLS(slot, start: tlsStart, input: BufferPool.none, &requests) }
+        return requests
     }
 
     /// Applies what needs no I/O and returns what does.
     @inline(__always)
-    private mutating func settle(_ slot: Int32, _ io: consuming SessionIO<Session.Event>) -> SessionRequests {
+    mutating func settle(_ slot: Int32, _ io: consuming SessionIO<Session.Event>) -> SessionRequests {
         let index = Int(slot)
         if let deadline = io.deadline { slots[index].sessionDeadline = deadline }
         var requests = SessionRequests(

@@ -309,6 +309,11 @@ public final class ProxyServer<Session: ProxySession & ~Copyable>: Sendable {
             LoopRunner.run(
                 PassthroughSession.self, backend: backend, context: context, shared: (),
                 mailbox: unsafeBitCast(mailbox, to: SessionMailbox<Never>.self), ready: ready, failures: failures)
+        } else if Session.self == TLSRelaySession.self {
+            LoopRunner.run(
+                TLSRelaySession.self, backend: backend, context: context,
+                shared: unsafeBitCast(shared, to: TLSRelayConfiguration.self),
+                mailbox: unsafeBitCast(mailbox, to: SessionMailbox<Never>.self), ready: ready, failures: failures)
         } else {
             LoopRunner.run(
                 Session.self, backend: backend, context: context, shared: shared, mailbox: mailbox,

@@ -58,6 +58,13 @@ public enum SessionEvent<Custom: Sendable> {
     case connectFailed(errno: Int32)
     /// The deadline set with ``SessionIO/setDeadline(after:)`` passed.
     case deadline
+    /// The TLS handshake asked for with ``SessionIO/startTLS(_:context:serverName:replaying:)``
+    /// on this side completed.
+    case tlsEstablished(ProxySide)
+    /// TLS on this side failed: a refused handshake, an untrusted certificate, a protocol
+    /// error, an alert or a renegotiation attempt after the handshake. The side cannot carry
+    /// bytes any more; unless the session closes now, the loop closes the connection.
+    case tlsFailed(ProxySide, TLSFailure)
     /// The connection is closing for `reason`; the session is destroyed right after.
     case closed(CloseReason)
     /// An event another thread posted to this session.

@@ -8,6 +8,8 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
     let pool: UnsafeMutablePointer<BufferPool>
     let pair: UnsafeMutablePointer<ConnectionPair>
     let mailbox: Unmanaged<SessionMailbox<Event>>?
+    /// The connection's two TLS engines (client, upstream), nil where a side is plain.
+    let tlsEngines: UnsafeMutablePointer<TLSEngine?>
     /// Names this connection for events posted from other threads.
     public let handle: SessionHandle
     /// The loop's monotonic clock (nanoseconds), read once per loop iteration.
@@ -30,6 +32,8 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
     var readStateChanged = false
     /// Bit 0: the flow from the client got bytes; bit 1: the flow from the upstream.
     var touchedFlows: UInt8 = 0
+    /// TLS the session asked to start on a side.
+    var tlsStart: TLSStartRequest?
     /// The session closed (requests after ``SessionEvent/closed(_:)`` are ignored).
     let inert: Bool
 
@@ -40,11 +44,13 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
 
     init(
         pool: UnsafeMutablePointer<BufferPool>, pair: UnsafeMutablePointer<ConnectionPair>,
-        mailbox: Unmanaged<SessionMailbox<Event>>?, handle: SessionHandle, now: UInt64, inert: Bool = false
+        mailbox: Unmanaged<SessionMailbox<Event>>?, tlsEngines: UnsafeMutablePointer<TLSEngine?>,
+        handle: SessionHandle, now: UInt64, inert: Bool = false
     ) {
         self.pool = pool
         self.pair = pair
         self.mailbox = mailbox
+        self.tlsEngines = tlsEngines
         self.handle = handle
         self.now = now
         self.inert = inert
@@ -78,7 +84,11 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
     /// Sends the held bytes to the upstream, after whatever is already queued for it.
     public mutating func releaseHeld() {
         guard !inert, !pair.pointee.held.isEmpty else { return }
-        pair.pointee.fromClient.append(contentsOf: &pair.pointee.held, pool: &pool.pointee)
+        if pair.pointee.isTLS(.upstream) {
+            pair.pointee.plainToUpstream.append(contentsOf: &pair.pointee.held, pool: &pool.pointee)
+        } else {
+            pair.pointee.fromClient.append(contentsOf: &pair.pointee.held, pool: &pool.pointee)
+        }
         touchedFlows |= 1
     }
 
@@ -97,13 +107,55 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
     }
 
     /// Bytes queued for `side` over the connection's life (forwarded and synthesized).
+    /// (Plaintext bytes, where `side` speaks TLS.)
     public func totalQueued(to side: ProxySide) -> UInt64 {
-        pair.pointee[from: side.opposite].totalBytes
+        pair.pointee[sessionTo: side].totalBytes
     }
 
     /// Bytes queued for `side` and not yet written to it.
     public func queuedBytes(to side: ProxySide) -> Int {
-        pair.pointee[from: side.opposite].queuedBytes
+        let flow = pair.pointee[from: side.opposite].queuedBytes
+        return pair.pointee.isTLS(side) ? flow + pair.pointee[plainTo: side].queuedBytes : flow
+    }
+
+    // MARK: TLS
+
+    /// Starts TLS on `side`: from the next byte on, what `side` sends is decrypted before the
+    /// session sees it, and what the session queues for it is encrypted. Bytes queued for
+    /// `side` earlier in this call are sent in clear (a PostgreSQL `S` answer).
+    ///
+    /// - Parameters:
+    ///   - context: a server context to accept TLS (the client leg), a client context to
+    ///     connect (the upstream leg; the handshake starts at once).
+    ///   - serverName: client contexts: the name sent as SNI and, when the context verifies
+    ///     its peer, checked against the certificate (an IP literal is checked as an address).
+    ///   - replaying: bytes of the buffer being handled that are already TLS (a ClientHello
+    ///     that came without a negotiation); they are fed to the engine first.
+    ///
+    /// The session hears ``SessionEvent/tlsEstablished(_:)`` when the handshake completed, or
+    /// ``SessionEvent/tlsFailed(_:_:)``.
+    public mutating func startTLS(
+        _ side: ProxySide, context: TLSContext, serverName: String? = nil, replaying: Range<Int>? = nil
+    ) {
+        guard !inert, closeReason == nil, !pair.pointee.isTLS(side), tlsStart == nil else { return }
+        if let replaying {
+            precondition(input != BufferPool.none && inputSide == side && replaying.upperBound <= inputLength,
+                         "replayed bytes must lie inside the bytes being handled, from the same side")
+        }
+        pair.pointee.setTLS(side)
+        tlsStart = TLSStartRequest(side: side, context: context, serverName: serverName, replaying: replaying)
+    }
+
+    /// What TLS on `side` negotiated, once its handshake completed (allocates: call it at
+    /// login, not per message).
+    public func tlsInfo(_ side: ProxySide) -> TLSConnectionInfo? {
+        guard let engine = tlsEngines[side == .client ? 0 : 1], engine.isEstablished else { return nil }
+        return engine.connectionInfo()
+    }
+
+    /// Whether `side` speaks TLS (asked for, established or not).
+    public func isTLS(_ side: ProxySide) -> Bool {
+        pair.pointee.isTLS(side)
     }
 
     // MARK: Connection
@@ -183,7 +235,7 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
 
     private func tail(of target: Target) -> UInt16 {
         switch target {
-        case .flow(let side): pair.pointee[from: side].tail
+        case .flow(let side): pair.pointee[sessionTo: side.opposite].tail
         case .held: pair.pointee.held.tail
         }
     }
@@ -192,7 +244,7 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
     private func mutateTarget(_ target: Target, _ body: (inout Flow, inout BufferPool) -> Void) {
         switch target {
         case .flow(let side):
-            if side == .client { body(&pair.pointee.fromClient, &pool.pointee) } else { body(&pair.pointee.fromUpstream, &pool.pointee) }
+            body(&pair.pointee[sessionTo: side.opposite], &pool.pointee)
         case .held:
             body(&pair.pointee.held, &pool.pointee)
         }
@@ -224,4 +276,12 @@ public struct SessionIO<Event: Sendable>: ~Copyable {
         if case .flow(let side) = target { touchedFlows |= side == .client ? 1 : 2 }
         return true
     }
+}
+
+/// A session's request to start TLS on a side (carried out by the loop after the call).
+struct TLSStartRequest {
+    var side: ProxySide
+    var context: TLSContext
+    var serverName: String?
+    var replaying: Range<Int>?
 }

@@ -67,6 +67,12 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Resolves a host name with getaddrinfo, preferring the first TCP result.
+    /// True when `text` is an IPv4 or IPv6 address literal (no brackets), not a host name.
+    public static func isIPLiteral(_ text: String) -> Bool {
+        var storage = in6_addr()
+        return inet_pton(AF_INET, text, &storage) == 1 || inet_pton(AF_INET6, text, &storage) == 1
+    }
+
     public static func resolve(host: String, port: UInt16) throws(SocketAddressError) -> SocketAddress {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -126,6 +132,21 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             }
             let sin = raw.load(as: sockaddr_in.self)
             return withUnsafeBytes(of: sin.sin_addr) { $0[0] == 127 }
+        }
+    }
+
+    /// The address without the port: `a.b.c.d` or `v6`.
+    public var hostDescription: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        return withUnsafeBytes(of: storage) { raw -> String in
+            if family == AF_INET6 {
+                var addr = raw.load(as: sockaddr_in6.self).sin6_addr
+                inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count))
+            } else {
+                var addr = raw.load(as: sockaddr_in.self).sin_addr
+                inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count))
+            }
+            return Self.text(buffer)
         }
     }
 
