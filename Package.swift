@@ -95,6 +95,8 @@ let package = Package(
             dependencies: [
                 "IOCore",
                 "CLibURing",
+                // The `bench tcp --tls` client (TLS 1.3 over the non-blocking sockets).
+                "COpenSSL",
                 // Counts the bench's own heap allocations to prove its measured loop makes none.
                 "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

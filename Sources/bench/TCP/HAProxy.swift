@@ -4,14 +4,17 @@ import Glibc
 
 /// haproxy in TCP mode as a peer to compare against: a temporary config with one frontend on a
 /// free loopback port and one backend server (the echo server), run in the foreground (`-db`)
-/// with as many threads as RingGate gets loops.
+/// with as many threads as RingGate gets loops. With a certificate it terminates TLS 1.3 on the
+/// frontend and relays plaintext to the backend.
 enum HAProxy {
     /// The haproxy binary on PATH, or nil when it is not installed.
     static func locate() -> String? { ProxyProcess.which("haproxy") }
 
-    /// The configuration text for a plain TCP relay `listenPort` → `upstreamPort`.
-    static func configuration(listenPort: UInt16, upstreamPort: UInt16, threads: Int) -> String {
-        """
+    /// The configuration text for a TCP relay `listenPort` → `upstreamPort`; TLS on the listen
+    /// side when `certificateFile` (certificate and key in one PEM) is given.
+    static func configuration(listenPort: UInt16, upstreamPort: UInt16, threads: Int, certificateFile: String? = nil) -> String {
+        let tls = certificateFile.map { " ssl crt \($0) ssl-min-ver TLSv1.3" } ?? ""
+        return """
         global
             nbthread \(threads)
             maxconn 4096
@@ -23,7 +26,7 @@ enum HAProxy {
             timeout server 1m
 
         frontend bench_in
-            bind 127.0.0.1:\(listenPort)
+            bind 127.0.0.1:\(listenPort)\(tls)
             default_backend bench_out
 
         backend bench_out
@@ -33,10 +36,13 @@ enum HAProxy {
     }
 
     /// Writes the config under `workDirectory` and starts haproxy; returns once it accepts connections.
-    static func start(executable: String, upstreamPort: UInt16, threads: Int, workDirectory: String) throws -> ProxyProcess {
+    static func start(
+        executable: String, upstreamPort: UInt16, threads: Int, workDirectory: String, certificateFile: String? = nil
+    ) throws -> ProxyProcess {
         let listenPort = try LoopbackSocket.freePort()
         let configPath = "\(workDirectory)/haproxy.cfg"
-        try writeFile(configPath, configuration(listenPort: listenPort, upstreamPort: upstreamPort, threads: threads))
+        try writeFile(configPath, configuration(
+            listenPort: listenPort, upstreamPort: upstreamPort, threads: threads, certificateFile: certificateFile))
         let process = try ProxyProcess(
             name: "haproxy",
             executable: executable,

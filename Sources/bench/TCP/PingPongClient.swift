@@ -1,6 +1,8 @@
 import Histogram
 
+import CAllocCounter
 import CLibURing
+import COpenSSL
 
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +14,8 @@ struct PingPongRun {
     var roundTrips: UInt64
     /// Wall time of the stretch, from its start to the last completion seen, in nanoseconds.
     var elapsedNanoseconds: UInt64
+    /// Heap allocations the client thread made inside `SSL_read`/`SSL_write` (0 for plaintext).
+    var tlsLibraryAllocations: UInt64 = 0
 }
 
 /// A closed-loop load generator: one thread drives `connections` TCP connections through epoll,
@@ -21,6 +25,10 @@ struct PingPongRun {
 /// All state lives in buffers allocated up front; the measured loop allocates nothing. Each echo
 /// is compared with what was sent (a per-connection sequence number leads every message), so a
 /// target that corrupts, reorders or drops bytes fails the run instead of producing numbers.
+///
+/// With a ``TLSClientContext`` every connection runs its TLS handshake at set-up (not measured),
+/// and the loop writes and reads through `SSL_write`/`SSL_read` on the same non-blocking
+/// sockets; OpenSSL keeps its record buffers between calls, so that loop allocates nothing either.
 final class PingPongClient {
     /// Bytes in every message.
     static let messageSize = 64
@@ -30,6 +38,8 @@ final class PingPongClient {
     let connections: Int
     private let epollFD: Int32
     private let fds: UnsafeMutablePointer<Int32>
+    /// Each connection's TLS session; nil throughout for plaintext.
+    private let sessions: UnsafeMutablePointer<OpaquePointer?>
     private let sentAt: UnsafeMutablePointer<UInt64>
     private let received: UnsafeMutablePointer<Int>
     private let sequence: UnsafeMutablePointer<UInt64>
@@ -37,10 +47,13 @@ final class PingPongClient {
     private let inbound: UnsafeMutableRawPointer
     private let events: UnsafeMutablePointer<epoll_event>
     private var openCount = 0
+    /// Allocations counted inside OpenSSL calls since the current `run` began.
+    private var tlsLibraryAllocations: UInt64 = 0
     private var started = false
 
-    /// Opens `connections` connections to `127.0.0.1:port` (connection set-up is not measured).
-    init(port: UInt16, connections: Int) throws {
+    /// Opens `connections` connections to `127.0.0.1:port`, with a TLS handshake on each when
+    /// `tls` is given (connection set-up is not measured).
+    init(port: UInt16, connections: Int, tls: TLSClientContext? = nil) throws {
         guard connections > 0, connections <= 10_000 else {
             throw BenchError("connections must be between 1 and 10000, got \(connections)")
         }
@@ -49,6 +62,8 @@ final class PingPongClient {
         guard epollFD >= 0 else { throw SystemError("epoll_create1") }
         fds = .allocate(capacity: connections)
         fds.initialize(repeating: -1, count: connections)
+        sessions = .allocate(capacity: connections)
+        sessions.initialize(repeating: nil, count: connections)
         sentAt = .allocate(capacity: connections)
         sentAt.initialize(repeating: 0, count: connections)
         received = .allocate(capacity: connections)
@@ -69,6 +84,7 @@ final class PingPongClient {
                 fds[index] = fd
                 openCount += 1
                 try LoopbackSocket.setNonBlocking(fd)
+                if let tls { sessions[index] = try tls.handshake(fd: fd) }
                 var event = epoll_event()
                 event.events = EPOLLIN.rawValue
                 event.data.u64 = UInt64(index)
@@ -98,6 +114,7 @@ final class PingPongClient {
         var now = begin
         var lastProgress = begin
         var roundTrips: UInt64 = 0
+        tlsLibraryAllocations = 0
         while now < deadline {
             let ready = epoll_wait(epollFD, events, Int32(connections), 100)
             if ready < 0 {
@@ -121,7 +138,8 @@ final class PingPongClient {
             }
             lastProgress = now
         }
-        return PingPongRun(roundTrips: roundTrips, elapsedNanoseconds: now &- begin)
+        return PingPongRun(
+            roundTrips: roundTrips, elapsedNanoseconds: now &- begin, tlsLibraryAllocations: tlsLibraryAllocations)
     }
 
     /// Stops sending, waits up to `timeoutNanoseconds` for the echoes still in flight, then
@@ -149,6 +167,7 @@ final class PingPongClient {
     /// Reads what has arrived for connection `index`; true once its whole echo is in (and checked).
     @inline(__always)
     private func receive(_ index: Int) throws -> Bool {
+        if let session = sessions[index] { return try receive(index, over: session) }
         let offset = index * Self.messageSize
         let already = received[index]
         let count = read(fds[index], inbound + offset + already, Self.messageSize - already)
@@ -177,6 +196,7 @@ final class PingPongClient {
         message.storeBytes(of: sequence[index].littleEndian, as: UInt64.self)
         var written = 0
         sentAt[index] = MonotonicClock.nanoseconds()
+        if let session = sessions[index] { return try send(index, message, over: session) }
         while written < Self.messageSize {
             let count = write(fds[index], message + written, Self.messageSize - written)
             if count > 0 {
@@ -192,8 +212,67 @@ final class PingPongClient {
         }
     }
 
+    /// `receive` over TLS: reads records until the echo is complete or the socket is drained
+    /// (a record's rest may already sit in OpenSSL's buffer, where epoll cannot see it).
+    @inline(__always)
+    private func receive(_ index: Int, over session: OpaquePointer) throws -> Bool {
+        let offset = index * Self.messageSize
+        while true {
+            let already = received[index]
+            let before = rg_thread_allocation_count()
+            let count = SSL_read(session, inbound + offset + already, Int32(Self.messageSize - already))
+            tlsLibraryAllocations &+= rg_thread_allocation_count() &- before
+            if count > 0 {
+                let total = already + Int(count)
+                guard total == Self.messageSize else {
+                    received[index] = total
+                    continue
+                }
+                received[index] = 0
+                guard memcmp(inbound + offset, outbound + offset, Self.messageSize) == 0 else {
+                    throw BenchError("connection \(index): the echo differs from the message sent (corrupted or reordered bytes)")
+                }
+                return true
+            }
+            switch SSL_get_error(session, count) {
+            case SSL_ERROR_WANT_READ: return false
+            case SSL_ERROR_WANT_WRITE: Self.waitWritable(fds[index])
+            case SSL_ERROR_ZERO_RETURN: throw BenchError("connection \(index): the target closed the TLS session")
+            case let error: throw TLSError.io("SSL_read", connection: index, result: error)
+            }
+        }
+    }
+
+    /// `send` over TLS: one record per message; a blocked `SSL_write` is retried with the same
+    /// arguments, as OpenSSL requires.
+    @inline(__always)
+    private func send(_ index: Int, _ message: UnsafeMutableRawPointer, over session: OpaquePointer) throws {
+        while true {
+            let before = rg_thread_allocation_count()
+            let count = SSL_write(session, message, Int32(Self.messageSize))
+            tlsLibraryAllocations &+= rg_thread_allocation_count() &- before
+            if count > 0 { return }
+            switch SSL_get_error(session, count) {
+            case SSL_ERROR_WANT_WRITE: Self.waitWritable(fds[index])
+            case SSL_ERROR_WANT_READ:
+                var waitFor = pollfd(fd: fds[index], events: Int16(POLLIN), revents: 0)
+                _ = poll(&waitFor, 1, 1000)
+            case let error: throw TLSError.io("SSL_write", connection: index, result: error)
+            }
+        }
+    }
+
+    private static func waitWritable(_ fd: Int32) {
+        var waitFor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        _ = poll(&waitFor, 1, 1000)
+    }
+
     private func release() {
         guard openCount >= 0 else { return }
+        for index in 0..<connections {
+            if let session = sessions[index] { TLSClientContext.close(session) }
+            sessions[index] = nil
+        }
         for index in 0..<connections where fds[index] >= 0 {
             LoopbackSocket.close(fds[index])
             fds[index] = -1
@@ -201,6 +280,7 @@ final class PingPongClient {
         openCount = -1
         Glibc.close(epollFD)
         fds.deallocate()
+        sessions.deallocate()
         sentAt.deallocate()
         received.deallocate()
         sequence.deallocate()

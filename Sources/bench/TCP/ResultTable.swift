@@ -10,6 +10,12 @@ enum ResultTable {
                 + "host: \(report.host.cpus) CPUs, Linux \(report.host.kernel)"
                 + (report.host.loadAverageStart.map { ", load average \(Format.fixed($0, 2)) at start" } ?? "")
         )
+        if config.tls == true {
+            lines.append(
+                "TLS 1.3 between client and proxies (handshakes at set-up, not measured); proxies relay plaintext "
+                    + "to the echo server; direct is plaintext, so added latency includes the proxy's TLS work"
+            )
+        }
         lines.append("")
         let columns: [(String, Int)] = [
             ("target", 20), ("conns", 5), ("p50 µs", 9), ("p99 µs", 9), ("p99.9 µs", 9), ("RT/s", 10),
@@ -31,6 +37,7 @@ enum ResultTable {
                 Format.fixed(series.cpuMicrosecondsPerRoundTrip, 2),
             ], widths: columns.map(\.1)))
         }
+        if config.tls == true { lines.append(tlsAllocationLine(report)) }
         for target in report.targets where target.status != "measured" {
             lines.append("\(target.name): \(target.status) — \(target.reason ?? "no reason recorded")")
         }
@@ -50,14 +57,26 @@ enum ResultTable {
                     + "RT/s \(Format.ratio(comparison.roundTripsPerSecondRatio)) and CPU/RT \(Format.ratio(comparison.cpuPerRoundTripRatio)) "
                     + "at \(comparison.multiConnections) conns"
             )
-            // Issue 2 states its goals for the io_uring backend; other backends are shown for information.
-            let label = comparison.target == "ringgate-io_uring" ? "goal" : "info"
+            // Issue 2 states its goals for the io_uring backend in plaintext; the rest is shown for information.
+            let label = comparison.target == "ringgate-io_uring" && config.tls != true ? "goal" : "info"
             for goal in comparison.goals {
                 let verdict = goal.met.map { $0 ? "MET" : "NOT MET" } ?? "n/a"
                 lines.append("  \(label) \(Format.left(verdict, 7)) \(goal.description): \(Format.ratio(goal.ratio)) (needs \(goal.comparison) \(Format.ratio(goal.limit)))")
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The client's allocations while measuring: none of the bench's own, and OpenSSL's per round trip.
+    private static func tlsAllocationLine(_ report: TCPBenchReport) -> String {
+        let samples = report.series.flatMap(\.samples)
+        let own = samples.reduce(UInt64(0)) { $0 + ($1.benchAllocations &- ($1.tlsLibraryAllocations ?? 0)) }
+        let tlsSamples = samples.filter { $0.tlsLibraryAllocations != nil }
+        let library = tlsSamples.reduce(UInt64(0)) { $0 + ($1.tlsLibraryAllocations ?? 0) }
+        let roundTrips = tlsSamples.reduce(UInt64(0)) { $0 + $1.roundTrips }
+        let perRoundTrip = roundTrips > 0 ? Format.fixed(Double(library) / Double(roundTrips), 2) : "-"
+        return "bench allocations while measuring: \(own) outside OpenSSL; inside SSL_read/SSL_write "
+            + "\(perRoundTrip) per TLS round trip (the OpenSSL 3.0 record layer's own, freed in the same call)"
     }
 
     private static func row(_ cells: [String], widths: [Int]) -> String {

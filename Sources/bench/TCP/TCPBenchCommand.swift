@@ -52,6 +52,9 @@ struct TCPBenchCommand: ParsableCommand {
     @Flag(help: "A short run for CI smoke tests and the latency gate.")
     var quick = false
 
+    @Flag(help: "Client speaks TLS 1.3 to each proxy, which terminates it and relays plaintext to the echo server (direct stays plaintext). Certificates from scripts/make-test-certs.sh.")
+    var tls = false
+
     func validate() throws {
         _ = try parsedConnections()
         guard loops >= 1, loops <= 64 else { throw ValidationError("--loops must be between 1 and 64") }
@@ -68,7 +71,7 @@ struct TCPBenchCommand: ParsableCommand {
         let report = try TCPBench.run(configuration)
         TCPBench.cleanUp(configuration.workDirectory, after: report, keep: keepLogs)
         print(ResultTable.render(report))
-        let path = json ?? TCPBench.defaultJSONPath(name: "tcp-latest.json")
+        let path = json ?? TCPBench.defaultJSONPath(name: tls ? "tcp-tls-latest.json" : "tcp-latest.json")
         try TCPBench.write(report, to: path)
         print("\nJSON: \(path)")
     }
@@ -85,6 +88,7 @@ struct TCPBenchCommand: ParsableCommand {
             ringgateBackends: parsedBackends(),
             includeHAProxy: !noHaproxy,
             includeDirect: !noDirect,
+            tls: tls,
             quick: quick,
             workDirectory: try TCPBench.makeWorkDirectory()
         )

@@ -18,6 +18,9 @@ struct TCPBenchConfiguration: Sendable {
     var includeHAProxy: Bool
     /// Measure `direct` too (needed for added latency; profiling runs leave it out).
     var includeDirect: Bool = true
+    /// The client speaks TLS 1.3 to every proxy, which terminates it and relays plaintext to the
+    /// echo server; `direct` stays plaintext, so added latency includes the proxy's TLS work.
+    var tls: Bool = false
     var quick: Bool
     /// Where proxy configs and logs go.
     var workDirectory: String
@@ -29,4 +32,6 @@ struct RunningTarget {
     let name: String
     let port: UInt16
     let process: ProxyProcess?
+    /// Whether the client speaks TLS to it (every proxy in a `--tls` run; never `direct`).
+    var usesTLS = false
 }

@@ -32,6 +32,9 @@ struct TCPBenchReport: Codable, Sendable {
         var connections: [Int]
         var loops: Int
         var quick: Bool
+        /// True for a `--tls` run (client ↔ proxy TLS 1.3, `direct` plaintext); absent in
+        /// reports written before the option existed (plaintext).
+        var tls: Bool?
     }
 
     struct TargetStatus: Codable, Sendable {
@@ -62,8 +65,13 @@ struct TCPBenchReport: Codable, Sendable {
         var proxyCpuSecondsFromStat: Double?
         var cpuMicrosecondsPerRoundTrip: Double?
         /// Heap allocations in the bench process (client and echo server threads) during the
-        /// measured stretch; 0 unless something is wrong with the harness.
+        /// measured stretch, including ``tlsLibraryAllocations``; 0 for plaintext unless something
+        /// is wrong with the harness.
         var benchAllocations: UInt64
+        /// TLS runs: the client thread's allocations inside `SSL_read`/`SSL_write` during the
+        /// stretch (OpenSSL 3.0's record layer allocates and frees a few small blocks per record;
+        /// the bench's own code allocates nothing). Absent for plaintext targets.
+        var tlsLibraryAllocations: UInt64?
     }
 
     /// A target at one connection count: medians across rounds.

@@ -8,9 +8,15 @@ import Glibc
 /// Runs the TCP ping-pong benchmark: starts the echo server and the proxies, warms each up,
 /// then measures every (target, connections) pair in interleaved rounds (the order rotates
 /// each round, so no target always runs first or last) and builds the report.
+///
+/// With `tls` set it first makes a throwaway certificate set, starts the proxies terminating
+/// TLS with it, and connects to them through a ``TLSClientContext`` that trusts only its CA.
 final class TCPBenchRunner {
     private let configuration: TCPBenchConfiguration
     private let log: (String) -> Void
+    /// The certificates and client context of a `--tls` run; nil for plaintext.
+    private var certificates: TLSBenchCertificates?
+    private var tlsClient: TLSClientContext?
     private var statuses: [TCPBenchReport.TargetStatus] = []
     private var running: [RunningTarget] = []
     /// Samples by target name, then connection count.
@@ -27,6 +33,12 @@ final class TCPBenchRunner {
         let echo = try EchoServer()
         defer { echo.stop() }
         defer { for target in running { target.process?.stop() } }
+        if configuration.tls {
+            let made = try TLSBenchCertificates.make(in: configuration.workDirectory)
+            certificates = made
+            tlsClient = try TLSClientContext(caFile: made.caFile)
+            log("TLS 1.3 between client and proxies; certificates in \(made.directory); direct stays plaintext")
+        }
 
         if configuration.includeDirect {
             running.append(RunningTarget(name: "direct", port: echo.port, process: nil))
@@ -57,8 +69,9 @@ final class TCPBenchRunner {
                         let sample = try measure(target, connections: connections, round: round, seconds: configuration.durationSeconds)
                         samples[target.name, default: [:]][connections, default: []].append(sample)
                         log(Self.progressLine(round: round, of: configuration.rounds, target: target.name, connections: connections, sample: sample))
-                        if sample.benchAllocations > 0 {
-                            log("warning: the bench itself allocated \(sample.benchAllocations) time(s) while measuring; its numbers carry that cost")
+                        let own = sample.benchAllocations &- (sample.tlsLibraryAllocations ?? 0)
+                        if own > 0 {
+                            log("warning: the bench itself allocated \(own) time(s) while measuring (outside OpenSSL); its numbers carry that cost")
                         }
                     } catch {
                         fail(target.name, error)
@@ -84,7 +97,8 @@ final class TCPBenchRunner {
                 rounds: configuration.rounds,
                 connections: configuration.connections,
                 loops: configuration.loops,
-                quick: configuration.quick
+                quick: configuration.quick,
+                tls: configuration.tls
             ),
             targets: statuses
         )
@@ -92,7 +106,7 @@ final class TCPBenchRunner {
 
     /// One measured stretch: connect, warm up, read the proxy's CPU, measure, read it again.
     private func measure(_ target: RunningTarget, connections: Int, round: Int, seconds: Double) throws -> TCPBenchReport.Sample {
-        let client = try PingPongClient(port: target.port, connections: connections)
+        let client = try PingPongClient(port: target.port, connections: connections, tls: target.usesTLS ? tlsClient : nil)
         defer { client.finish() }
         var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         try client.start()
@@ -120,7 +134,8 @@ final class TCPBenchRunner {
             proxyCpuSeconds: cpuSeconds,
             proxyCpuSecondsFromStat: cpuAfter.flatMap { after in cpuBefore.map { after.tickSeconds(since: $0) } },
             cpuMicrosecondsPerRoundTrip: cpuSeconds.flatMap { counts.roundTrips > 0 ? $0 * 1e6 / Double(counts.roundTrips) : nil },
-            benchAllocations: allocations
+            benchAllocations: allocations,
+            tlsLibraryAllocations: target.usesTLS ? counts.tlsLibraryAllocations : nil
         )
     }
 
@@ -144,7 +159,7 @@ final class TCPBenchRunner {
             for name in names { skip(name, "cannot locate the bench executable's directory; pass --ringgate PATH") }
             return
         }
-        if let problem = RingGateBinary.problem(with: executable, workDirectory: configuration.workDirectory) {
+        if let problem = RingGateBinary.problem(with: executable, workDirectory: configuration.workDirectory, tls: certificates != nil) {
             log("skipping \(names.joined(separator: ", ")): \(problem)")
             for name in names { skip(name, problem) }
             return
@@ -155,10 +170,13 @@ final class TCPBenchRunner {
             do {
                 let process = try RingGateBinary.start(
                     executable: executable, backend: backend, upstreamPort: upstreamPort,
-                    loops: configuration.loops, logPath: logPath
+                    loops: configuration.loops, logPath: logPath, tls: certificates
                 )
-                running.append(RunningTarget(name: name, port: process.listenPort, process: process))
-                statuses.append(.init(name: name, status: "measured", reason: nil, command: [executable, "forward", "--listen", "127.0.0.1:\(process.listenPort)", "--upstream", "127.0.0.1:\(upstreamPort)", "--io-backend", backend, "--loops", "\(configuration.loops)"]))
+                running.append(RunningTarget(name: name, port: process.listenPort, process: process, usesTLS: certificates != nil))
+                let arguments = RingGateBinary.forwardArguments(
+                    listenPort: process.listenPort, upstreamPort: upstreamPort, backend: backend,
+                    loops: configuration.loops, tls: certificates)
+                statuses.append(.init(name: name, status: "measured", reason: nil, command: [executable, "forward"] + arguments))
                 log("\(name) (pid \(process.pid)) listening on 127.0.0.1:\(process.listenPort); stderr in \(logPath)")
             } catch {
                 log("skipping \(name): \(error)")
@@ -177,9 +195,10 @@ final class TCPBenchRunner {
         do {
             let process = try HAProxy.start(
                 executable: executable, upstreamPort: upstreamPort,
-                threads: configuration.loops, workDirectory: configuration.workDirectory
+                threads: configuration.loops, workDirectory: configuration.workDirectory,
+                certificateFile: certificates?.serverCombinedFile
             )
-            running.append(RunningTarget(name: "haproxy", port: process.listenPort, process: process))
+            running.append(RunningTarget(name: "haproxy", port: process.listenPort, process: process, usesTLS: certificates != nil))
             statuses.append(.init(name: "haproxy", status: "measured", reason: nil, command: [executable, "-db", "-f", "\(configuration.workDirectory)/haproxy.cfg"]))
             log("haproxy (pid \(process.pid), \(configuration.loops) thread(s)) listening on 127.0.0.1:\(process.listenPort)")
         } catch {

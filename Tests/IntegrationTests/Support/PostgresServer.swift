@@ -7,6 +7,9 @@ import Foundation
 /// PostgreSQL refuses to run as root: when the tests run as root, initdb and postgres run as
 /// the `postgres` user through `runuser`, with the directory owned by that user.
 ///
+/// With a ``PostgresServerTLS`` it also serves TLS on its TCP port (`ssl=on`, `hostssl`
+/// pg_hba.conf lines; see that type), for example with a ``TestCertificates`` set.
+///
 /// ```swift
 /// let server = try PostgresServer.start()
 /// defer { server.stop() }
@@ -62,8 +65,12 @@ final class PostgresServer: @unchecked Sendable {
     static let password = "s3cret-pw"
 
     /// initdb and start a server; throws when that fails (after cleaning up).
-    /// - Parameter authMethod: `trust`, or `scram-sha-256` / `md5` with ``password``.
-    static func start(extraSettings: [String] = [], authMethod: String = "trust") throws -> PostgresServer {
+    /// - Parameters:
+    ///   - authMethod: `trust`, or `scram-sha-256` / `md5` with ``password``.
+    ///   - tls: serve TLS too (its pg_hba.conf lines go into the data directory's file, so an
+    ///     `hba_file` in `extraSettings` replaces them).
+    static func start(extraSettings: [String] = [], authMethod: String = "trust",
+                      tls: PostgresServerTLS? = nil) throws -> PostgresServer {
         guard isInstalled else { throw Failure.notInstalled }
         let isRoot = getuid() == 0
         var template = Array((NSTemporaryDirectory() + "ringgate-pg-XXXXXX").utf8CString)
@@ -91,12 +98,21 @@ final class PostgresServer: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: directory)
             throw Failure.command("initdb", initdb)
         }
+        if let tls {
+            do {
+                try install(tls, dataDirectory: data, authMethod: authMethod, asServerUser: isRoot)
+            } catch {
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error
+            }
+        }
+        let settings = (tls == nil ? [] : PostgresServerTLS.settings) + extraSettings
         var lastFailure = initdb
         for _ in 0..<5 {
             let port = freeLoopbackPort()
             var options = "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off"
                 + " -c full_page_writes=off -c synchronous_commit=off -c max_prepared_transactions=5"
-            for setting in extraSettings { options += " -c \(setting)" }
+            for setting in settings { options += " -c \(setting)" }
             let started = try run(asServerUser: isRoot, binDirectory + "/pg_ctl",
                                   ["-D", data, "-o", options, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
             if started.status == 0 { return PostgresServer(port: port, directory: directory) }
@@ -104,6 +120,25 @@ final class PostgresServer: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(atPath: directory)
         throw Failure.command("pg_ctl start", lastFailure)
+    }
+
+    /// Copies the certificate and key into the data directory (the key 0600, both owned by the
+    /// server's user) and puts the TLS lines at the top of its pg_hba.conf.
+    private static func install(_ tls: PostgresServerTLS, dataDirectory: String, authMethod: String,
+                                asServerUser: Bool) throws {
+        let files = [(tls.certificateFile, "server.crt", 0o644), (tls.keyFile, "server.key", 0o600)]
+        for (source, name, mode) in files {
+            let target = dataDirectory + "/" + name
+            guard let contents = FileManager.default.contents(atPath: source),
+                  FileManager.default.createFile(atPath: target, contents: contents, attributes: [.posixPermissions: mode])
+            else { throw Failure.command("copy \(source) to \(target)", CommandResult(status: errno, output: "", error: "")) }
+            if asServerUser, let account = getpwnam("postgres") {
+                chown(target, account.pointee.pw_uid, account.pointee.pw_gid)
+            }
+        }
+        let hba = dataDirectory + "/pg_hba.conf"
+        let existing = try String(contentsOfFile: hba, encoding: .utf8)
+        try (tls.hbaLines(authMethod: authMethod) + existing).write(toFile: hba, atomically: false, encoding: .utf8)
     }
 
     /// Stops the server and removes its directory (idempotent).
@@ -130,6 +165,15 @@ final class PostgresServer: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["PGOPTIONS"] = sessionOptions
         environment["PGCONNECT_TIMEOUT"] = "10"
+        return try Self.run(asServerUser: false, Self.binDirectory + "/psql", arguments, environment: environment)
+    }
+
+    /// Runs `sql` with psql over a libpq connection string (`host=localhost sslmode=...`), for
+    /// connections other than the superuser's trusted Unix socket.
+    func psql(conninfo: String, _ sql: String) throws -> CommandResult {
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGCONNECT_TIMEOUT"] = "10"
+        let arguments = ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo, "-c", sql]
         return try Self.run(asServerUser: false, Self.binDirectory + "/psql", arguments, environment: environment)
     }
 
