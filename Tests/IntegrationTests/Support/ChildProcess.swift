@@ -10,14 +10,17 @@ final class ChildProcess {
     let stderrPath: String
     private var exitStatus: Int32?
 
-    /// - Parameter environment: the child's whole environment (nil: this process's).
-    init(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    /// - Parameters:
+    ///   - environment: the child's whole environment (nil: this process's).
+    ///   - stdoutToStderr: the child's standard output goes to the captured standard error too.
+    init(_ program: String, _ arguments: [String], environment: [String: String]? = nil, stdoutToStderr: Bool = false) throws {
         stderrPath = NSTemporaryDirectory() + "ringgate-child-\(UUID().uuidString).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if stdoutToStderr { posix_spawn_file_actions_adddup2(&actions, 2, 1) }
         // The test process may have signals blocked; the child starts with none blocked.
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

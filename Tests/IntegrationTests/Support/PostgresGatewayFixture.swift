@@ -45,6 +45,10 @@ final class PostgresGatewayFixture {
     let auditPath: String
     let accessLogPath: String
     let gateway: ChildProcess
+    let tls: TestCertificates?
+    /// With ``tls``: the ports of `pg-it-badca` and `pg-it-badname`.
+    private(set) var badCAPort = 0
+    private(set) var badNamePort = 0
     /// A valid token for `it-agent` (group `it-users`) on every resource here.
     private(set) var token = ""
     private var receivedText: [String] = []
@@ -55,8 +59,13 @@ final class PostgresGatewayFixture {
     /// - Parameters:
     ///   - extraPolicies: YAML list items appended to the configuration's `policies`.
     ///   - extraGateway: YAML keys added to the configuration's `gateway` section (indented two spaces).
-    init(backend: String, extraPolicies: String = "", extraGateway: String = "") throws {
+    ///   - tls: TLS on both legs with these certificates: PostgreSQL serves TLS only (`hostssl`,
+    ///     plaintext rejected), every resource verifies it (`verify-full`), the gateway offers
+    ///     TLS to clients (`gateway.client_tls`), and two more resources fail the upstream check:
+    ///     `pg-it-badca` (trusts the other CA) and `pg-it-badname` (expects `db.invalid`).
+    init(backend: String, extraPolicies: String = "", extraGateway: String = "", tls: TestCertificates? = nil) throws {
         self.backend = backend
+        self.tls = tls
         var template = Array((NSTemporaryDirectory() + "ringgate-pgit-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw PostgresServer.Failure.notInstalled }
         directory = String(cString: made)
@@ -67,15 +76,19 @@ final class PostgresGatewayFixture {
 
         let hbaFile = directory + "/pg_hba.conf"
         do {
+            let host = tls == nil ? "host" : "hostssl"
             try """
                 local all all trust
-                host all it_app 127.0.0.1/32 scram-sha-256
-                host all it_md5 127.0.0.1/32 md5
+                \(tls == nil ? "" : "hostnossl all all 127.0.0.1/32 reject")
+                \(host) all it_app 127.0.0.1/32 scram-sha-256
+                \(host) all it_md5 127.0.0.1/32 md5
                 host all all 127.0.0.1/32 reject
 
                 """.write(toFile: hbaFile, atomically: false, encoding: .utf8)
             chmod(hbaFile, 0o644)
-            server = try PostgresServer.start(extraSettings: ["hba_file=\(hbaFile)", "max_connections=60"])
+            server = try PostgresServer.start(
+                extraSettings: ["hba_file=\(hbaFile)", "max_connections=60"],
+                tls: tls.map { PostgresServerTLS(certificates: $0, requireSSL: true) })
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
@@ -83,6 +96,10 @@ final class PostgresGatewayFixture {
         port = PostgresServer.freeLoopbackPort()
         md5Port = PostgresServer.freeLoopbackPort()
         widePort = PostgresServer.freeLoopbackPort()
+        if tls != nil {
+            badCAPort = PostgresServer.freeLoopbackPort()
+            badNamePort = PostgresServer.freeLoopbackPort()
+        }
         configPath = directory + "/ringgate.yaml"
         keyPath = directory + "/token-signing.key"
         auditPath = directory + "/audit.jsonl"
@@ -111,10 +128,14 @@ final class PostgresGatewayFixture {
                                                  attributes: [.posixPermissions: 0o600]) else {
                 throw PostgresServer.Failure.command("write revoked-tokens", .init(status: errno, output: "", error: ""))
             }
+            if let tls {
+                try Self.installGatewayCertificate(certificate: tls.serverCertificateFile, key: tls.serverKeyFile, in: directory)
+            }
             let keygen = try Self.runRinggate(["token", "keygen", "--out", keyPath])
             try Self.check(keygen, "ringgate token keygen")
             try (Self.configuration(fixtureDirectory: directory, port: port, md5Port: md5Port, widePort: widePort,
-                                    upstreamPort: server.port, passwordFile: passwordFile, extraGateway: extraGateway) + extraPolicies)
+                                    upstreamPort: server.port, passwordFile: passwordFile, extraGateway: extraGateway,
+                                    tls: tls, badCAPort: badCAPort, badNamePort: badNamePort) + extraPolicies)
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
 
             var environment = ProcessInfo.processInfo.environment
@@ -142,13 +163,42 @@ final class PostgresGatewayFixture {
     }
 
     static func configuration(fixtureDirectory directory: String, port: Int, md5Port: Int, widePort: Int,
-                              upstreamPort: Int, passwordFile: String, extraGateway: String = "") -> String {
-        """
+                              upstreamPort: Int, passwordFile: String, extraGateway: String = "",
+                              tls: TestCertificates? = nil, badCAPort: Int = 0, badNamePort: Int = 0) -> String {
+        let upstreamTLS = tls.map { "mode: verify-full\n      ca_file: \($0.caFile)\n      server_name: localhost" } ?? "mode: disable"
+        var clientTLS = ""
+        var badResources = ""
+        if let tls {
+            // The gateway's own copies, so a test can replace them and reload.
+            clientTLS = "  client_tls:\n    cert_file: \(directory)/gateway.crt\n    key_file: \(directory)/gateway.key"
+            for (name, port, settings) in [
+                ("pg-it-badca", badCAPort, "ca_file: \(tls.otherCAFile)\n      server_name: localhost"),
+                ("pg-it-badname", badNamePort, "ca_file: \(tls.caFile)\n      server_name: db.invalid"),
+            ] {
+                badResources += """
+                  - name: \(name)
+                    protocol: postgres
+                    listen: 127.0.0.1:\(port)
+                    upstream: 127.0.0.1:\(upstreamPort)
+                    connect_timeout: 2s
+                    default: deny
+                    tls:
+                      mode: verify-full
+                      \(settings)
+                    credentials:
+                      username: it_app
+                      password_file: \(passwordFile)
+
+                """
+            }
+        }
+        return """
         gateway:
           loops: 2
           drain_timeout: 2s
           access_log: \(directory)/access.log
           audit_log: \(directory)/audit.jsonl
+        \(clientTLS)
         \(extraGateway)
         resources:
           - name: pg-it
@@ -159,7 +209,7 @@ final class PostgresGatewayFixture {
             idle_timeout: 2m
             default: deny
             tls:
-              mode: disable
+              \(upstreamTLS)
             credentials:
               username: it_app
               password_file: \(passwordFile)
@@ -170,7 +220,7 @@ final class PostgresGatewayFixture {
             connect_timeout: 2s
             default: deny
             tls:
-              mode: disable
+              \(upstreamTLS)
             credentials:
               username: it_md5
               password_env: \(md5PasswordVariable)
@@ -181,11 +231,11 @@ final class PostgresGatewayFixture {
             connect_timeout: 2s
             default: deny
             tls:
-              mode: disable
+              \(upstreamTLS)
             credentials:
               username: it_app
               password_file: \(passwordFile)
-        gateway_tokens:
+        \(badResources)gateway_tokens:
           signing_key_file: \(directory)/token-signing.key
           revocation_file: \(directory)/revoked-tokens
           max_ttl: 1h
@@ -208,6 +258,19 @@ final class PostgresGatewayFixture {
             review: [grant]
 
         """
+    }
+
+    /// Copies a certificate and key to the paths `gateway.client_tls` names (`gateway.crt`,
+    /// `gateway.key`), replacing what is there (a reload then serves them).
+    static func installGatewayCertificate(certificate: String, key: String, in directory: String) throws {
+        for (source, target, mode) in [(certificate, "gateway.crt", 0o644), (key, "gateway.key", 0o600)] {
+            let path = directory + "/" + target
+            let staging = path + ".new"
+            guard let contents = FileManager.default.contents(atPath: source),
+                  FileManager.default.createFile(atPath: staging, contents: contents, attributes: [.posixPermissions: mode]),
+                  rename(staging, path) == 0
+            else { throw PostgresServer.Failure.command("install \(source) as \(path)", .init(status: errno, output: "", error: "")) }
+        }
     }
 
     // MARK: Tokens

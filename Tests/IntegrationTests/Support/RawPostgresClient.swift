@@ -109,9 +109,23 @@ final class RawPostgresClient {
     private(set) var received: [UInt8] = []
     private var closed = false
 
-    init(host: String = "127.0.0.1", port: Int, receiveTimeoutSeconds: Int = 10) throws {
+    /// - Parameter source: the local address to connect from (`127.0.0.2`, say); nil: the kernel's choice.
+    init(host: String = "127.0.0.1", port: Int, source: String? = nil, receiveTimeoutSeconds: Int = 10) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let code = errno
+                close(fd)
+                throw Failure(description: "bind \(source) failed: \(String(cString: strerror(code)))")
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr(host)
