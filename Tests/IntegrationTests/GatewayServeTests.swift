@@ -102,24 +102,30 @@ import Glibc
             guard case .credentials(let resource, _) = error as? GatewayRuntimeError else { return false }
             return resource == "pg-prod"
         }
-        let tls = try Self.writeConfig(
-            """
-            resources:
-              - name: pg-tls
-                protocol: postgres
-                listen: 127.0.0.1:\(PostgresServer.freeLoopbackPort())
-                upstream: 127.0.0.1:5432
-                tls:
-                  mode: require
-                credentials:
-                  username: app
-            """)
-        defer { unlink(tls) }
-        #expect {
-            _ = try GatewayRuntime(configPath: tls, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
-        } throws: { error in
-            guard case .unsupportedSetting(let resource, let reason) = error as? GatewayRuntimeError else { return false }
-            return resource == "pg-tls" && reason.contains("tls")
+        // A TLS setting that cannot be honoured stops the start instead of being dropped: a
+        // CA file that is not there (upstream leg), a certificate that is not there (client leg).
+        for (name, settings) in [
+            ("pg-tls-ca", "tls:\n      mode: verify-full\n      ca_file: /nonexistent/ca.crt"),
+            ("pg-tls-cert", "client_tls:\n      cert_file: /nonexistent/server.crt\n      key_file: /nonexistent/server.key"),
+        ] {
+            let tls = try Self.writeConfig(
+                """
+                resources:
+                  - name: \(name)
+                    protocol: postgres
+                    listen: 127.0.0.1:\(PostgresServer.freeLoopbackPort())
+                    upstream: 127.0.0.1:5432
+                    \(settings)
+                    credentials:
+                      username: app
+                """)
+            defer { unlink(tls) }
+            #expect {
+                _ = try GatewayRuntime(configPath: tls, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
+            } throws: { error in
+                guard case .tls(let resource, let reason) = error as? GatewayRuntimeError else { return false }
+                return resource == name && reason.contains("/nonexistent/")
+            }
         }
     }
 

@@ -47,6 +47,8 @@ public struct RestartRequiredChanges: Sendable, Hashable {
         if a.databases != b.databases { fields.append("databases") }
         if a.ignoreStartupUser != b.ignoreStartupUser { fields.append("ignore_startup_user") }
         if a.record != b.record { fields.append("record") }
+        if a.clientTLS != b.clientTLS { fields.append("client_tls") }
+        if a.plaintextFrom != b.plaintextFrom { fields.append("plaintext_from") }
         return fields
     }
 
@@ -59,6 +61,9 @@ public struct RestartRequiredChanges: Sendable, Hashable {
         if a.auditLogPath != b.auditLogPath { fields.append("audit_log") }
         if a.storePath != b.storePath { fields.append("store") }
         if a.recording != b.recording { fields.append("recording") }
+        // The files client_tls names are re-read when they change; the settings themselves are not.
+        if a.clientTLS != b.clientTLS { fields.append("client_tls") }
+        if a.plaintextFrom != b.plaintextFrom { fields.append("plaintext_from") }
         return fields
     }
 }
