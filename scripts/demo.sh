@@ -41,8 +41,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "demo: starting PostgreSQL 15 on 127.0.0.1:$pg_port" >&2
-rg_pg_start "$work/pg" "$pg_port" "$superuser_password"
+# A throwaway CA and a certificate for localhost: the gateway offers it to psql, and PostgreSQL
+# serves it to the gateway (both legs verify-full against the CA).
+"$root/scripts/make-test-certs.sh" "$work/certs"
+echo "demo: starting PostgreSQL 15 on 127.0.0.1:$pg_port (TLS)" >&2
+rg_pg_start "$work/pg" "$pg_port" "$superuser_password" "$work/certs/server.crt" "$work/certs/server.key"
 PGPASSWORD=$superuser_password psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
     -v ON_ERROR_STOP=1 -v demo_password="$demo_password" <<'SQL'
 CREATE ROLE demo LOGIN PASSWORD :'demo_password';
@@ -68,6 +71,9 @@ gateway:
   audit_log: $work/audit.jsonl
   recording:
     directory: $work/recordings
+  client_tls:
+    cert_file: $work/certs/server.crt
+    key_file: $work/certs/server.key
 resources:
   - name: pg-demo
     protocol: postgres
@@ -78,7 +84,9 @@ resources:
     production: false
     default: deny
     tls:
-      mode: disable
+      mode: verify-full
+      ca_file: $work/certs/ca.crt
+      server_name: localhost
     credentials:
       username: demo
       password_file: $work/pg-demo.password
@@ -119,13 +127,15 @@ ttl=30m
 $smoke && ttl=5m
 token=$("$ringgate" token issue --config "$work/gateway.yaml" --identity demo --groups demo-users \
     --ttl "$ttl" --resources pg-demo)
-dsn="host=127.0.0.1 port=$gw_port user=demo dbname=demo"
+dsn="host=localhost port=$gw_port user=demo dbname=demo sslmode=verify-full sslrootcert=$work/certs/ca.crt"
 
 cat >&2 <<TEXT
 
 demo: RingGate serves the PostgreSQL database "demo" as resource pg-demo on 127.0.0.1:$gw_port
       (PostgreSQL itself: 127.0.0.1:$pg_port). The gateway logs in upstream as role demo with a
       password only it holds; you log in with a gateway token for identity demo (valid $ttl).
+      TLS on both legs: psql verifies the gateway and the gateway verifies PostgreSQL against
+      the throwaway CA $work/certs/ca.crt (sslmode=verify-full).
       Policy: group demo-users reads and writes; DROP, TRUNCATE and DELETE/UPDATE without WHERE
       are denied; customers.email and every card number in results are masked (last four kept).
       Audit log: $work/audit.jsonl   Session recordings: ringgate replay $work/recordings/<file>
@@ -154,6 +164,16 @@ if $smoke; then
         echo "demo: FAIL: the allowed SELECT did not run through the gateway" >&2
         status=1
     fi
+    echo "demo: TLS on both legs: psql's view, then the server's view of the gateway's connection"
+    tls_client=$(PGPASSWORD=$token PGCONNECT_TIMEOUT=10 psql -X "$dsn" -c '\conninfo' 2>&1) || status=1
+    echo "$tls_client"
+    tls_upstream=$(PGPASSWORD=$token PGCONNECT_TIMEOUT=10 psql -X -At "$dsn" \
+        -c "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()" 2>&1) || status=1
+    echo "upstream ssl: $tls_upstream"
+    case $tls_client in *"SSL connection (protocol: TLSv1.3"*) ;; *)
+        echo "demo: FAIL: psql's connection to the gateway is not TLS 1.3" >&2; status=1 ;;
+    esac
+    [ "$tls_upstream" = "t" ] || { echo "demo: FAIL: the gateway's connection to PostgreSQL is not TLS" >&2; status=1; }
     echo "demo: masked by the gateway: SELECT name, email, card FROM customers ORDER BY id"
     masked=$(PGPASSWORD=$token PGCONNECT_TIMEOUT=10 psql -X "$dsn" -v ON_ERROR_STOP=1 \
         -c "SELECT name, email, card FROM customers ORDER BY id" 2>&1) || status=1

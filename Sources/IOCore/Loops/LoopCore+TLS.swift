@@ -88,7 +88,8 @@ extension LoopCore where Session: ~Copyable {
         let engineIndex = engineIndex(slot, side)
         var spare = spare
         defer { if spare != BufferPool.none { poolStorage.pointee.release(spare) } }
-        while requests.close == nil, pairs[Int(slot)].phase != .closing, tlsEngines[engineIndex] != nil {
+        while requests.close == nil, !pairs[Int(slot)].closeAfterFlush, pairs[Int(slot)].phase != .closing,
+              tlsEngines[engineIndex] != nil {
             if spare == BufferPool.none {
                 // A read that cannot yield anything needs no buffer.
                 guard tlsEngines[engineIndex]!.mayHaveMoreInput else { return }
@@ -120,7 +121,9 @@ extension LoopCore where Session: ~Copyable {
             case .needMoreCiphertext:
                 return
             case .closed:
-                requests.close = .tlsClosed(side: side)
+                // An orderly end (close_notify): what is queued still goes out, then the
+                // connection closes.
+                closeAfterFlush(slot, .tlsClosed(side: side), &requests)
                 return
             case .failed:
                 merge(&requests, failTLS(slot, side))

@@ -289,19 +289,25 @@ struct LoopCore<Session: ProxySession & ~Copyable>: ~Copyable {
             readStateChanged: io.readStateChanged, touchedFlows: io.touchedFlows)
         if let reason = io.closeReason {
             if io.closeFlush {
-                if !pairs[index].closeAfterFlush {
-                    pairs[index].closeAfterFlush = true
-                    pairs[index].pendingCloseReason = reason
-                    slots[index].flushDeadline = now &+ Self.flushTimeout
-                    requests.readStateChanged = true
-                }
-                requests.connect = false
-                if pairs[index].flushedForClose { requests.close = reason }
+                closeAfterFlush(slot, reason, &requests)
             } else {
                 requests.close = reason
             }
         }
         return requests
+    }
+
+    /// Closes `slot` once what is queued is written (bounded by ``flushTimeout``); reading stops now.
+    mutating func closeAfterFlush(_ slot: Int32, _ reason: CloseReason, _ requests: inout SessionRequests) {
+        let index = Int(slot)
+        if !pairs[index].closeAfterFlush {
+            pairs[index].closeAfterFlush = true
+            pairs[index].pendingCloseReason = reason
+            slots[index].flushDeadline = now &+ Self.flushTimeout
+            requests.readStateChanged = true
+        }
+        requests.connect = false
+        if pairs[index].flushedForClose { requests.close = reason }
     }
 
     /// The upstream connect of `slot` failed, or timed out (`ETIMEDOUT`; its socket is closed
