@@ -31,6 +31,29 @@ import Testing
         try echo.stop()
     }
 
+    /// A client that comes back resumes its session from the ticket (no full handshake).
+    @Test(arguments: IOBackendKind.allCases)
+    func clientsResumeTheirSessions(backend: IOBackendKind) throws {
+        let certificates = try TestCertificates()
+        let echo = try TestServer.echo()
+        let (server, address) = try startTLSRelay(
+            backend: backend, upstream: echo.address,
+            listener: TLSRelayListener(clientTLS: TLSContextSource(try certificates.serverContext())))
+        for maxVersion in [TLS1_3_VERSION, TLS1_2_VERSION] {
+            let first = try TestTLSClient(to: address, caFile: certificates.path("ca.crt"), maxVersion: maxVersion)
+            #expect(try first.roundTrip(Array("first".utf8)))
+            #expect(!first.resumed)
+            let session = try #require(first.session())
+            defer { SSL_SESSION_free(session) }
+            let second = try TestTLSClient(to: address, caFile: certificates.path("ca.crt"), maxVersion: maxVersion, resuming: session)
+            #expect(second.resumed, "TLS \(maxVersion == TLS1_3_VERSION ? "1.3" : "1.2") session not resumed")
+            #expect(try second.roundTrip(Array("second".utf8)))
+        }
+        server.shutdown(deadline: .seconds(1))
+        server.waitUntilStopped()
+        try echo.stop()
+    }
+
     @Test(arguments: IOBackendKind.allCases)
     func badPeersCloseOnlyTheirOwnConnection(backend: IOBackendKind) throws {
         let certificates = try TestCertificates()

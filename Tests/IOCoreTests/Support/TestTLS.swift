@@ -54,7 +54,7 @@ final class TestTLSClient: @unchecked Sendable {
     /// Connects and completes the handshake, verifying the server against `caFile` and `serverName`.
     init(
         to address: SocketAddress, caFile: String, serverName: String = "localhost", maxVersion: Int32 = TLS1_3_VERSION,
-        alpn: [UInt8]? = nil
+        alpn: [UInt8]? = nil, resuming session: OpaquePointer? = nil
     ) throws {
         socket = try TestSocket.connect(to: address)
         context = SSL_CTX_new(TLS_client_method())!
@@ -66,6 +66,7 @@ final class TestTLSClient: @unchecked Sendable {
         _ = rg_tls_set_server_name(ssl, serverName)
         _ = rg_tls_verify_host(ssl, serverName, 0)
         if let alpn { _ = SSL_set_alpn_protos(ssl, alpn, UInt32(alpn.count)) }
+        if let session { SSL_set_session(ssl, session) }
         SSL_set_fd(ssl, socket.fd)
         ERR_clear_error()
         // On failure deinit frees both (the object is fully initialized here).
@@ -82,6 +83,10 @@ final class TestTLSClient: @unchecked Sendable {
     var localPort: UInt16 { Socket.localAddress(socket.fd)?.port ?? 0 }
     var version: String { String(cString: SSL_get_version(ssl)) }
     var resumed: Bool { SSL_session_reused(ssl) == 1 }
+
+    /// The session to resume with a later connection (TLS 1.3: after a read has taken the
+    /// server's ticket); release it with `SSL_SESSION_free`.
+    func session() -> OpaquePointer? { SSL_get1_session(ssl) }
 
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
