@@ -84,6 +84,43 @@ import Glibc
         #expect(try Self.psql(port: port, "SELECT 1").status != 0)
     }
 
+    /// A `tcp` resource with `client_tls` terminates TLS and relays the plaintext: a libpq 18
+    /// client opening with TLS (`sslnegotiation=direct`) reaches a plaintext PostgreSQL through it.
+    @Test(.enabled(if: PsycopgBinaryClient.python != nil || ProcessInfo.processInfo.environment["CI"] != nil,
+                   "the psycopg[binary] venv is not installed"),
+          arguments: [IOBackendSelection.ioUring, .epoll])
+    func aTCPResourceTerminatesTLS(backend: IOBackendSelection) throws {
+        let python = try #require(PsycopgBinaryClient.python, PsycopgBinaryClient.missingMessage)
+        let certificates = try TestCertificates.make()
+        defer { certificates.remove() }
+        let server = try PostgresServer.start()
+        defer { server.stop() }
+        let port = PostgresServer.freeLoopbackPort()
+        let config = Self.tcpConfig(listen: port, upstream: server.port).replacingOccurrences(
+            of: "    idle_timeout: 1m\n",
+            with: "    idle_timeout: 1m\n    client_tls:\n      cert_file: \(certificates.serverCertificateFile)\n"
+                + "      key_file: \(certificates.serverKeyFile)\n      alpn: [postgresql]\n")
+        let path = try Self.writeConfig(config)
+        defer { unlink(path) }
+        let runtime = try GatewayRuntime(
+            configPath: path, backend: backend, watchFile: false, reloadOnSIGHUP: false, logger: Self.logger)
+        defer {
+            runtime.shutdown(deadline: .seconds(2))
+            runtime.waitUntilStopped()
+        }
+        let dsn = "host=localhost port=\(port) user=postgres dbname=postgres sslmode=verify-full "
+            + "sslrootcert=\(certificates.caFile) sslnegotiation=direct"
+        let script = """
+            import sys, psycopg
+            with psycopg.connect(sys.argv[1]) as conn:
+                print(conn.pgconn.ssl_in_use, conn.execute("SELECT 'relayed-over-tls'").fetchone()[0])
+            """
+        let result = try PostgresServer.run(asServerUser: false, python, ["-c", script, dsn])
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "True relayed-over-tls", "\(result.output) \(result.error)")
+        // A plaintext client is not let through to the upstream.
+        #expect(try Self.psql(port: port, "SELECT 1").status != 0)
+    }
+
     @Test func postgresResourcesThatCannotBeHonouredAreRefused() throws {
         // Without credentials the gateway cannot log in upstream itself; with a tls setting
         // this build cannot honour, it must not connect in plaintext.

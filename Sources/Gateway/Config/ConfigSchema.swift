@@ -91,7 +91,7 @@ struct ConfigSchema {
     }
 
     func readClientTLS(_ node: Node, _ path: String) -> ClientTLSSettings? {
-        guard let entries = reader.mapping(node, path, known: ["cert_file", "key_file", "min_version", "handshake_timeout"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["cert_file", "key_file", "min_version", "handshake_timeout", "alpn"]) else { return nil }
         var tls = ClientTLSSettings()
         if let value = entries["cert_file"] { tls.certFile = reader.string(value, entries.path("cert_file")) }
         if let value = entries["key_file"] { tls.keyFile = reader.string(value, entries.path("key_file")) }
@@ -103,6 +103,13 @@ struct ConfigSchema {
         }
         if let value = entries["handshake_timeout"] {
             tls.handshakeTimeoutMilliseconds = reader.duration(value, entries.path("handshake_timeout"))
+        }
+        if let value = entries["alpn"], let names = reader.stringList(value, entries.path("alpn")) {
+            if names.contains(where: { $0.isEmpty || $0.utf8.count > 255 }) {
+                reader.report(value, entries.path("alpn"), "ALPN protocol names are 1 to 255 bytes")
+            } else {
+                tls.alpn = names
+            }
         }
         return tls
     }

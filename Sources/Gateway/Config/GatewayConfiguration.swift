@@ -135,12 +135,19 @@ public struct ClientTLSSettings: Sendable, Hashable {
     public var minVersion: String?
     /// How long a client may take to finish the handshake, in milliseconds (tcp relays).
     public var handshakeTimeoutMilliseconds: Int?
+    /// ALPN protocols a `tcp` relay accepts (`postgresql`, `h2`, `http/1.1`); `postgres`
+    /// resources always negotiate `postgresql`.
+    public var alpn: [String]?
 
-    public init(certFile: String? = nil, keyFile: String? = nil, minVersion: String? = nil, handshakeTimeoutMilliseconds: Int? = nil) {
+    public init(
+        certFile: String? = nil, keyFile: String? = nil, minVersion: String? = nil, handshakeTimeoutMilliseconds: Int? = nil,
+        alpn: [String]? = nil
+    ) {
         self.certFile = certFile
         self.keyFile = keyFile
         self.minVersion = minVersion
         self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
+        self.alpn = alpn
     }
 
     /// This resource's settings, each unset key taken from `defaults`.
@@ -148,7 +155,8 @@ public struct ClientTLSSettings: Sendable, Hashable {
         ClientTLSSettings(
             certFile: certFile ?? defaults?.certFile, keyFile: keyFile ?? defaults?.keyFile,
             minVersion: minVersion ?? defaults?.minVersion,
-            handshakeTimeoutMilliseconds: handshakeTimeoutMilliseconds ?? defaults?.handshakeTimeoutMilliseconds)
+            handshakeTimeoutMilliseconds: handshakeTimeoutMilliseconds ?? defaults?.handshakeTimeoutMilliseconds,
+            alpn: alpn ?? defaults?.alpn)
     }
 }
 

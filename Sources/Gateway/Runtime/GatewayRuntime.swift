@@ -210,7 +210,8 @@ public final class GatewayRuntime: Sendable {
         var requests: [(resource: String, settings: ClientTLSSettings, alpn: [String])] = []
         for resource in config.resources {
             guard let settings = clientTLSSettings(resource, gateway: config.gateway) else { continue }
-            requests.append((resource.name, settings, resource.protocol == .postgres ? [PostgresSession.alpnProtocol] : []))
+            let alpn = resource.protocol == .postgres ? [PostgresSession.alpnProtocol] : settings.alpn ?? []
+            requests.append((resource.name, settings, alpn))
         }
         do {
             return try ClientTLSCertificates(requests, logger: logger)
