@@ -95,8 +95,9 @@ let package = Package(
             dependencies: [
                 "IOCore",
                 "CLibURing",
-                // The `bench tcp --tls` client (TLS 1.3 over the non-blocking sockets).
-                "COpenSSL",
+                // The `bench tcp --tls` client (TLS 1.3 over the non-blocking sockets), with
+                // OpenSSL's per-record blocks from the small-block cache (no malloc per record).
+                "COpenSSL", "COpenSSLMemory",
                 // Counts the bench's own heap allocations to prove its measured loop makes none.
                 "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

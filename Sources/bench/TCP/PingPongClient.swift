@@ -28,7 +28,9 @@ struct PingPongRun {
 ///
 /// With a ``TLSClientContext`` every connection runs its TLS handshake at set-up (not measured),
 /// and the loop writes and reads through `SSL_write`/`SSL_read` on the same non-blocking
-/// sockets; OpenSSL keeps its record buffers between calls, so that loop allocates nothing either.
+/// sockets. OpenSSL keeps its record buffers between calls and takes its small per-record blocks
+/// from COpenSSLMemory's per-thread cache, so that loop makes no heap allocation either; the
+/// allocations inside `SSL_read`/`SSL_write` are counted apart, to tell whose they would be.
 final class PingPongClient {
     /// Bytes in every message.
     static let messageSize = 64

@@ -69,8 +69,8 @@ struct TCPBenchReport: Codable, Sendable {
         /// is wrong with the harness.
         var benchAllocations: UInt64
         /// TLS runs: the client thread's allocations inside `SSL_read`/`SSL_write` during the
-        /// stretch (OpenSSL 3.0's record layer allocates and frees a few small blocks per record;
-        /// the bench's own code allocates nothing). Absent for plaintext targets.
+        /// stretch (OpenSSL 3.0 takes a few small blocks per record, served by COpenSSLMemory's
+        /// per-thread cache, so 0 in steady state). Absent for plaintext targets.
         var tlsLibraryAllocations: UInt64?
     }
 

@@ -1,4 +1,5 @@
 import CAllocCounter
+import COpenSSLMemory
 import Histogram
 
 #if canImport(Glibc)
@@ -38,6 +39,9 @@ final class TCPBenchRunner {
             certificates = made
             tlsClient = try TLSClientContext(caFile: made.caFile)
             log("TLS 1.3 between client and proxies; certificates in \(made.directory); direct stays plaintext")
+            if rg_openssl_memory_installed() != 1 {
+                log("warning: OpenSSL's small-block cache is not installed; OpenSSL will allocate per TLS record")
+            }
         }
 
         if configuration.includeDirect {
@@ -72,6 +76,9 @@ final class TCPBenchRunner {
                         let own = sample.benchAllocations &- (sample.tlsLibraryAllocations ?? 0)
                         if own > 0 {
                             log("warning: the bench itself allocated \(own) time(s) while measuring (outside OpenSSL); its numbers carry that cost")
+                        }
+                        if let library = sample.tlsLibraryAllocations, library > 0 {
+                            log("warning: OpenSSL allocated \(library) time(s) inside SSL_read/SSL_write while measuring; its numbers carry that cost")
                         }
                     } catch {
                         fail(target.name, error)
