@@ -56,7 +56,7 @@ final class TestTLSClient: @unchecked Sendable {
         to address: SocketAddress, caFile: String, serverName: String = "localhost", maxVersion: Int32 = TLS1_3_VERSION,
         alpn: [UInt8]? = nil, resuming session: OpaquePointer? = nil
     ) throws {
-        socket = try TestSocket.connect(to: address)
+        socket = try TestSocket.connect(to: address, timeoutSeconds: 30)
         context = SSL_CTX_new(TLS_client_method())!
         _ = rg_tls_ctx_set_min_version(context, TLS1_2_VERSION)
         _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_MAX_PROTO_VERSION, Int(maxVersion), nil)

@@ -121,8 +121,9 @@ final class RawPostgresClient {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
             guard bound == 0 else {
+                // No close here: the object is initialized, so deinit closes `fd` (closing it
+                // twice would close whatever descriptor another thread opened in between).
                 let code = errno
-                close(fd)
                 throw Failure(description: "bind \(source) failed: \(String(cString: strerror(code)))")
             }
         }
@@ -136,8 +137,8 @@ final class RawPostgresClient {
             }
         }
         guard result == 0 else {
+            // deinit closes `fd` (see above).
             let code = errno
-            close(fd)
             throw Failure(description: "connect \(host):\(port) failed: \(String(cString: strerror(code)))")
         }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
