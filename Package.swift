@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
     ],
     targets: [
         // MARK: C shims
@@ -75,6 +78,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // Ed25519 PEM (gateway token signing keys); jwt-kit already builds it.
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                // The control API (its own listener, off the data path) and its metrics.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: hotPathSwiftSettings
         ),

@@ -18,6 +18,8 @@ packages=(
     python3-venv       # the psycopg[binary] venv below
     dpkg-dev           # apt-get source (PostgreSQL's regression corpus)
     procps             # ps/pkill in scripts
+    curl               # the control API from integration tests
+    python3-prometheus-client  # an independent parser of the metrics endpoint in tests
 )
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -9,7 +9,7 @@ struct RingGateCommand: AsyncParsableCommand {
         version: RingGateVersion.string,
         subcommands: [
             ServeCommand.self, ForwardCommand.self, CheckConfigCommand.self, ExplainCommand.self,
-            TokenCommand.self, ReplayCommand.self,
+            TokenCommand.self, ReplayCommand.self, SessionsCommand.self, KillCommand.self,
         ]
     )
 

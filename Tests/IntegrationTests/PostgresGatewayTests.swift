@@ -437,13 +437,7 @@ import Glibc
         try client.send(PostgresWire.query("SELECT 1"))
         #expect(String(try client.untilReady().map(\.kind)) == "TDCZ")
 
-        // The token's id is its `jti` claim.
-        let payload = gateway.token.split(separator: ".")[1]
-        var base64 = payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        let data = try #require(Data(base64Encoded: base64))
-        let claims = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let tokenID = try #require(claims["jti"] as? String)
+        let tokenID = try #require(PostgresGatewayFixture.tokenID(gateway.token))
         let revoke = try PostgresGatewayFixture.runRinggate(
             ["token", "revoke", "--file", gateway.directory + "/revoked-tokens", "--jti=\(tokenID)"])
         try PostgresGatewayFixture.check(revoke, "ringgate token revoke")

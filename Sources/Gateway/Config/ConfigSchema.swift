@@ -65,7 +65,7 @@ struct ConfigSchema {
     // MARK: gateway
 
     func readGateway(_ node: Node, _ path: String) -> GatewaySettings? {
-        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from", "control"]) else { return nil }
         var settings = GatewaySettings()
         if let value = entries["io_backend"] {
             settings.ioBackend = reader.choice(value, entries.path("io_backend"), IOBackendPreference.allCases.map { ($0.rawValue, $0) }) ?? .auto
@@ -86,6 +86,26 @@ struct ConfigSchema {
         }
         if let value = entries["plaintext_from"] {
             settings.plaintextFrom = readNetworks(value, entries.path("plaintext_from")) ?? settings.plaintextFrom
+        }
+        if let value = entries["control"] { settings.control = readControl(value, entries.path("control")) }
+        return settings
+    }
+
+    func readControl(_ node: Node, _ path: String) -> ControlSettings? {
+        guard let entries = reader.mapping(node, path, known: ["listen", "admin_groups", "approver_groups"]) else { return nil }
+        guard let listenNode = reader.required(entries, "listen"),
+              let listen = hostPort(listenNode, entries.path("listen")) else { return nil }
+        guard ["127.0.0.1", "::1", "localhost"].contains(listen.host.lowercased()) || listen.host.hasPrefix("127.") else {
+            // Bearer tokens must not cross a network in clear: front it with a TLS proxy on this host.
+            reader.report(listenNode, entries.path("listen"),
+                          "the control API listens on loopback only (bearer tokens travel in clear); "
+                              + "put a TLS-terminating proxy in front of it to reach it from elsewhere")
+            return nil
+        }
+        var settings = ControlSettings(listen: listen)
+        if let value = entries["admin_groups"] { settings.adminGroups = reader.stringList(value, entries.path("admin_groups")) ?? [] }
+        if let value = entries["approver_groups"] {
+            settings.approverGroups = reader.stringList(value, entries.path("approver_groups")) ?? []
         }
         return settings
     }

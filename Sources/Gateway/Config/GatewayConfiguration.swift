@@ -57,6 +57,8 @@ public struct GatewaySettings: Sendable, Hashable {
     public var clientTLS: ClientTLSSettings?
     /// Networks plaintext logins are accepted from (`plaintext_from:`; default loopback).
     public var plaintextFrom: [String] = ["127.0.0.0/8", "::1/128"]
+    /// The control API's listener and who may use it (`control:`); nil: no control API.
+    public var control: ControlSettings?
 
     public init(
         ioBackend: IOBackendPreference = .auto, loops: Int? = nil, drainTimeoutMilliseconds: Int = 30_000,
@@ -123,6 +125,23 @@ public enum ResourceProtocol: String, Sendable, Hashable, CaseIterable {
     /// Opaque TCP relay: no inspection; statement policy does not apply.
     case tcp
     case postgres
+}
+
+/// The control API (`gateway.control`): health, metrics and administration over HTTP, on
+/// its own listener, off the data path.
+public struct ControlSettings: Sendable, Hashable {
+    /// Where the API listens (loopback unless TLS fronts it).
+    public var listen: HostPort
+    /// Groups whose members may administer (list and end sessions, reload policy).
+    public var adminGroups: [String]
+    /// Groups whose members may list sessions (and, later, decide approvals).
+    public var approverGroups: [String]
+
+    public init(listen: HostPort, adminGroups: [String] = [], approverGroups: [String] = []) {
+        self.listen = listen
+        self.adminGroups = adminGroups
+        self.approverGroups = approverGroups
+    }
 }
 
 /// TLS offered to clients (`gateway.client_tls`, `resources[].client_tls`). A resource's

@@ -27,6 +27,8 @@ public struct PostgresResourceContext: Sendable {
     public var upstreamTLS: TLSContext?
     /// The name sent as SNI and checked against the server's certificate under `verify-full`.
     public var upstreamServerName: String?
+    /// What this resource's sessions count for the metrics (set by ``GatewaySessionShared``).
+    public internal(set) var counters: ResourceCounters?
 
     public init(
         name: String, upstreamDescription: String, upstreamUser: String, upstreamPassword: [UInt8]?,

@@ -272,6 +272,13 @@ extension PostgresSession {
             readCatalogIfNeeded(io: &io)
             if let auditContext, let policy {
                 shared.audit.record(.sessionStart(auditContext, policyVersion: policy.policyVersion))
+                resource.counters?.sessionStarted()
+                if let reply = io.replyAddress() {
+                    shared.liveSessions.add(LiveSessions.Entry(
+                        id: auditContext.sessionID, identity: auditContext.identity, resource: resource.name,
+                        database: auditContext.database, clientAddress: auditContext.clientAddress, startedAt: startedAt,
+                        cancelKey: gatewayKey, reply: reply))
+                }
             }
             startRecording(io: &io)
         case .failed(let error):

@@ -133,6 +133,7 @@ extension PostgresSession {
     /// Masks one DataRow in place; returns the bytes to send, or nil when it cannot be masked.
     mutating func maskRow(_ message: UnsafeMutableRawBufferPointer) -> Int? {
         guard columns.masksAnything else { return message.count }
+        resource.counters?.rowMasked()
         if let scanner = masks?.scanner {
             return try? DataRowMasker.mask(message: message, columns: columns, scanner: scanner)
         }
@@ -196,9 +197,11 @@ extension PostgresSession {
         case .none:
             return true
         case .scanRows:
+            resource.counters?.rowMasked()
             masks?.scanner?.maskInPlace(UnsafeMutableRawBufferPointer(rebasing: message[5...]))
             return true
         case .columns(let format):
+            resource.counters?.rowMasked()
             if let scanner = masks?.scanner {
                 return (try? CopyTextMasker.mask(message: message, columns: columns, format: format, scanner: scanner)) != nil
             }

@@ -36,6 +36,7 @@ extension PostgresSession {
             } else if decision.action == .allow {
                 forwardRequest(.query, frame, range: range, io: &io)
                 markersSent &+= 1
+                resource.counters?.statementForwarded(after: io.nanosecondsSinceWake())
             } else {
                 refuse(decision, classes: classes, extended: false, io: &io)
             }
@@ -57,6 +58,7 @@ extension PostgresSession {
             } else if decision.action == .allow {
                 if named { prepared.store(name: view.statementName, text: view.query) }
                 forwardRequest(.parse, frame, range: range, io: &io)
+                resource.counters?.statementForwarded(after: io.nanosecondsSinceWake())
             } else {
                 refuse(decision, classes: classes, extended: true, io: &io)
             }
@@ -228,6 +230,7 @@ extension PostgresSession {
     /// (see ``StatementAuditQueue``).
     mutating func audit(_ decision: Decision, classes: StatementClass, text: UnsafeRawBufferPointer?) {
         guard let auditContext, let policy else { return }
+        resource.counters?.statementDecided(decision.action)
         var names: [String] = []
         if let text {
             for reference in relations { names.append(reference.displayName(in: text)) }

@@ -10,6 +10,8 @@ public enum GatewaySessionEvent: Sendable {
     case saltedPassword([UInt8])
     /// The session recording's writer needs the session to pause, resume or close.
     case recording(RecordingSignal)
+    /// An administrator ended the session through the control API.
+    case terminate(by: String)
 }
 
 /// One client connection to a `postgres` resource: the gateway ends the client's login
@@ -198,6 +200,8 @@ public struct PostgresSession: ~Copyable {
             _ = loginStep(step, frame: nil, io: &io)
         case .custom(.recording(let signal)):
             recordingSignal(signal, io: &io)
+        case .custom(.terminate):
+            fail(.fatal, "57P01", "terminating connection due to administrator command", io: &io)
         }
     }
 
@@ -205,6 +209,10 @@ public struct PostgresSession: ~Copyable {
 
     mutating func sessionClosed(_ reason: CloseReason, bytesToClient: UInt64, now: UInt64) {
         if let key = gatewayKey { shared.cancelKeys.remove(processID: key.processID) }
+        if let auditContext {
+            shared.liveSessions.remove(auditContext.sessionID)
+            resource.counters?.sessionEnded(bytesFromClient: bytesFromClient, bytesToClient: bytesToClient)
+        }
         recorder.end(reason: reason.description, at: now)
         statementAudits.flush(sink: shared.audit)
         if let auditContext, let policy {

@@ -24,6 +24,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
     case tls(resource: String, reason: String)
     /// The data plane failed to start.
     case dataPlane(ProxyServerError)
+    /// The control API could not start.
+    case control(String)
 
     public var description: String {
         switch self {
@@ -48,6 +50,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
             "cannot open log file '\(path)': \(String(cString: strerror(code)))"
         case .dataPlane(let error):
             "\(error)"
+        case .control(let reason):
+            "gateway.control: \(reason)"
         }
     }
 }
@@ -67,6 +71,9 @@ public final class GatewayRuntime: Sendable {
     private let recordings: RecordingWriter?
     /// The certificates offered to clients, reloaded when their files change.
     public let certificates: ClientTLSCertificates
+    /// The control API (`gateway.control`), nil when not configured.
+    public let control: ControlServer?
+    private let readiness: Readiness
 
     /// Loads `configPath`, binds every resource's listener and starts the loops.
     /// - Parameters:
@@ -121,7 +128,9 @@ public final class GatewayRuntime: Sendable {
         // A reload rebuilds the token verifiers (re-reading keys and the revocation list);
         // a configuration whose identity settings fail keeps the previous verifiers.
         let reloadLogger = logger
+        let groups = Mutex(config.groups)
         reloader.onConfigurationLoaded { config in
+            groups.withLock { $0 = config.groups }
             do {
                 authentication.replaceAuthenticator(try Self.authenticator(config))
             } catch {
@@ -138,9 +147,33 @@ public final class GatewayRuntime: Sendable {
         } catch {
             throw .dataPlane(error)
         }
+        let readiness = Readiness()
+        if let settings = config.gateway.control {
+            let metrics = GatewayMetrics(
+                counters: shared.counters, liveSessions: shared.liveSessions, loopCount: proxy.loopCount,
+                loops: { server.loopStatistics })
+            do {
+                control = try ControlServer(
+                    ControlServer.Services(
+                        settings: settings, authentication: authentication, groups: { groups.withLock { $0 } },
+                        sessions: shared.liveSessions,
+                        cancel: { entry in Self.cancel(entry, resources: config.resources, listeners: server.boundAddresses) },
+                        metrics: metrics,
+                        reload: { reloader.reload(trigger: .api) },
+                        ready: { readiness.ready }),
+                    logger: logger)
+            } catch {
+                server.shutdown(deadline: .zero)
+                server.waitUntilStopped()
+                throw .control("\(error)")
+            }
+        } else {
+            control = nil
+        }
         if reloadOnSIGHUP { reloader.installSignalHandler() }
         if watchFile { reloader.startWatching() }
         self.configuration = config
+        self.readiness = readiness
         self.audit = audit
         self.recordings = recordings
         self.certificates = certificates
@@ -155,6 +188,19 @@ public final class GatewayRuntime: Sendable {
             ])
     }
 
+    /// Cancels what `entry` runs through the listener of its resource (see ``SessionCanceller``).
+    private static func cancel(_ entry: LiveSessions.Entry, resources: [ResourceSettings], listeners: [SocketAddress]) {
+        guard let key = entry.cancelKey, let index = resources.firstIndex(where: { $0.name == entry.resource }),
+              index < listeners.count else { return }
+        var listener = listeners[index]
+        if resources[index].listen.isWildcardHost {
+            let loopback = listener.family == AF_INET6 ? "::1" : "127.0.0.1"
+            guard let local = try? SocketAddress(ipAddress: loopback, port: listener.port) else { return }
+            listener = local
+        }
+        _ = SessionCanceller.cancel(key: key, through: listener)
+    }
+
     /// The backend the loops run on.
     public var backend: IOBackendKind { server.backend }
 
@@ -163,6 +209,7 @@ public final class GatewayRuntime: Sendable {
 
     /// Stops accepting, lets live sessions finish for up to `deadline`, then closes them.
     public func shutdown(deadline: Duration) {
+        readiness.draining()
         reloader.stopWatchingFile()
         reloader.removeSignalHandler()
         server.shutdown(deadline: deadline)
@@ -171,6 +218,7 @@ public final class GatewayRuntime: Sendable {
     /// Blocks until the loops have exited and the recordings and logs are flushed.
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        control?.stop()
         recordings?.stop()
         audit.flush()
     }
@@ -295,13 +343,14 @@ public final class GatewayRuntime: Sendable {
                 throw .unsupportedSetting(resource: resource.name, reason: "plaintext_from: \(error)")
             }
             let upstream = try upstreamTLS(resource)
-            contexts.append(PostgresResourceContext(
+            let context = PostgresResourceContext(
                 name: resource.name, upstreamDescription: resource.upstream.description,
                 upstreamUser: credentials.username, upstreamPassword: password,
                 allowedDatabases: resource.databases, ignoreStartupUser: resource.ignoreStartupUser,
                 recorded: recording && resource.record != false,
                 clientTLS: certificates.source(for: resource.name), plaintextAllowedFrom: plaintextFrom,
-                upstreamTLS: upstream?.0, upstreamServerName: upstream?.1))
+                upstreamTLS: upstream?.0, upstreamServerName: upstream?.1)
+            contexts.append(context)
         }
         return contexts
     }
@@ -343,3 +392,12 @@ public final class GatewayRuntime: Sendable {
     }
 }
 
+
+/// Whether the gateway takes new sessions (`/readyz`): false once shutdown began.
+private final class Readiness: Sendable {
+    private let stopping = Atomic<Bool>(false)
+
+    var ready: Bool { !stopping.load(ordering: .relaxed) }
+
+    func draining() { stopping.store(true, ordering: .relaxed) }
+}

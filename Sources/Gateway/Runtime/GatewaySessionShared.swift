@@ -17,6 +17,10 @@ public final class GatewaySessionShared: Sendable {
     public let recordings: RecordingWriter?
     /// For failures a session reports besides its audit events (an upstream TLS failure).
     public let log: Logger
+    /// Counters per resource for the metrics endpoint.
+    public let counters: GatewayCounters
+    /// The logged-in sessions (control API).
+    public let liveSessions: LiveSessions
     private let sessionCounter = Atomic<UInt64>(0)
 
     /// A new audit session id (1, 2, ...; 0 never names a session).
@@ -27,10 +31,19 @@ public final class GatewaySessionShared: Sendable {
     public init(
         postgres: [PostgresResourceContext?], relays: [TLSRelayListener?] = [], policies: PolicyStore, authentication: PostgresAuthService,
         cancelKeys: CancelKeyRegistry, audit: any AuditSink, recordings: RecordingWriter? = nil,
-        log: Logger = Logger(label: "ringgate.session")
+        log: Logger = Logger(label: "ringgate.session"), liveSessions: LiveSessions = LiveSessions()
     ) {
         self.log = log
-        self.postgres = postgres
+        let counters = GatewayCounters(resources: postgres.compactMap { $0?.name })
+        var contexts = postgres
+        var next = 0
+        for index in contexts.indices where contexts[index] != nil {
+            contexts[index]!.counters = counters.resources[next].counters
+            next += 1
+        }
+        self.counters = counters
+        self.liveSessions = liveSessions
+        self.postgres = contexts
         self.relays = relays
         self.policies = policies
         self.authentication = authentication

@@ -285,6 +285,17 @@ final class PostgresGatewayFixture {
         return issued.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A gateway token's id: its `jti` claim.
+    static func tokenID(_ token: String) -> String? {
+        let parts = token.split(separator: ".")
+        guard parts.count == 3 else { return nil }
+        var base64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64),
+              let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return claims["jti"] as? String
+    }
+
     // MARK: Clients
 
     /// A libpq connection string to a gateway resource (the token goes in PGPASSWORD or `password=`).

@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// The control API: its own HTTP listener (Hummingbird, on its own event loops), never on the
+/// data path. `/healthz`, `/readyz` and `/metrics` answer anyone who reaches the listener;
+/// `/v1/...` needs a bearer token (a gateway token scoped to resource `control`, or an OIDC
+/// token) whose identity belongs to an admin (or, for reading, approver) group.
+public final class ControlServer: Sendable {
+    /// What the API may do, and to whom.
+    struct Services: Sendable {
+        var settings: ControlSettings
+        var authentication: PostgresAuthService
+        var groups: @Sendable () -> [GroupSettings]
+        var sessions: LiveSessions
+        /// Cancels what a live session runs (before it is terminated).
+        var cancel: @Sendable (LiveSessions.Entry) -> Void
+        var metrics: GatewayMetrics
+        var reload: @Sendable () -> ReloadOutcome
+        var ready: @Sendable () -> Bool
+    }
+
+    /// The resource name control tokens are scoped to (`ringgate token issue --resources control`).
+    public static let tokenResource = "control"
+
+    private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    /// The bound port (the listener may ask for port 0).
+    public let port: Int
+
+    /// Starts listening; returns once the listener is bound (or throws why it could not be).
+    init(_ services: Services, logger: Logger) throws {
+        let router = Router()
+        Self.routes(router, services)
+        let bound = BoundPort()
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(services.settings.listen.host, port: Int(services.settings.listen.port)),
+                                 serverName: "ringgate-control"),
+            onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) },
+            logger: logger)
+        let task = Task { try await app.run() }
+        guard let port = bound.wait(seconds: 10), port > 0 else {
+            task.cancel()
+            throw ControlServerError.cannotListen(services.settings.listen.description)
+        }
+        self.port = port
+        self.task.withLock { $0 = task }
+    }
+
+    /// Stops the listener.
+    public func stop() {
+        guard let task = task.withLock({ value -> Task<Void, any Error>? in defer { value = nil }; return value }) else { return }
+        task.cancel()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            _ = await task.result
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 5)
+    }
+
+    // MARK: Routes
+
+    private static func routes(_ router: Router<BasicRequestContext>, _ services: Services) {
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            services.ready() ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready\n")))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: services.metrics.render())))
+        }
+        router.get("/v1/sessions") { request, _ -> Response in
+            _ = try await authorize(request, services, role: .reader)
+            let sessions = services.sessions.list.map {
+                SessionDescription(
+                    id: $0.id, identity: $0.identity, resource: $0.resource, database: $0.database,
+                    client: $0.clientAddress, startedAt: $0.startedAt.timeIntervalSince1970)
+            }
+            return try json(sessions)
+        }
+        router.delete("/v1/sessions/:id") { request, context -> Response in
+            let caller = try await authorize(request, services, role: .admin)
+            guard let id = context.parameters.get("id", as: UInt64.self) else { throw HTTPError(.badRequest, message: "bad session id") }
+            guard let entry = services.sessions.entry(id) else { throw HTTPError(.notFound, message: "no live session \(id)") }
+            // What it runs is cancelled first (the server would go on with it after the
+            // connection closed), then the session ends.
+            services.cancel(entry)
+            guard services.sessions.terminate(id, by: caller) else { throw HTTPError(.notFound, message: "no live session \(id)") }
+            return try json(["terminated": id])
+        }
+        router.post("/v1/reload") { request, _ -> Response in
+            _ = try await authorize(request, services, role: .admin)
+            switch services.reload() {
+            case .applied(let version): return try json(["outcome": "applied", "policy_version": version])
+            case .unchanged(let version): return try json(["outcome": "unchanged", "policy_version": version])
+            case .rejected(let diagnostics):
+                throw HTTPError(.unprocessableContent, message: diagnostics.map(\.description).joined(separator: "\n"))
+            }
+        }
+    }
+
+    enum Role { case reader, admin }
+
+    /// The caller's identity when its bearer token is valid and its groups allow `role`;
+    /// throws 401 (no or bad token) or 403 (not allowed).
+    static func authorize(_ request: Request, _ services: Services, role: Role) async throws -> String {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a bearer token is required")
+        }
+        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let verified = await services.authentication.authenticator.authenticate(token, resource: tokenResource)
+        guard case .success(let identity) = verified else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""], message: "invalid token")
+        }
+        let groups = ConfigGroupMembership.groups(of: identity.name, tokenGroups: identity.groups, in: services.groups())
+        let allowed = role == .admin ? services.settings.adminGroups : services.settings.adminGroups + services.settings.approverGroups
+        guard allowed.contains(where: groups.contains) else {
+            throw HTTPError(.forbidden, message: "\(identity.name) may not do this")
+        }
+        return identity.name
+    }
+
+    private static func json<Value: Encodable>(_ value: Value) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// A live session as the API lists it.
+struct SessionDescription: Codable, Sendable {
+    var id: UInt64
+    var identity: String
+    var resource: String
+    var database: String?
+    var client: String?
+    var startedAt: Double
+
+    enum CodingKeys: String, CodingKey {
+        case id, identity, resource, database, client
+        case startedAt = "started_at"
+    }
+}
+
+/// Why the control API did not start.
+public enum ControlServerError: Error, Sendable, CustomStringConvertible {
+    case cannotListen(String)
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let address): "gateway.control: cannot listen on \(address)"
+        }
+    }
+}
+
+/// The port `onServerRunning` reports, handed to the starting thread.
+private final class BoundPort: Sendable {
+    private let value = Mutex<Int?>(nil)
+    private let ready = DispatchSemaphore(value: 0)
+
+    func set(_ port: Int) {
+        value.withLock { $0 = port }
+        ready.signal()
+    }
+
+    func wait(seconds: Int) -> Int? {
+        guard ready.wait(timeout: .now() + .seconds(seconds)) == .success else { return nil }
+        return value.withLock { $0 }
+    }
+}
