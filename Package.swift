@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
     ],
     targets: [
         // MARK: C shims
@@ -75,6 +77,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // Ed25519 PEM (gateway token signing keys); jwt-kit already builds it.
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                // The control store's engines: SQLite (embedded) and PostgreSQL (shared by replicas).
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: hotPathSwiftSettings
         ),

@@ -76,7 +76,7 @@ struct ConfigSchema {
         }
         if let value = entries["access_log"] { settings.accessLogPath = reader.string(value, entries.path("access_log")) }
         if let value = entries["audit_log"] { settings.auditLogPath = reader.string(value, entries.path("audit_log")) }
-        if let value = entries["store"] { settings.storePath = reader.string(value, entries.path("store")) }
+        if let value = entries["store"] { settings.store = readStore(value, entries.path("store")) }
         if let value = entries["recording"] { settings.recording = readRecording(value, entries.path("recording")) }
         if let value = entries["client_tls"] {
             settings.clientTLS = readClientTLS(value, entries.path("client_tls"))
@@ -88,6 +88,44 @@ struct ConfigSchema {
             settings.plaintextFrom = readNetworks(value, entries.path("plaintext_from")) ?? settings.plaintextFrom
         }
         return settings
+    }
+
+    /// `store: PATH` (SQLite), or `{engine: sqlite, path: PATH}` / `{engine: postgres, url_env: VAR}`.
+    func readStore(_ node: Node, _ path: String) -> StoreSettings? {
+        if case .scalar = node {
+            return reader.string(node, path).map { .sqlite(path: $0) }
+        }
+        guard let entries = reader.mapping(node, path, known: ["engine", "path", "url_env"]) else { return nil }
+        let engine = entries["engine"].map { reader.choice($0, entries.path("engine"), [("sqlite", "sqlite"), ("postgres", "postgres")]) } ?? "sqlite"
+        switch engine {
+        case "sqlite":
+            if let node = entries["url_env"] {
+                reader.report(node, entries.path("url_env"), "url_env is for engine: postgres (sqlite takes path)")
+            }
+            guard let node = reader.required(entries, "path") else { return nil }
+            return reader.string(node, entries.path("path")).map { .sqlite(path: $0) }
+        case "postgres":
+            if let node = entries["path"] {
+                reader.report(node, entries.path("path"), "path is for engine: sqlite (postgres takes url_env)")
+            }
+            guard let node = reader.required(entries, "url_env"),
+                  let variable = reader.string(node, entries.path("url_env")) else { return nil }
+            guard Self.isEnvironmentVariableName(variable) else {
+                reader.report(node, entries.path("url_env"), "url_env names an environment variable (letters, digits, _; not starting with a digit), not a URL")
+                return nil
+            }
+            return .postgres(urlEnvironmentVariable: variable)
+        default:
+            return nil
+        }
+    }
+
+    static func isEnvironmentVariableName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first < UInt8(ascii: "0") || first > UInt8(ascii: "9") else { return false }
+        return name.utf8.allSatisfy { byte in
+            byte == UInt8(ascii: "_") || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+        }
     }
 
     func readClientTLS(_ node: Node, _ path: String) -> ClientTLSSettings? {

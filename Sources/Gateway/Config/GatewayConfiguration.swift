@@ -48,8 +48,8 @@ public struct GatewaySettings: Sendable, Hashable {
     public var accessLogPath: String?
     /// JSON-lines audit log path (`nil`: standard error).
     public var auditLogPath: String?
-    /// Store location (SQLite file path).
-    public var storePath: String?
+    /// The control store (`store:`); nil: none configured.
+    public var store: StoreSettings?
     /// Session recording (`recording:`); nil: no session is recorded.
     public var recording: RecordingSettings?
     /// TLS for clients (`client_tls:`): the certificate every `postgres` resource offers, and
@@ -68,8 +68,17 @@ public struct GatewaySettings: Sendable, Hashable {
         self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
         self.accessLogPath = accessLogPath
         self.auditLogPath = auditLogPath
-        self.storePath = storePath
+        self.store = storePath.map { .sqlite(path: $0) }
         self.recording = recording
+    }
+
+    /// The SQLite store file, when the store is SQLite (setting it selects SQLite).
+    public var storePath: String? {
+        get {
+            guard case .sqlite(let path) = store else { return nil }
+            return path
+        }
+        set { store = newValue.map { .sqlite(path: $0) } }
     }
 }
 
