@@ -1,0 +1,61 @@
+import Foundation
+@testable import Gateway
+import Testing
+
+/// PostgreSQL's change wake-up between store instances (replicas): LISTEN/NOTIFY, and
+/// polling when a replica is not listening.
+@Suite struct PostgresStoreChangeTests {
+    static let enabled = PostgresServer.isInstalled || ProcessInfo.processInfo.environment["CI"] != nil
+
+    typealias D = StoreTestData
+
+    /// Replica B waits with a poll interval of an hour, so only a notification can wake it;
+    /// a change committed through replica A must reach it within a second.
+    @Test(.enabled(if: enabled, "PostgreSQL 15 is not installed"))
+    func aChangeOnOneReplicaWakesAWaiterOnAnotherWithinASecond() async throws {
+        let fixture = try StoreFixture.make(.postgres)
+        let replicaA = try await fixture.open()
+        let engineB = try #require(try fixture.engine(listen: true, pollInterval: .seconds(3600)) as? PostgresStoreEngine)
+        let replicaB = try await SQLControlStore.open(engineB)
+        #expect(await engineB.waitUntilListening(timeout: .seconds(30)))
+        let clock = ContinuousClock()
+        let waiter = Task { () -> (changes: [StoreChange], waited: Duration) in
+            let start = clock.now
+            let changes = try await replicaB.waitForChange(after: 0, timeout: .seconds(60))
+            return (changes, start.duration(to: clock.now))
+        }
+        // Commit only once B has looked, found nothing and is waiting.
+        try await Self.waitUntil { engineB.changeSignal.suspendedWaiters > 0 }
+        let committed = clock.now
+        try await replicaA.createRequest(D.request("held-on-a"))
+        let result = try await waiter.value
+        let latency = committed.duration(to: clock.now)
+        #expect(result.changes.map(\.subject) == ["held-on-a"])
+        #expect(latency < .seconds(1), "woken \(latency) after the commit")
+        await replicaA.close()
+        await replicaB.close()
+    }
+
+    @Test(.enabled(if: enabled, "PostgreSQL 15 is not installed"))
+    func aReplicaThatIsNotListeningFindsChangesByPolling() async throws {
+        let fixture = try StoreFixture.make(.postgres)
+        let replicaA = try await fixture.open()
+        let replicaB = try await fixture.open(listen: false, pollInterval: .milliseconds(100))
+        let waiter = Task { try await replicaB.waitForChange(after: 0, timeout: .seconds(30)) }
+        try await replicaA.addRevocation(TokenRevocation(jti: "revoked-on-a", revokedAt: D.at(1), expiresAt: D.at(2)))
+        #expect(try await waiter.value.map(\.subject) == ["revoked-on-a"])
+        #expect(try await replicaB.isRevoked(jti: "revoked-on-a"), "a token revoked on one replica is revoked on all")
+        await replicaA.close()
+        await replicaB.close()
+    }
+
+    /// Waits (bounded, 30 s) until `condition` holds.
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(30))
+        while !condition() {
+            guard clock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
