@@ -36,6 +36,30 @@ import Testing
         await replicaB.close()
     }
 
+    /// The server ends the listening connection: the replica listens again by itself, and
+    /// notifications wake it as before.
+    @Test(.enabled(if: enabled, "PostgreSQL 15 is not installed"))
+    func theListenerComesBackAfterItsConnectionIsKilled() async throws {
+        let fixture = try StoreFixture.make(.postgres)
+        let replicaA = try await fixture.open(listen: false)
+        let engineB = try #require(try fixture.engine(listen: true, pollInterval: .seconds(3600)) as? PostgresStoreEngine)
+        let replicaB = try await SQLControlStore.open(engineB)
+        #expect(await engineB.waitUntilListening(timeout: .seconds(30)))
+        let database = try #require(URLComponents(string: fixture.location)?.path.dropFirst())
+        let killed = try SharedStoreServer.server().psql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)' AND query LIKE 'LISTEN%'")
+        #expect(killed.output.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(killed)")
+        try await Self.waitUntil { !engineB.isListening }
+        #expect(await engineB.waitUntilListening(timeout: .seconds(30)))
+
+        let waiter = Task { try await replicaB.waitForChange(after: 0, timeout: .seconds(60)) }
+        try await Self.waitUntil { engineB.changeSignal.suspendedWaiters > 0 }
+        try await replicaA.setPolicyVersion(ReplicaPolicyVersion(replicaID: "replica-a", version: "v2", updatedAt: D.at(1)))
+        #expect(try await waiter.value.map(\.kind) == [.policyVersion])
+        await replicaA.close()
+        await replicaB.close()
+    }
+
     @Test(.enabled(if: enabled, "PostgreSQL 15 is not installed"))
     func aReplicaThatIsNotListeningFindsChangesByPolling() async throws {
         let fixture = try StoreFixture.make(.postgres)
