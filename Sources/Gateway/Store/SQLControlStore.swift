@@ -36,7 +36,7 @@ final class SQLControlStore<Engine: StoreEngine>: ControlStore {
 
     /// Runs a transaction that only reads.
     func read<Result: Sendable>(_ body: @Sendable (any StoreTransaction) async throws -> Result) async throws -> Result {
-        try await engine.transaction(body)
+        try await engine.transaction(readOnly: true, body)
     }
 }
 

@@ -309,6 +309,64 @@ import Testing
         }
     }
 
+    /// The store's reads do not queue behind a write transaction in progress on the same
+    /// engine: they run beside it and see only what was committed.
+    @Test(arguments: engines)
+    func readsRunBesideAnOpenWriteTransaction(_ kind: StoreEngineKind) async throws {
+        let fixture = try StoreFixture.make(kind)
+        defer { fixture.remove() }
+        let (store, engine) = try await fixture.openWithEngine()
+        try await store.addRevocation(TokenRevocation(jti: "committed", revokedAt: D.at(1), expiresAt: D.at(99)))
+        let (holding, holdingContinuation) = AsyncStream<Void>.makeStream()
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        let writer = Task {
+            try await engine.transaction { transaction in
+                try await transaction.execute(
+                    "INSERT INTO token_revocations (jti, revoked_ms, expires_ms) VALUES ('uncommitted', 2, 99)")
+                holdingContinuation.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in holding { break }
+        // Should the reads queue behind the writer after all, this lets it finish after 30 s so
+        // that the test fails on the expectations below instead of hanging.
+        let guardTask = Task {
+            try await Task.sleep(for: .seconds(30))
+            releaseContinuation.yield()
+        }
+        let revokedDuringWrite = try await store.revocations().map(\.jti)
+        let uncommittedSeen = try await store.isRevoked(jti: "uncommitted")
+        releaseContinuation.yield()
+        guardTask.cancel()
+        try await writer.value
+        #expect(revokedDuringWrite == ["committed"], "the open write's row is not visible")
+        #expect(!uncommittedSeen)
+        #expect(try await store.revocations().map(\.jti).sorted() == ["committed", "uncommitted"], "visible once committed")
+        await store.close()
+    }
+
+    /// A transaction opened read-only refuses to write, and nothing it tried is kept.
+    @Test(arguments: engines)
+    func readOnlyTransactionsRefuseWrites(_ kind: StoreEngineKind) async throws {
+        let fixture = try StoreFixture.make(kind)
+        defer { fixture.remove() }
+        let (store, engine) = try await fixture.openWithEngine()
+        do {
+            _ = try await engine.transaction(readOnly: true) { transaction in
+                try await transaction.execute("INSERT INTO token_revocations (jti, revoked_ms, expires_ms) VALUES ('ro', 1, 2)")
+            }
+            Issue.record("a read-only transaction wrote a row")
+        } catch {
+            #expect(!(error is ControlStoreError), "the engine refuses it: \(error)")
+        }
+        #expect(try await !store.isRevoked(jti: "ro"))
+        let count = try await engine.transaction(readOnly: true) { transaction in
+            try await transaction.query("SELECT COUNT(*) AS revocations FROM token_revocations").first?.integer("revocations")
+        }
+        #expect(count == 0, "reading works in it")
+        await store.close()
+    }
+
     /// Pending requests, grants, revocations and sessions survive closing and reopening the store.
     @Test(arguments: engines)
     func stateSurvivesARestart(_ kind: StoreEngineKind) async throws {

@@ -53,6 +53,12 @@ final class StoreFixture: Sendable {
         try await Self.open(engine(listen: listen, pollInterval: pollInterval))
     }
 
+    /// A store on this location and the engine under it (to run transactions of a test's own).
+    func openWithEngine() async throws -> (store: any ControlStore, engine: any StoreEngine) {
+        let engine = try engine()
+        return (try await Self.open(engine), engine)
+    }
+
     private static func open<Engine: StoreEngine>(_ engine: Engine) async throws -> any ControlStore {
         try await SQLControlStore.open(engine)
     }

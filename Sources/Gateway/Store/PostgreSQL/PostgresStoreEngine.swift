@@ -36,12 +36,16 @@ final class PostgresStoreEngine: StoreEngine {
     static let quietLogger = Logger(label: "ringgate.store") { _ in SwiftLogNoOpLogHandler() }
 
     func transaction<Result: Sendable>(
+        readOnly: Bool,
         _ body: @Sendable (any StoreTransaction) async throws -> Result
     ) async throws -> Result {
         let logger = self.logger
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                try await body(PostgresStoreTransaction(connection: connection, logger: logger))
+                let transaction = PostgresStoreTransaction(connection: connection, logger: logger)
+                // The server refuses any write in it, as SQLite's reader connections do.
+                if readOnly { try await transaction.execute(StoreStatement("SET TRANSACTION READ ONLY")) }
+                return try await body(transaction)
             }
         } catch let error as PostgresTransactionError {
             // Report what went wrong inside, not the wrapper.

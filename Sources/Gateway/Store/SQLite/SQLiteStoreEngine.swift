@@ -3,8 +3,9 @@ import GRDB
 
 /// The embedded engine: one SQLite file in WAL mode through GRDB, nothing to start.
 ///
-/// Transactions are `BEGIN IMMEDIATE` on GRDB's writer queue, so they run one at a time
-/// (also across processes sharing the file, with a 5 s busy timeout).
+/// Writing transactions are `BEGIN IMMEDIATE` on GRDB's writer queue, so they run one at a
+/// time (also across processes sharing the file, with a 5 s busy timeout); reading ones run
+/// on GRDB's reader connections beside them, each on a consistent snapshot.
 final class SQLiteStoreEngine: StoreEngine {
     let dialect = StoreDialect.sqlite
     let changeSignal = ChangeSignal()
@@ -34,14 +35,19 @@ final class SQLiteStoreEngine: StoreEngine {
     }
 
     func transaction<Result: Sendable>(
+        readOnly: Bool,
         _ body: @Sendable (any StoreTransaction) async throws -> Result
     ) async throws -> Result {
         let bridge = SQLiteBridgedTransaction()
         let serving = Task { [pool] in
             do {
-                try await pool.writeWithoutTransaction { database in
-                    try database.inTransaction(.immediate) {
-                        bridge.serve(database) ? .commit : .rollback
+                if readOnly {
+                    try await pool.read { database in _ = bridge.serve(database) }
+                } else {
+                    try await pool.writeWithoutTransaction { database in
+                        try database.inTransaction(.immediate) {
+                            bridge.serve(database) ? .commit : .rollback
+                        }
                     }
                 }
             } catch {
