@@ -14,13 +14,12 @@ import Testing
     }
 
     @Test func aSQLiteStoreIsOneOwnerOnlyFileInWALMode() async throws {
-        let directory = NSTemporaryDirectory() + "ringgate-store-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try StoreFixture.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/control.db"
         let store = try await ControlStoreFactory.open(try Self.settings(path))
         #expect(store.engineName == "sqlite")
-        try await store.addRevocation(TokenRevocation(jti: "j", revokedAt: Date(), expiresAt: Date()))
+        try await store.addRevocation(TokenRevocation(jti: "j", revokedAt: StoreTestData.at(1), expiresAt: StoreTestData.at(2)))
         var info = stat()
         #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600)
         let sqlite = try #require(store as? SQLControlStore<SQLiteStoreEngine>)

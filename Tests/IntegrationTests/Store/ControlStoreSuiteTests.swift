@@ -78,7 +78,6 @@ import Testing
         try await withStore(kind) { first, fixture in
             // A second store instance on the same data: another replica (PostgreSQL) or process (SQLite).
             let second = try await fixture.open()
-            defer { Task { await second.close() } }
             try await first.createRequest(D.request("two", approvals: 2))
             try await first.createRequest(D.request("one", approvals: 1))
             let stores = [first, second]
@@ -109,6 +108,7 @@ import Testing
                 #expect(approvers.count == Set(approvers).count && approvers.count == (id == "two" ? 2 : 1), "\(approvers)")
                 #expect(try await second.request(id: id)?.state == .approved)
             }
+            await second.close()
         }
     }
 
@@ -265,7 +265,6 @@ import Testing
     func theChangeFeedIsMonotonicAndCompleteUnderConcurrentWriters(_ kind: StoreEngineKind) async throws {
         try await withStore(kind) { first, fixture in
             let second = try await fixture.open()
-            defer { Task { await second.close() } }
             let writes = 60
             let reader = Task { () -> [StoreChange] in
                 var seen: [StoreChange] = []
@@ -293,6 +292,7 @@ import Testing
             #expect(Set(seen.map(\.subject)) == Set((0..<writes).map { "jti-\($0)" }))
             #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
             #expect(try await second.changes(after: 0, limit: 1000) == seen)
+            await second.close()
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Gateway
+import Synchronization
 import Testing
 
 /// The engines the shared store suite runs against.
@@ -25,12 +26,10 @@ final class StoreFixture: Sendable {
     static func make(_ kind: StoreEngineKind) throws -> StoreFixture {
         switch kind {
         case .sqlite:
-            let directory = NSTemporaryDirectory() + "ringgate-store-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            return StoreFixture(kind: kind, location: directory + "/control.db")
+            return StoreFixture(kind: kind, location: try temporaryDirectory() + "/control.db")
         case .postgres:
             let server = try SharedStoreServer.server()
-            let database = "store_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+            let database = "store_\(SharedStoreServer.nextDatabaseNumber())"
             let created = try server.psql("CREATE DATABASE \(database)")
             guard created.status == 0 else { throw PostgresServer.Failure.command("CREATE DATABASE", created) }
             return StoreFixture(kind: kind, location: "postgres://postgres@127.0.0.1:\(server.port)/\(database)?sslmode=disable")
@@ -63,6 +62,13 @@ final class StoreFixture: Sendable {
         try await SQLControlStore.open(engine)
     }
 
+    /// A new empty directory (mkdtemp, mode 0700) under the system's temporary directory.
+    static func temporaryDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "ringgate-store-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return String(cString: made)
+    }
+
     /// Removes the SQLite directory (PostgreSQL databases go with the server).
     func remove() {
         if kind == .sqlite { try? FileManager.default.removeItem(atPath: (location as NSString).deletingLastPathComponent) }
@@ -81,6 +87,16 @@ enum SharedStoreServer {
     }()
 
     static func server() throws -> PostgresServer { try started.get() }
+
+    private static let databases = Mutex(0)
+
+    /// 1, 2, 3, ...: each test's database on the process's own server has a name of its own.
+    static func nextDatabaseNumber() -> Int {
+        databases.withLock { number in
+            number += 1
+            return number
+        }
+    }
 
     private static func stopAtExit() {
         if case .success(let server) = started { server.stop() }
