@@ -32,18 +32,26 @@ public protocol ControlStore: Sendable {
     func pendingRequests() async throws -> [ApprovalRequest]
     /// Expires every pending request whose deadline is at or before `instant`; returns their ids.
     func expireOverdueRequests(at instant: Date) async throws -> [String]
-    /// Marks every pending request of `replicaID` failed (the replica restarted: its held
-    /// statements are gone); returns their ids.
+    /// Marks every pending request of `replicaID` failed and returns their ids, oldest first.
+    /// A gateway calls it for itself when it starts (the statements its sessions held died with
+    /// the previous process, so they must never run), or for a replica known to be gone.
+    /// Approvals arriving afterwards are refused (`notPending`); other replicas' requests stay.
     func failPendingRequests(replicaID: String, at instant: Date) async throws -> [String]
 
     // MARK: Grants
 
-    /// Stores a grant request (not approved, not revoked).
+    /// Stores a grant request (not approved, denied or revoked).
     func createGrant(_ grant: AccessGrant) async throws
     func grant(id: String) async throws -> AccessGrant?
-    /// Approves a grant: it runs from `instant` for its duration. Refuses self-approval.
-    func approveGrant(id: String, approver: String, at instant: Date) async throws -> AccessGrant
-    /// Revokes a grant (approved or not); revoking twice keeps the first revocation.
+    /// The decisions recorded on a grant (`requestID` is the grant's id), oldest first.
+    func grantDecisions(grantID: String) async throws -> [ApprovalDecision]
+    /// Records one approver's decision on a pending grant (`decision.requestID` is the grant's
+    /// id) and returns the grant after it, with the rules of ``recordDecision(_:)``: any deny
+    /// ends it; once `requiredApprovals` distinct approvers approve, it runs from that decision
+    /// for its duration. Refuses self-approval, a second decision by the same approver, and
+    /// grants no longer pending.
+    func decideGrant(_ decision: ApprovalDecision) async throws -> AccessGrant
+    /// Revokes a grant (pending or approved); revoking twice keeps the first revocation.
     func revokeGrant(id: String, by revoker: String, at instant: Date) async throws -> AccessGrant
     /// Every grant, newest request first.
     func grants() async throws -> [AccessGrant]
@@ -57,12 +65,18 @@ public protocol ControlStore: Sendable {
     func isRevoked(jti: String) async throws -> Bool
     /// Every revocation, in revocation order.
     func revocations() async throws -> [TokenRevocation]
+    /// Forgets the revocations of tokens expired at `instant` (they are refused as expired
+    /// anyway); returns how many.
+    func removeExpiredRevocations(at instant: Date) async throws -> Int
 
     // MARK: Session index
 
     func registerSession(_ session: SessionRecord) async throws
     /// Marks a session ended (ending twice keeps the first end).
     func endSession(id: String, at instant: Date) async throws
+    /// Marks every live session of `replicaID` ended and returns their ids, oldest first (a
+    /// gateway calls it for itself when it starts: the previous process's sessions are gone).
+    func endSessions(replicaID: String, at instant: Date) async throws -> [String]
     /// Asks whichever replica serves a live session to kill it; `false` when it is not live.
     func requestSessionKill(id: String, by requester: String, at instant: Date) async throws -> Bool
     /// Sessions, oldest first; `liveOnly` leaves out the ended ones.
@@ -88,6 +102,25 @@ public protocol ControlStore: Sendable {
 }
 
 extension ControlStore {
+    /// One approver approves a grant (see ``decideGrant(_:)``).
+    public func approveGrant(id: String, approver: String, at instant: Date, comment: String? = nil) async throws -> AccessGrant {
+        try await decideGrant(ApprovalDecision(requestID: id, approver: approver, verdict: .approve, decidedAt: instant, comment: comment))
+    }
+
+    /// One approver denies a grant (see ``decideGrant(_:)``).
+    public func denyGrant(id: String, approver: String, at instant: Date, comment: String? = nil) async throws -> AccessGrant {
+        try await decideGrant(ApprovalDecision(requestID: id, approver: approver, verdict: .deny, decidedAt: instant, comment: comment))
+    }
+
+    /// What a gateway does to the store when it starts as `replicaID`: the requests its
+    /// previous process held fail, and that process's sessions leave the index.
+    @discardableResult
+    public func recoverAfterRestart(replicaID: String, at instant: Date) async throws -> (failedRequests: [String], endedSessions: [String]) {
+        let failed = try await failPendingRequests(replicaID: replicaID, at: instant)
+        let ended = try await endSessions(replicaID: replicaID, at: instant)
+        return (failed, ended)
+    }
+
     /// Changes with a sequence above `after`, at most 1,000.
     public func changes(after sequence: UInt64) async throws -> [StoreChange] {
         try await changes(after: sequence, limit: 1000)

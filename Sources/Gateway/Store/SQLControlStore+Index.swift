@@ -28,6 +28,12 @@ extension SQLControlStore {
         }
     }
 
+    func removeExpiredRevocations(at instant: Date) async throws -> Int {
+        try await write { transaction in
+            try await transaction.execute("DELETE FROM token_revocations WHERE expires_ms <= ?", StoreValue(instant))
+        }
+    }
+
     func registerSession(_ session: SessionRecord) async throws {
         guard !session.id.isEmpty else { throw ControlStoreError.invalid("empty session id") }
         let dialect = engine.dialect
@@ -53,6 +59,22 @@ extension SQLControlStore {
             }
             let known = try await transaction.query("SELECT id FROM sessions WHERE id = ?", .text(id))
             guard !known.isEmpty else { throw ControlStoreError.notFound("session \(id)") }
+        }
+    }
+
+    func endSessions(replicaID: String, at instant: Date) async throws -> [String] {
+        let dialect = engine.dialect
+        return try await write { transaction in
+            let ids = try await transaction.query(
+                "SELECT id FROM sessions WHERE replica_id = ? AND ended_ms IS NULL ORDER BY started_ms, id\(dialect.lockRowsClause)",
+                .text(replicaID)
+            ).map { try $0.string("id") }
+            for id in ids {
+                try await transaction.execute(
+                    "UPDATE sessions SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL", StoreValue(instant), .text(id))
+                try await transaction.recordChange(.sessionEnded, id, at: instant, dialect: dialect)
+            }
+            return ids
         }
     }
 

@@ -3,14 +3,15 @@ import Foundation
 /// Rows to records: the column lists the queries select, and how each row is read.
 enum StoreRecordCoding {
     static let requestColumns = """
-        id, replica_id, identity, groups_json, resource, database_name, statement, classes_json, \
+        id, replica_id, session_id, identity, groups_json, resource, database_name, statement, classes_json, \
         relations_json, justification, created_ms, deadline_ms, required_approvals, state, closed_ms
         """
 
     static func request(_ row: StoreRow) throws -> ApprovalRequest {
         guard let state = ApprovalState(rawValue: try row.string("state")) else { throw StoreRowError.wrongType("state") }
         return ApprovalRequest(
-            id: try row.string("id"), replicaID: try row.string("replica_id"), identity: try row.string("identity"),
+            id: try row.string("id"), replicaID: try row.string("replica_id"), sessionID: try row.optionalString("session_id"),
+            identity: try row.string("identity"),
             groups: try row.stringList("groups_json"), resource: try row.string("resource"),
             database: try row.string("database_name"), statement: try row.string("statement"),
             classes: try row.stringList("classes_json"), relations: try row.stringList("relations_json"),
@@ -20,6 +21,8 @@ enum StoreRecordCoding {
     }
 
     static let decisionColumns = "request_id, approver, verdict, decided_ms, comment"
+    /// The same for grants: `grant_id` is read as the decision's `requestID`.
+    static let grantDecisionColumns = "grant_id AS request_id, approver, verdict, decided_ms, comment"
 
     static func decision(_ row: StoreRow) throws -> ApprovalDecision {
         guard let verdict = ApprovalVerdict(rawValue: try row.string("verdict")) else { throw StoreRowError.wrongType("verdict") }
@@ -29,8 +32,8 @@ enum StoreRecordCoding {
     }
 
     static let grantColumns = """
-        id, identity, resource, rule_set, reason, duration_ms, requested_ms, approved_ms, approved_by, \
-        expires_ms, revoked_ms, revoked_by
+        id, identity, resource, rule_set, reason, duration_ms, requested_ms, required_approvals, approved_ms, \
+        approved_by, expires_ms, denied_ms, denied_by, revoked_ms, revoked_by
         """
 
     static func grant(_ row: StoreRow) throws -> AccessGrant {
@@ -38,8 +41,10 @@ enum StoreRecordCoding {
             id: try row.string("id"), identity: try row.string("identity"), resource: try row.string("resource"),
             ruleSet: try row.string("rule_set"), reason: try row.string("reason"),
             duration: .milliseconds(try row.integer("duration_ms")), requestedAt: try row.date("requested_ms"),
+            requiredApprovals: Int(try row.integer("required_approvals")),
             approvedAt: try row.optionalDate("approved_ms"), approvedBy: try row.optionalString("approved_by"),
-            expiresAt: try row.optionalDate("expires_ms"), revokedAt: try row.optionalDate("revoked_ms"),
+            expiresAt: try row.optionalDate("expires_ms"), deniedAt: try row.optionalDate("denied_ms"),
+            deniedBy: try row.optionalString("denied_by"), revokedAt: try row.optionalDate("revoked_ms"),
             revokedBy: try row.optionalString("revoked_by"))
     }
 
@@ -65,8 +70,8 @@ enum StoreRecordCoding {
     }
 
     static func change(_ row: StoreRow) throws -> StoreChange {
-        guard let kind = StoreChangeKind(rawValue: try row.string("kind")) else { throw StoreRowError.wrongType("kind") }
-        return StoreChange(sequence: UInt64(try row.integer("sequence")), kind: kind, subject: try row.string("subject"),
+        StoreChange(sequence: UInt64(try row.integer("sequence")), kind: StoreChangeKind(rawValue: try row.string("kind")),
+                    subject: try row.string("subject"),
                            changedAt: try row.date("changed_ms"))
     }
 }

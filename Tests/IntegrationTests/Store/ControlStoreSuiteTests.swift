@@ -15,8 +15,9 @@ import Testing
         try await withStore(kind) { store, _ in
             let request = D.request("r1", approvals: 1)
             try await store.createRequest(request)
-            try await store.createRequest(D.request("r2", created: 5))
+            try await store.createRequest(D.request("r2", session: nil, created: 5))
             #expect(try await store.request(id: "r1") == request)
+            #expect(try await store.request(id: "r2") == D.request("r2", session: nil, created: 5))
             #expect(try await store.request(id: "missing") == nil)
             #expect(try await store.pendingRequests().map(\.id) == ["r1", "r2"])
             #expect(await storeError { try await store.createRequest(request) } == .duplicate("request r1"))
@@ -108,6 +109,22 @@ import Testing
                 #expect(approvers.count == Set(approvers).count && approvers.count == (id == "two" ? 2 : 1), "\(approvers)")
                 #expect(try await second.request(id: id)?.state == .approved)
             }
+            // The same race on a grant needing two approvers: approved exactly once, by two people.
+            try await first.createGrant(D.grant("g2", approvals: 2))
+            let grantOutcomes = await withTaskGroup(of: AccessGrant?.self) { group in
+                for index in 0..<8 {
+                    let store = stores[index % 2]
+                    let approver = index / 2 % 2 == 0 ? "bob" : "carol"
+                    group.addTask { try? await store.approveGrant(id: "g2", approver: approver, at: D.at(Double(10 + index))) }
+                }
+                var outcomes: [AccessGrant?] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
+            }
+            #expect(grantOutcomes.compactMap { $0 }.count == 2, "one approval per approver: \(grantOutcomes)")
+            #expect(grantOutcomes.compactMap { $0 }.filter { $0.approvedAt != nil }.count == 1)
+            #expect(Set(try await second.grantDecisions(grantID: "g2").map(\.approver)) == ["bob", "carol"])
+            #expect(try await second.grant(id: "g2")?.state(at: D.at(100)) == .active)
             await second.close()
         }
     }
@@ -143,7 +160,46 @@ import Testing
             #expect(try await store.pendingRequests().map(\.id) == ["b1"])
             #expect(await storeError { try await store.recordDecision(D.approve("a1", by: "bob", at: 101)) }
                     == .notPending("request a1 is failed"))
+            #expect(try await store.failPendingRequests(replicaID: "replica-a", at: D.at(102)).isEmpty, "nothing left to fail")
+            #expect(try await store.request(id: "a1")?.closedAt == D.at(100))
         }
+    }
+
+    /// A gateway starting again as replica-a: the statements its previous process held fail
+    /// (and whoever follows the feed hears of it), that process's sessions leave the index,
+    /// and the rest (another replica's requests and sessions, grants, revocations) stays.
+    @Test(arguments: engines)
+    func aRestartedReplicaFailsItsHeldRequestsAndEndsItsSessions(_ kind: StoreEngineKind) async throws {
+        let fixture = try StoreFixture.make(kind)
+        defer { fixture.remove() }
+        let before = try await fixture.open()
+        try await before.registerSession(D.session("s-a1", started: 1))
+        try await before.registerSession(D.session("s-a2", started: 2))
+        try await before.registerSession(D.session("s-b1", replica: "replica-b", started: 3))
+        try await before.endSession(id: "s-a2", at: D.at(4))
+        try await before.createRequest(D.request("held-a", session: "s-a1", created: 5))
+        try await before.createRequest(D.request("held-b", replica: "replica-b", session: "s-b1", created: 6))
+        try await before.createGrant(D.grant("g-pending"))
+        try await before.addRevocation(TokenRevocation(jti: "j1", revokedAt: D.at(7), expiresAt: D.at(9999)))
+        let seen = try await before.changes(after: 0).last?.sequence ?? 0
+        await before.close()  // the process dies; replica-b keeps running
+
+        let other = try await fixture.open()
+        let restarted = try await fixture.open()
+        let recovered = try await restarted.recoverAfterRestart(replicaID: "replica-a", at: D.at(100))
+        #expect(recovered.failedRequests == ["held-a"] && recovered.endedSessions == ["s-a1"])
+        let feed = try await other.waitForChange(after: seen, timeout: .seconds(30))
+        #expect(feed.map(\.kind) == [.requestClosed, .sessionEnded] && feed.map(\.subject) == ["held-a", "s-a1"])
+        #expect(try await other.request(id: "held-a")?.state == .failed)
+        #expect(try await other.request(id: "held-b")?.state == .pending)
+        #expect(try await other.sessions(liveOnly: true).map(\.id) == ["s-b1"])
+        #expect(try await other.sessions(liveOnly: false).first { $0.id == "s-a2" }?.endedAt == D.at(4), "ended sessions keep their end")
+        #expect(try await other.grant(id: "g-pending")?.state(at: D.at(100)) == .pending)
+        #expect(try await other.isRevoked(jti: "j1"))
+        let again = try await restarted.recoverAfterRestart(replicaID: "replica-a", at: D.at(200))
+        #expect(again.failedRequests.isEmpty && again.endedSessions.isEmpty)
+        await restarted.close()
+        await other.close()
     }
 
     @Test(arguments: engines)
@@ -190,6 +246,45 @@ import Testing
     }
 
     @Test(arguments: engines)
+    func grantsNeedDistinctApproversAndAnyDenyEndsThem(_ kind: StoreEngineKind) async throws {
+        try await withStore(kind) { store, _ in
+            try await store.createGrant(D.grant("g1", approvals: 2))
+            #expect(await storeError { try await store.createGrant(D.grant("g0", approvals: 0)) }
+                    == .invalid("required approvals must be at least 1"))
+            #expect(try await store.grant(id: "g1")?.requiredApprovals == 2)
+
+            let half = try await store.approveGrant(id: "g1", approver: "bob", at: D.at(10), comment: "ok")
+            #expect(half.state(at: D.at(10)) == .pending && half.approvedAt == nil && half.expiresAt == nil)
+            #expect(await storeError { try await store.approveGrant(id: "g1", approver: "bob", at: D.at(11)) } == .alreadyDecided)
+            #expect(await storeError { try await store.approveGrant(id: "g1", approver: "alice", at: D.at(11)) } == .selfApproval)
+            #expect(try await store.activeGrants(identity: "alice", resource: "pg-prod", at: D.at(11)).isEmpty)
+            let full = try await store.approveGrant(id: "g1", approver: "carol", at: D.at(20))
+            #expect(full.approvedAt == D.at(20) && full.approvedBy == "carol" && full.expiresAt == D.at(20 + 1800))
+            #expect(try await store.grant(id: "g1") == full)
+            #expect(await storeError { try await store.approveGrant(id: "g1", approver: "dave", at: D.at(21)) }
+                    == .notPending("grant g1 is active"))
+            #expect(try await store.grantDecisions(grantID: "g1") == [
+                ApprovalDecision(requestID: "g1", approver: "bob", verdict: .approve, decidedAt: D.at(10), comment: "ok"),
+                ApprovalDecision(requestID: "g1", approver: "carol", verdict: .approve, decidedAt: D.at(20)),
+            ])
+
+            try await store.createGrant(D.grant("g2", approvals: 2))
+            _ = try await store.approveGrant(id: "g2", approver: "bob", at: D.at(10))
+            let denied = try await store.denyGrant(id: "g2", approver: "carol", at: D.at(11), comment: "not during the freeze")
+            #expect(denied.deniedAt == D.at(11) && denied.deniedBy == "carol" && denied.state(at: D.at(11)) == .denied)
+            #expect(try await store.grant(id: "g2") == denied)
+            #expect(await storeError { try await store.approveGrant(id: "g2", approver: "dave", at: D.at(12)) }
+                    == .notPending("grant g2 is denied"))
+            #expect(try await store.activeGrants(identity: "alice", resource: "pg-prod", at: D.at(30)).map(\.id) == ["g1"])
+            #expect(try await store.grantDecisions(grantID: "g2").map(\.verdict) == [.approve, .deny])
+            #expect(await storeError { try await store.approveGrant(id: "nope", approver: "bob", at: D.at(1)) } == .notFound("grant nope"))
+
+            let changes = try await store.changes(after: 0)
+            #expect(changes.filter { $0.subject == "g2" }.map(\.kind) == [.grantCreated, .grantDecided, .grantDecided, .grantDenied])
+        }
+    }
+
+    @Test(arguments: engines)
     func tokenRevocationsAreKept(_ kind: StoreEngineKind) async throws {
         try await withStore(kind) { store, _ in
             let first = TokenRevocation(jti: "jti-1", revokedAt: D.at(1), expiresAt: D.at(3600))
@@ -201,6 +296,13 @@ import Testing
             #expect(try await store.revocations() == [first, TokenRevocation(jti: "jti-2", revokedAt: D.at(2), expiresAt: D.at(3600))])
             let kinds = try await store.changes(after: 0).map(\.kind)
             #expect(kinds == [.tokenRevoked, .tokenRevoked], "a repeated revocation is not a change")
+
+            try await store.addRevocation(TokenRevocation(jti: "jti-3", revokedAt: D.at(3), expiresAt: D.at(7200)))
+            #expect(try await store.removeExpiredRevocations(at: D.at(3599)) == 0)
+            #expect(try await store.removeExpiredRevocations(at: D.at(3600)) == 2, "tokens expired at that instant")
+            #expect(try await store.revocations().map(\.jti) == ["jti-3"])
+            #expect(try await !store.isRevoked(jti: "jti-1"))
+            #expect(try await store.isRevoked(jti: "jti-3"))
         }
     }
 
@@ -248,14 +350,32 @@ import Testing
             try await store.setPolicyVersion(ReplicaPolicyVersion(replicaID: "a", version: "v9", updatedAt: D.at(17)))
             let changes = try await store.changes(after: 0)
             #expect(changes.map(\.kind) == [
-                .requestCreated, .requestDecided, .requestDecided, .requestClosed, .grantCreated, .grantApproved,
-                .grantRevoked, .sessionStarted, .sessionKillRequested, .sessionEnded, .policyVersion,
+                .requestCreated, .requestDecided, .requestDecided, .requestClosed, .grantCreated, .grantDecided,
+                .grantApproved, .grantRevoked, .sessionStarted, .sessionKillRequested, .sessionEnded, .policyVersion,
             ])
-            #expect(changes.map(\.subject) == ["r1", "r1", "r1", "r1", "g1", "g1", "g1", "s1", "s1", "s1", "a"])
+            #expect(changes.map(\.subject) == ["r1", "r1", "r1", "r1", "g1", "g1", "g1", "g1", "s1", "s1", "s1", "a"])
+            #expect(changes.map(\.changedAt) == [0, 10, 11, 11, 0, 12, 12, 13, 14, 15, 16, 17].map(D.at))
             #expect(zip(changes, changes.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
             #expect(try await store.changes(after: changes[3].sequence, limit: 2) == Array(changes[4...5]))
             #expect(try await store.changes(after: changes.last!.sequence).isEmpty)
         }
+    }
+
+    /// A change kind written by a newer gateway sharing the store reads back as it is, and
+    /// the feed goes on past it.
+    @Test(arguments: engines)
+    func unknownChangeKindsDoNotBreakTheFeed(_ kind: StoreEngineKind) async throws {
+        let fixture = try StoreFixture.make(kind)
+        defer { fixture.remove() }
+        let (store, engine) = try await fixture.openWithEngine()
+        try await engine.transaction { transaction in
+            try await transaction.execute("INSERT INTO changes (kind, subject, changed_ms) VALUES ('from_the_future', 'x', 5)")
+        }
+        try await store.setPolicyVersion(ReplicaPolicyVersion(replicaID: "a", version: "v1", updatedAt: D.at(6)))
+        let changes = try await store.changes(after: 0)
+        #expect(changes.map(\.kind) == [StoreChangeKind(rawValue: "from_the_future"), .policyVersion])
+        #expect(!StoreChangeKind.known.contains(changes[0].kind))
+        await store.close()
     }
 
     /// Writers on two instances race while a reader follows the feed by sequence: the reader

@@ -2,8 +2,9 @@ import Foundation
 @testable import Gateway
 import Testing
 
-/// Versioned migrations on both engines: a store left at schema version 1, with rows in it,
-/// is upgraded to the latest version when opened, and keeps its rows.
+/// Versioned migrations on both engines: a store left at an earlier schema version (1, and
+/// 2: the version before this one), with rows in it, is upgraded to the latest version when
+/// opened, and keeps its rows.
 @Suite struct StoreMigrationTests {
     typealias D = StoreTestData
 
@@ -37,6 +38,37 @@ import Testing
         let again = try await fixture.open()
         #expect(try await again.sessions(liveOnly: false).first?.killRequestedBy == "admin")
         await again.close()
+    }
+
+    /// The previous version's store (schema 2): its grants (one approved, one pending) and
+    /// requests read back with the new columns' defaults, and the new rules apply to them.
+    @Test(arguments: ControlStoreSuiteTests.engines)
+    func aVersionTwoStoreIsUpgradedKeepingItsRows(_ kind: StoreEngineKind) async throws {
+        let fixture = try StoreFixture.make(kind)
+        defer { fixture.remove() }
+        try await Self.createVersionTwo(fixture)
+
+        let store = try await fixture.open()
+        let approved = try #require(try await store.grant(id: "old-approved"))
+        #expect(approved == AccessGrant(
+            id: "old-approved", identity: "alice", resource: "pg-prod", ruleSet: "prod-write", reason: "migration",
+            duration: .seconds(1800), requestedAt: D.at(0), requiredApprovals: 1, approvedAt: D.at(10), approvedBy: "bob",
+            expiresAt: D.at(1810)))
+        #expect(try await store.activeGrants(identity: "alice", resource: "pg-prod", at: D.at(11)) == [approved])
+        #expect(try await store.grantDecisions(grantID: "old-approved").isEmpty, "version 2 kept no grant decisions")
+        let pending = try await store.approveGrant(id: "old-pending", approver: "carol", at: D.at(20))
+        #expect(pending.requiredApprovals == 1 && pending.state(at: D.at(20)) == .active)
+        #expect(await storeError { try await store.denyGrant(id: "old-pending", approver: "dave", at: D.at(21)) }
+                == .notPending("grant old-pending is active"))
+
+        let request = try #require(try await store.request(id: "old-request"))
+        #expect(request.sessionID == nil && request.state == .pending && request.groups == ["dev"])
+        #expect(try await store.recoverAfterRestart(replicaID: "replica-a", at: D.at(30)) == (["old-request"], ["old-session"]))
+        #expect(try await store.sessions(liveOnly: false).first?.killRequestedBy == "admin", "a version 2 column kept")
+        let feed = try await store.changes(after: 0)
+        #expect(feed.first?.kind == .grantApproved && feed.first?.sequence == 1, "the old change first")
+        #expect(feed.dropFirst().map(\.kind) == [.grantDecided, .grantApproved, .requestClosed, .sessionEnded])
+        await store.close()
     }
 
     @Test(arguments: ControlStoreSuiteTests.engines)
@@ -91,8 +123,39 @@ import Testing
         await engine.close()
     }
 
+    /// Applies migrations 1 and 2 and writes rows the way a version 2 gateway did.
+    static func createVersionTwo(_ fixture: StoreFixture) async throws {
+        let engine = try fixture.engine()
+        try await migrate(engine, upTo: 2)
+        let (t0, t10, t1810) = (StoreValue.milliseconds(D.at(0)), StoreValue.milliseconds(D.at(10)), StoreValue.milliseconds(D.at(1810)))
+        try await engine.transaction { transaction in
+            try await transaction.execute("""
+                INSERT INTO grants (id, identity, resource, rule_set, reason, duration_ms, requested_ms, approved_ms,
+                    approved_by, expires_ms, revoked_ms, revoked_by)
+                VALUES ('old-approved', 'alice', 'pg-prod', 'prod-write', 'migration', 1800000, \(t0), \(t10), 'bob', \(t1810), NULL, NULL),
+                    ('old-pending', 'alice', 'pg-prod', 'prod-write', 'migration', 1800000, \(t0), NULL, NULL, NULL, NULL, NULL)
+                """)
+            try await transaction.execute("""
+                INSERT INTO approval_requests (id, replica_id, identity, groups_json, resource, database_name, statement,
+                    classes_json, relations_json, justification, created_ms, deadline_ms, required_approvals, state, closed_ms)
+                VALUES ('old-request', 'replica-a', 'alice', '["dev"]', 'pg-prod', 'app', 'DELETE FROM t',
+                    '["delete"]', '["public.t"]', NULL, \(t0), \(StoreValue.milliseconds(D.at(600))), 1, 'pending', NULL)
+                """)
+            try await transaction.execute("""
+                INSERT INTO sessions (id, replica_id, identity, resource, started_ms, ended_ms, kill_requested_ms, kill_requested_by)
+                VALUES ('old-session', 'replica-a', 'alice', 'pg-prod', \(t0), NULL, \(t10), 'admin')
+                """)
+            try await transaction.execute("INSERT INTO changes (kind, subject, changed_ms) VALUES ('grant_approved', 'old-approved', \(t10))")
+        }
+        await engine.close()
+    }
+
     private static func migrateToVersionOne<Engine: StoreEngine>(_ engine: Engine) async throws {
-        let reached = try await StoreMigrator(engine: engine).migrate(upTo: 1)
-        #expect(reached == 1)
+        try await migrate(engine, upTo: 1)
+    }
+
+    private static func migrate<Engine: StoreEngine>(_ engine: Engine, upTo version: Int) async throws {
+        let reached = try await StoreMigrator(engine: engine).migrate(upTo: version)
+        #expect(reached == version)
     }
 }

@@ -8,10 +8,10 @@ enum StoreTestData {
 
     static func at(_ seconds: Double) -> Date { t0.addingTimeInterval(seconds) }
 
-    static func request(_ id: String, identity: String = "alice", replica: String = "replica-a",
+    static func request(_ id: String, identity: String = "alice", replica: String = "replica-a", session: String? = "session-1",
                         approvals: Int = 1, created: Double = 0, deadline: Double = 600) -> ApprovalRequest {
         ApprovalRequest(
-            id: id, replicaID: replica, identity: identity, groups: ["dev", "oncall"], resource: "pg-prod",
+            id: id, replicaID: replica, sessionID: session, identity: identity, groups: ["dev", "oncall"], resource: "pg-prod",
             database: "app", statement: "DELETE FROM accounts WHERE id = 'x' -- ünïcode", classes: ["delete"],
             relations: ["public.accounts"], justification: "INC-42 cleanup", createdAt: at(created),
             deadline: at(deadline), requiredApprovals: approvals)
@@ -25,9 +25,13 @@ enum StoreTestData {
         ApprovalDecision(requestID: id, approver: approver, verdict: .deny, decidedAt: at(seconds), comment: "not now")
     }
 
-    static func grant(_ id: String, identity: String = "alice", minutes: Int64 = 30) -> AccessGrant {
+    static func grant(_ id: String, identity: String = "alice", minutes: Int64 = 30, approvals: Int = 1) -> AccessGrant {
         AccessGrant(id: id, identity: identity, resource: "pg-prod", ruleSet: "prod-write", reason: "migration",
-                    duration: .seconds(minutes * 60), requestedAt: at(0))
+                    duration: .seconds(minutes * 60), requestedAt: at(0), requiredApprovals: approvals)
+    }
+
+    static func session(_ id: String, replica: String = "replica-a", identity: String = "alice", started: Double = 1) -> SessionRecord {
+        SessionRecord(id: id, replicaID: replica, identity: identity, resource: "pg-prod", startedAt: at(started))
     }
 }
 

@@ -6,6 +6,8 @@ public struct ApprovalRequest: Sendable, Hashable, Identifiable {
     public var id: String
     /// The gateway replica whose session holds the statement.
     public var replicaID: String
+    /// The session holding the statement (its entry in the session index, when it has one).
+    public var sessionID: String?
     /// Who asked (the session's identity).
     public var identity: String
     /// The identity's groups when it asked.
@@ -29,12 +31,13 @@ public struct ApprovalRequest: Sendable, Hashable, Identifiable {
     /// When the request left `pending`.
     public var closedAt: Date?
 
-    public init(id: String, replicaID: String, identity: String, groups: [String] = [], resource: String,
+    public init(id: String, replicaID: String, sessionID: String? = nil, identity: String, groups: [String] = [], resource: String,
                 database: String, statement: String, classes: [String] = [], relations: [String] = [],
                 justification: String? = nil, createdAt: Date, deadline: Date, requiredApprovals: Int = 1,
                 state: ApprovalState = .pending, closedAt: Date? = nil) {
         self.id = id
         self.replicaID = replicaID
+        self.sessionID = sessionID
         self.identity = identity
         self.groups = groups
         self.resource = resource

@@ -56,6 +56,22 @@ enum StoreSchema {
                 "CREATE INDEX approval_requests_replica ON approval_requests (replica_id, state)",
             ]
         },
+        StoreMigration(version: 3, name: "grant decisions, request sessions") { _ in
+            [
+                "ALTER TABLE approval_requests ADD COLUMN session_id TEXT",
+                "ALTER TABLE grants ADD COLUMN required_approvals INTEGER NOT NULL DEFAULT 1",
+                "ALTER TABLE grants ADD COLUMN denied_ms BIGINT",
+                "ALTER TABLE grants ADD COLUMN denied_by TEXT",
+                """
+                CREATE TABLE grant_decisions (
+                    grant_id TEXT NOT NULL REFERENCES grants (id), approver TEXT NOT NULL,
+                    verdict TEXT NOT NULL, decided_ms BIGINT NOT NULL, comment TEXT,
+                    PRIMARY KEY (grant_id, approver))
+                """,
+                "CREATE INDEX sessions_replica ON sessions (replica_id, ended_ms)",
+                "CREATE INDEX token_revocations_expiry ON token_revocations (expires_ms)",
+            ]
+        },
     ]
 
     /// The newest schema version this code knows.
