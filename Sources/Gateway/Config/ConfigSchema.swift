@@ -65,7 +65,7 @@ struct ConfigSchema {
     // MARK: gateway
 
     func readGateway(_ node: Node, _ path: String) -> GatewaySettings? {
-        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from", "data_dir"]) else { return nil }
         var settings = GatewaySettings()
         if let value = entries["io_backend"] {
             settings.ioBackend = reader.choice(value, entries.path("io_backend"), IOBackendPreference.allCases.map { ($0.rawValue, $0) }) ?? .auto
@@ -76,6 +76,15 @@ struct ConfigSchema {
         }
         if let value = entries["access_log"] { settings.accessLogPath = reader.string(value, entries.path("access_log")) }
         if let value = entries["audit_log"] { settings.auditLogPath = reader.string(value, entries.path("audit_log")) }
+        if let value = entries["data_dir"] {
+            if let directory = reader.string(value, entries.path("data_dir")) {
+                if directory.hasPrefix("/") {
+                    settings.dataDirectory = directory
+                } else {
+                    reader.report(value, entries.path("data_dir"), "data_dir must be an absolute path")
+                }
+            }
+        }
         if let value = entries["store"] { settings.store = readStore(value, entries.path("store")) }
         if let value = entries["recording"] { settings.recording = readRecording(value, entries.path("recording")) }
         if let value = entries["client_tls"] {
@@ -91,9 +100,15 @@ struct ConfigSchema {
     }
 
     /// `store: PATH` (SQLite), or `{engine: sqlite, path: PATH}` / `{engine: postgres, url_env: VAR}`.
+    /// SQLite's path may be relative (to `data_dir`) and defaults to `control.db` there.
     func readStore(_ node: Node, _ path: String) -> StoreSettings? {
         if case .scalar = node {
-            return reader.string(node, path).map { .sqlite(path: $0) }
+            guard let file = reader.string(node, path) else { return nil }
+            guard !file.hasSuffix("/") else {
+                reader.report(node, path, "store names the store file, not a directory")
+                return nil
+            }
+            return .sqlite(path: file)
         }
         guard let entries = reader.mapping(node, path, known: ["engine", "path", "url_env"]) else { return nil }
         let engine = entries["engine"].map { reader.choice($0, entries.path("engine"), [("sqlite", "sqlite"), ("postgres", "postgres")]) } ?? "sqlite"
@@ -102,8 +117,13 @@ struct ConfigSchema {
             if let node = entries["url_env"] {
                 reader.report(node, entries.path("url_env"), "url_env is for engine: postgres (sqlite takes path)")
             }
-            guard let node = reader.required(entries, "path") else { return nil }
-            return reader.string(node, entries.path("path")).map { .sqlite(path: $0) }
+            guard let node = entries["path"] else { return .sqlite(path: StoreSettings.defaultSQLiteFile) }
+            guard let file = reader.string(node, entries.path("path")) else { return nil }
+            guard !file.hasSuffix("/") else {
+                reader.report(node, entries.path("path"), "path names the store file, not a directory")
+                return nil
+            }
+            return .sqlite(path: file)
         case "postgres":
             if let node = entries["path"] {
                 reader.report(node, entries.path("path"), "path is for engine: sqlite (postgres takes url_env)")

@@ -48,7 +48,9 @@ public struct GatewaySettings: Sendable, Hashable {
     public var accessLogPath: String?
     /// JSON-lines audit log path (`nil`: standard error).
     public var auditLogPath: String?
-    /// The control store (`store:`); nil: none configured.
+    /// Where the gateway keeps its files (`data_dir:`): the SQLite store by default.
+    public var dataDirectory: String = GatewaySettings.defaultDataDirectory
+    /// The control store as configured (`store:`); nil: the default, see ``effectiveStore``.
     public var store: StoreSettings?
     /// Session recording (`recording:`); nil: no session is recorded.
     public var recording: RecordingSettings?
@@ -72,7 +74,22 @@ public struct GatewaySettings: Sendable, Hashable {
         self.recording = recording
     }
 
-    /// The SQLite store file, when the store is SQLite (setting it selects SQLite).
+    /// `data_dir`'s default.
+    public static let defaultDataDirectory = "/var/lib/ringgate"
+
+    /// The store the gateway opens: the configured one, SQLite in the data directory when
+    /// none is configured, with a relative SQLite path taken from the data directory.
+    public var effectiveStore: StoreSettings {
+        switch store ?? .sqlite(path: StoreSettings.defaultSQLiteFile) {
+        case .sqlite(let path) where !path.hasPrefix("/"):
+            let directory = dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory
+            return .sqlite(path: directory + "/" + path)
+        case let configured:
+            return configured
+        }
+    }
+
+    /// The SQLite store file as configured, when the store is SQLite (setting it selects SQLite).
     public var storePath: String? {
         get {
             guard case .sqlite(let path) = store else { return nil }

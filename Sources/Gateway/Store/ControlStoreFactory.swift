@@ -23,9 +23,27 @@ public enum ControlStoreFactory {
         }
     }
 
-    /// Opens (creating it when missing) a SQLite store file.
+    /// Opens the store a gateway's settings name: ``GatewaySettings/effectiveStore`` (SQLite in
+    /// the data directory unless `store` says otherwise).
+    public static func open(_ gateway: GatewaySettings,
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            timeout: Duration = .seconds(30),
+                            logger: Logger? = nil) async throws -> any ControlStore {
+        try await open(gateway.effectiveStore, environment: environment, timeout: timeout, logger: logger)
+    }
+
+    /// Opens (creating it `0600` when missing, and its directory `0700` when missing) a SQLite store file.
     public static func openSQLite(path: String) async throws -> any ControlStore {
-        try await SQLControlStore.open(try SQLiteStoreEngine(path: path))
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ControlStoreError.configuration("cannot create the store's directory \(directory): \(error.localizedDescription)")
+            }
+        }
+        return try await SQLControlStore.open(try SQLiteStoreEngine(path: path))
     }
 
     /// Runs `open`, giving up (and closing `engine`) after `timeout`: the connection pool

@@ -28,6 +28,29 @@ import Testing
         await store.close()
     }
 
+    /// With no `store` configured, the gateway's store is `control.db` in `data_dir`, created
+    /// (with the directory, owner-only) on first open, in WAL mode.
+    @Test func theDefaultStoreIsCreatedInTheDataDirectory() async throws {
+        let parent = try StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let dataDirectory = parent + "/data"
+        let gateway = try ConfigLoader.parse(yaml: "gateway:\n  data_dir: \(dataDirectory)\nresources: []", file: "test.yaml").gateway
+        #expect(gateway.store == nil)
+        let store = try await ControlStoreFactory.open(gateway)
+        #expect(store.engineName == "sqlite")
+        try await store.createGrant(StoreTestData.grant("g1"))
+        await store.close()
+        var info = stat()
+        #expect(stat(dataDirectory, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        #expect(stat(dataDirectory + "/control.db", &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let reopened = try await ControlStoreFactory.openSQLite(path: dataDirectory + "/control.db")
+        #expect(try await reopened.grants().map(\.id) == ["g1"], "the same file")
+        let sqlite = try #require(reopened as? SQLControlStore<SQLiteStoreEngine>)
+        let mode = try await sqlite.engine.transaction { try await $0.query("PRAGMA journal_mode").first?.string("journal_mode") }
+        #expect(mode == "wal")
+        await reopened.close()
+    }
+
     @Test(.enabled(if: PostgresStoreChangeTests.enabled, "PostgreSQL 15 is not installed"))
     func aPostgresStoreReadsItsURLFromTheEnvironment() async throws {
         let fixture = try StoreFixture.make(.postgres)
