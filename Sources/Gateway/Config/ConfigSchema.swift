@@ -65,7 +65,7 @@ struct ConfigSchema {
     // MARK: gateway
 
     func readGateway(_ node: Node, _ path: String) -> GatewaySettings? {
-        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from", "control"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from", "control", "data_dir"]) else { return nil }
         var settings = GatewaySettings()
         if let value = entries["io_backend"] {
             settings.ioBackend = reader.choice(value, entries.path("io_backend"), IOBackendPreference.allCases.map { ($0.rawValue, $0) }) ?? .auto
@@ -76,7 +76,16 @@ struct ConfigSchema {
         }
         if let value = entries["access_log"] { settings.accessLogPath = reader.string(value, entries.path("access_log")) }
         if let value = entries["audit_log"] { settings.auditLogPath = reader.string(value, entries.path("audit_log")) }
-        if let value = entries["store"] { settings.storePath = reader.string(value, entries.path("store")) }
+        if let value = entries["data_dir"] {
+            if let directory = reader.string(value, entries.path("data_dir")) {
+                if directory.hasPrefix("/") {
+                    settings.dataDirectory = directory
+                } else {
+                    reader.report(value, entries.path("data_dir"), "data_dir must be an absolute path")
+                }
+            }
+        }
+        if let value = entries["store"] { settings.store = readStore(value, entries.path("store")) }
         if let value = entries["recording"] { settings.recording = readRecording(value, entries.path("recording")) }
         if let value = entries["client_tls"] {
             settings.clientTLS = readClientTLS(value, entries.path("client_tls"))
@@ -108,6 +117,55 @@ struct ConfigSchema {
             settings.approverGroups = reader.stringList(value, entries.path("approver_groups")) ?? []
         }
         return settings
+    }
+
+    /// `store: PATH` (SQLite), or `{engine: sqlite, path: PATH}` / `{engine: postgres, url_env: VAR}`.
+    /// SQLite's path may be relative (to `data_dir`) and defaults to `control.db` there.
+    func readStore(_ node: Node, _ path: String) -> StoreSettings? {
+        if case .scalar = node {
+            guard let file = reader.string(node, path) else { return nil }
+            guard !file.hasSuffix("/") else {
+                reader.report(node, path, "store names the store file, not a directory")
+                return nil
+            }
+            return .sqlite(path: file)
+        }
+        guard let entries = reader.mapping(node, path, known: ["engine", "path", "url_env"]) else { return nil }
+        let engine = entries["engine"].map { reader.choice($0, entries.path("engine"), [("sqlite", "sqlite"), ("postgres", "postgres")]) } ?? "sqlite"
+        switch engine {
+        case "sqlite":
+            if let node = entries["url_env"] {
+                reader.report(node, entries.path("url_env"), "url_env is for engine: postgres (sqlite takes path)")
+            }
+            guard let node = entries["path"] else { return .sqlite(path: StoreSettings.defaultSQLiteFile) }
+            guard let file = reader.string(node, entries.path("path")) else { return nil }
+            guard !file.hasSuffix("/") else {
+                reader.report(node, entries.path("path"), "path names the store file, not a directory")
+                return nil
+            }
+            return .sqlite(path: file)
+        case "postgres":
+            if let node = entries["path"] {
+                reader.report(node, entries.path("path"), "path is for engine: sqlite (postgres takes url_env)")
+            }
+            guard let node = reader.required(entries, "url_env"),
+                  let variable = reader.string(node, entries.path("url_env")) else { return nil }
+            guard Self.isEnvironmentVariableName(variable) else {
+                reader.report(node, entries.path("url_env"), "url_env names an environment variable (letters, digits, _; not starting with a digit), not a URL")
+                return nil
+            }
+            return .postgres(urlEnvironmentVariable: variable)
+        default:
+            return nil
+        }
+    }
+
+    static func isEnvironmentVariableName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, first < UInt8(ascii: "0") || first > UInt8(ascii: "9") else { return false }
+        return name.utf8.allSatisfy { byte in
+            byte == UInt8(ascii: "_") || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+        }
     }
 
     func readClientTLS(_ node: Node, _ path: String) -> ClientTLSSettings? {

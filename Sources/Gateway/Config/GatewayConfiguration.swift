@@ -48,8 +48,10 @@ public struct GatewaySettings: Sendable, Hashable {
     public var accessLogPath: String?
     /// JSON-lines audit log path (`nil`: standard error).
     public var auditLogPath: String?
-    /// Store location (SQLite file path).
-    public var storePath: String?
+    /// Where the gateway keeps its files (`data_dir:`): the SQLite store by default.
+    public var dataDirectory: String = GatewaySettings.defaultDataDirectory
+    /// The control store as configured (`store:`); nil: the default, see ``effectiveStore``.
+    public var store: StoreSettings?
     /// Session recording (`recording:`); nil: no session is recorded.
     public var recording: RecordingSettings?
     /// TLS for clients (`client_tls:`): the certificate every `postgres` resource offers, and
@@ -70,8 +72,32 @@ public struct GatewaySettings: Sendable, Hashable {
         self.drainTimeoutMilliseconds = drainTimeoutMilliseconds
         self.accessLogPath = accessLogPath
         self.auditLogPath = auditLogPath
-        self.storePath = storePath
+        self.store = storePath.map { .sqlite(path: $0) }
         self.recording = recording
+    }
+
+    /// `data_dir`'s default.
+    public static let defaultDataDirectory = "/var/lib/ringgate"
+
+    /// The store the gateway opens: the configured one, SQLite in the data directory when
+    /// none is configured, with a relative SQLite path taken from the data directory.
+    public var effectiveStore: StoreSettings {
+        switch store ?? .sqlite(path: StoreSettings.defaultSQLiteFile) {
+        case .sqlite(let path) where !path.hasPrefix("/"):
+            let directory = dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory
+            return .sqlite(path: directory + "/" + path)
+        case let configured:
+            return configured
+        }
+    }
+
+    /// The SQLite store file as configured, when the store is SQLite (setting it selects SQLite).
+    public var storePath: String? {
+        get {
+            guard case .sqlite(let path) = store else { return nil }
+            return path
+        }
+        set { store = newValue.map { .sqlite(path: $0) } }
     }
 }
 

@@ -59,7 +59,8 @@ public struct RestartRequiredChanges: Sendable, Hashable {
         if a.drainTimeoutMilliseconds != b.drainTimeoutMilliseconds { fields.append("drain_timeout") }
         if a.accessLogPath != b.accessLogPath { fields.append("access_log") }
         if a.auditLogPath != b.auditLogPath { fields.append("audit_log") }
-        if a.storePath != b.storePath { fields.append("store") }
+        if a.dataDirectory != b.dataDirectory { fields.append("data_dir") }
+        if a.effectiveStore != b.effectiveStore { fields.append("store") }
         if a.recording != b.recording { fields.append("recording") }
         // The files client_tls names are re-read when they change; the settings themselves are not.
         if a.clientTLS != b.clientTLS { fields.append("client_tls") }
