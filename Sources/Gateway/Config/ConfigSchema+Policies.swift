@@ -3,7 +3,7 @@ import Yams
 
 extension ConfigSchema {
     static let ruleKeys: Set<String> = [
-        "id", "resources", "identities", "groups", "relations", "allow", "review", "deny", "mask", "limits",
+        "id", "resources", "identities", "groups", "relations", "allow", "review", "deny", "mask", "limits", "approval",
     ]
 
     func readRule(_ node: Node, _ path: String) -> PolicyRule? {
@@ -55,10 +55,39 @@ extension ConfigSchema {
             reader.report(entries["relations"], entries.path("relations"),
                 "a rule scoped to relations cannot carry mask or limits (put them in a rule without 'relations')")
         }
+        let approval = entries["approval"].flatMap { readApproval($0, entries.path("approval")) }
+        if approval != nil, review.isEmpty {
+            reader.report(entries["approval"], entries.path("approval"), "'approval' needs 'review' classes in the same rule")
+        }
         guard let id else { return nil }
         return PolicyRule(
             id: id, resources: resources, identities: identities, groups: groupItems.map(\.value), relations: relations,
-            allow: allow, review: review, deny: deny, masks: masks, limits: limits, location: reader.location(of: node))
+            allow: allow, review: review, deny: deny, masks: masks, limits: limits, approval: approval,
+            location: reader.location(of: node))
+    }
+
+    /// `approval: {approver_groups, min_approvals, require_justification, timeout}`.
+    func readApproval(_ node: Node, _ path: String) -> ApprovalSettings? {
+        guard let entries = reader.mapping(node, path, known: ["approver_groups", "min_approvals", "require_justification", "timeout"]) else {
+            return nil
+        }
+        var settings = ApprovalSettings()
+        if let value = entries["approver_groups"], let items = reader.stringListWithNodes(value, entries.path("approver_groups")) {
+            for item in items { reader.groupReferences.append((item.value, reader.location(of: item.node), item.path)) }
+            settings.approverGroups = items.map(\.value)
+            if items.isEmpty { reader.report(value, entries.path("approver_groups"), "at least one approver group is required") }
+        }
+        if let value = entries["min_approvals"] {
+            settings.minApprovals = reader.int(value, entries.path("min_approvals"), range: 1...16) ?? 1
+        }
+        if let value = entries["require_justification"] {
+            settings.requireJustification = reader.bool(value, entries.path("require_justification")) ?? false
+        }
+        if let value = entries["timeout"] {
+            settings.timeoutMilliseconds = reader.duration(value, entries.path("timeout"), maximumMilliseconds: 24 * 3_600_000)
+                ?? ApprovalSettings.defaultTimeoutMilliseconds
+        }
+        return settings
     }
 
     /// Statement class names (as in `StatementClass.allNamed`), or `all`: every class but

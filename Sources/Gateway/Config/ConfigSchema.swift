@@ -65,7 +65,7 @@ struct ConfigSchema {
     // MARK: gateway
 
     func readGateway(_ node: Node, _ path: String) -> GatewaySettings? {
-        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from", "control", "data_dir"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["io_backend", "loops", "drain_timeout", "access_log", "audit_log", "store", "recording", "client_tls", "plaintext_from", "control", "data_dir", "replica_id"]) else { return nil }
         var settings = GatewaySettings()
         if let value = entries["io_backend"] {
             settings.ioBackend = reader.choice(value, entries.path("io_backend"), IOBackendPreference.allCases.map { ($0.rawValue, $0) }) ?? .auto
@@ -76,6 +76,7 @@ struct ConfigSchema {
         }
         if let value = entries["access_log"] { settings.accessLogPath = reader.string(value, entries.path("access_log")) }
         if let value = entries["audit_log"] { settings.auditLogPath = reader.string(value, entries.path("audit_log")) }
+        if let value = entries["replica_id"] { settings.replicaID = readName(value, entries.path("replica_id")) }
         if let value = entries["data_dir"] {
             if let directory = reader.string(value, entries.path("data_dir")) {
                 if directory.hasPrefix("/") {
@@ -238,7 +239,7 @@ struct ConfigSchema {
 
     static let resourceKeys: Set<String> = [
         "name", "protocol", "listen", "upstream", "connect_timeout", "idle_timeout", "tls", "credentials", "production", "default",
-        "databases", "ignore_startup_user", "record", "client_tls", "plaintext_from",
+        "databases", "ignore_startup_user", "record", "client_tls", "plaintext_from", "approval",
     ]
 
     func readResource(_ node: Node, _ path: String) -> ResourceSettings? {
@@ -297,6 +298,11 @@ struct ConfigSchema {
             plaintextFrom = readNetworks(value, entries.path("plaintext_from"))
             if proto == .tcp { reader.report(value, entries.path("plaintext_from"), "plaintext_from applies to postgres resources only") }
         }
+        var approval: ApprovalSettings?
+        if let value = entries["approval"] {
+            approval = readApproval(value, entries.path("approval"))
+            if proto == .tcp { reader.report(value, entries.path("approval"), "approval applies to postgres resources only") }
+        }
         guard let name, let proto, let listen, let upstream else { return nil }
         var settings = ResourceSettings(
             name: name, protocol: proto, listen: listen, upstream: upstream, connectTimeoutMilliseconds: connectTimeout,
@@ -307,6 +313,7 @@ struct ConfigSchema {
         settings.record = record
         settings.clientTLS = clientTLS
         settings.plaintextFrom = plaintextFrom
+        settings.approval = approval
         return settings
     }
 

@@ -1,3 +1,4 @@
+import Glibc
 /// The whole configuration file, typed and validated (see docs/CONFIG.md for the schema).
 ///
 /// Produced by ``ConfigLoader``; compiled into a ``PolicySnapshot`` for the data path.
@@ -50,6 +51,18 @@ public struct GatewaySettings: Sendable, Hashable {
     public var auditLogPath: String?
     /// Where the gateway keeps its files (`data_dir:`): the SQLite store by default.
     public var dataDirectory: String = GatewaySettings.defaultDataDirectory
+    /// This gateway's name among replicas sharing a store (`replica_id`); nil: the host name.
+    /// A restarted gateway must keep it: its previous process's held statements fail by it.
+    public var replicaID: String?
+
+    /// ``replicaID``, else the host name.
+    public var effectiveReplicaID: String {
+        if let replicaID { return replicaID }
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "ringgate" }
+        let host = String(cString: name)
+        return host.isEmpty ? "ringgate" : host
+    }
     /// The control store as configured (`store:`); nil: the default, see ``effectiveStore``.
     public var store: StoreSettings?
     /// Session recording (`recording:`); nil: no session is recorded.
@@ -281,6 +294,8 @@ public struct ResourceSettings: Sendable, Hashable {
     public var clientTLS: ClientTLSSettings?
     /// PostgreSQL: networks plaintext logins are accepted from (`plaintext_from`); nil: the gateway's.
     public var plaintextFrom: [String]?
+    /// Who approves this resource's reviews when the deciding rule does not say (`approval`).
+    public var approval: ApprovalSettings?
     public var location: SourceLocation
 
     public init(

@@ -114,14 +114,17 @@ public struct PolicyRule: Sendable, Hashable {
     public var deny: StatementClass
     public var masks: [MaskRule]
     public var limits: PolicyLimits
+    /// Who approves what this rule sends to review (nil: the resource's settings).
+    public var approval: ApprovalSettings?
     public var location: SourceLocation
 
     public init(
         id: String, resources: [String], identities: [String] = [], groups: [String] = [],
         relations: [String] = [], allow: StatementClass = [], review: StatementClass = [],
         deny: StatementClass = [], masks: [MaskRule] = [], limits: PolicyLimits = PolicyLimits(),
-        location: SourceLocation = .unknown
+        approval: ApprovalSettings? = nil, location: SourceLocation = .unknown
     ) {
+        self.approval = approval
         self.id = id
         self.resources = resources
         self.identities = identities

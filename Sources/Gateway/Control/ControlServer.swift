@@ -18,6 +18,8 @@ public final class ControlServer: Sendable {
         /// Cancels what a live session runs (before it is terminated).
         var cancel: @Sendable (LiveSessions.Entry) -> Void
         var metrics: GatewayMetrics
+        /// Approval requests (nil: reviews are refused, the routes answer 404).
+        var approvals: ApprovalBroker?
         var reload: @Sendable () -> ReloadOutcome
         var ready: @Sendable () -> Bool
     }
@@ -93,6 +95,7 @@ public final class ControlServer: Sendable {
             guard services.sessions.terminate(id, by: caller) else { throw HTTPError(.notFound, message: "no live session \(id)") }
             return try json(["terminated": id])
         }
+        ApprovalRoutes.add(to: router, services)
         router.post("/v1/reload") { request, _ -> Response in
             _ = try await authorize(request, services, role: .admin)
             switch services.reload() {
@@ -109,6 +112,16 @@ public final class ControlServer: Sendable {
     /// The caller's identity when its bearer token is valid and its groups allow `role`;
     /// throws 401 (no or bad token) or 403 (not allowed).
     static func authorize(_ request: Request, _ services: Services, role: Role) async throws -> String {
+        let caller = try await authenticate(request, services)
+        let allowed = role == .admin ? services.settings.adminGroups : services.settings.adminGroups + services.settings.approverGroups
+        guard allowed.contains(where: caller.groups.contains) else {
+            throw HTTPError(.forbidden, message: "\(caller.name) may not do this")
+        }
+        return caller.name
+    }
+
+    /// The caller's identity and config groups when its bearer token is valid, else 401.
+    static func authenticate(_ request: Request, _ services: Services) async throws -> (name: String, groups: Set<String>) {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "a bearer token is required")
         }
@@ -117,15 +130,13 @@ public final class ControlServer: Sendable {
         guard case .success(let identity) = verified else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""], message: "invalid token")
         }
-        let groups = ConfigGroupMembership.groups(of: identity.name, tokenGroups: identity.groups, in: services.groups())
-        let allowed = role == .admin ? services.settings.adminGroups : services.settings.adminGroups + services.settings.approverGroups
-        guard allowed.contains(where: groups.contains) else {
-            throw HTTPError(.forbidden, message: "\(identity.name) may not do this")
+        if let tokenID = identity.tokenID, services.authentication.isRevoked(tokenID) {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""], message: "invalid token")
         }
-        return identity.name
+        return (identity.name, ConfigGroupMembership.groups(of: identity.name, tokenGroups: identity.groups, in: services.groups()))
     }
 
-    private static func json<Value: Encodable>(_ value: Value) throws -> Response {
+    static func json<Value: Encodable>(_ value: Value) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var headers = HTTPFields()

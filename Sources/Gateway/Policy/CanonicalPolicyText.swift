@@ -9,7 +9,8 @@ enum CanonicalPolicyText {
         // v2: deny wins over specificity, `all` excludes opaque (same text, other decisions).
         var lines: [String] = ["ringgate-policy-v2"]
         for resource in config.resources.sorted(by: { $0.name < $1.name }) {
-            lines.append("resource \(quote(resource.name)) \(resource.protocol.rawValue) default=\(resource.defaultAction) production=\(resource.production)")
+            lines.append("resource \(quote(resource.name)) \(resource.protocol.rawValue) default=\(resource.defaultAction) production=\(resource.production)"
+                + (resource.approval.map { " " + approval($0) } ?? ""))
         }
         for group in config.groups.sorted(by: { $0.name < $1.name }) {
             lines.append("group \(quote(group.name)) members=\(list(group.members.sorted())) groups=\(list(group.includes.sorted()))" + (group.providers.isEmpty ? "" : " providers=\(list(group.providers.sorted()))"))
@@ -21,6 +22,7 @@ enum CanonicalPolicyText {
             line += " max_rows=\(rule.limits.maxRows.map(String.init) ?? "-")"
             line += " max_bytes=\(rule.limits.maxBytes.map(String.init) ?? "-")"
             line += " max_statement_length=\(rule.limits.maxStatementLength.map(String.init) ?? "-")"
+            if let settings = rule.approval { line += " " + approval(settings) }
             for mask in rule.masks {
                 switch mask.target {
                 case .columns(let columns): line += " mask=columns:\(list(columns)):\(mask.style.rawValue)"
@@ -31,6 +33,10 @@ enum CanonicalPolicyText {
             lines.append(line)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func approval(_ settings: ApprovalSettings) -> String {
+        "approval=\(list(settings.approverGroups.sorted())):\(settings.minApprovals):\(settings.requireJustification):\(settings.timeoutMilliseconds)"
     }
 
     private static func quote(_ text: String) -> String {

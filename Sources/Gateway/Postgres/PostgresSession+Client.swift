@@ -6,6 +6,15 @@ extension PostgresSession {
     // MARK: Client → gateway
 
     mutating func receivedFromClient(_ buffer: UnsafeRawBufferPointer, io: inout SessionIO<GatewaySessionEvent>) {
+        if held != nil {
+            // What the client sends while a statement waits for approval waits behind it.
+            guard deferredInput.count + buffer.count <= Self.maxDeferredBytes else {
+                fail(.fatal, "54000", "too much data sent while a statement waits for approval", io: &io)
+                return
+            }
+            deferredInput.append(contentsOf: buffer)
+            return
+        }
         if phase == .startup && clientOpenedWithTLS(buffer, io: &io) { return }
         var cursor = 0
         while phase != .failed {
@@ -30,6 +39,10 @@ extension PostgresSession {
                 fail(.fatal, "08P01", "invalid frontend message", io: &io)
             case .protocolError(let error):
                 fail(.fatal, "08P01", "invalid frontend message: \(error)", io: &io)
+            }
+            if held != nil {
+                deferredInput.append(contentsOf: buffer[cursor...])
+                return
             }
             if clientTLSJustAccepted {
                 clientTLSJustAccepted = false
@@ -72,7 +85,9 @@ extension PostgresSession {
 
     /// Forwards a whole client message: zero copy from the buffer, or a copy of the reassembled one.
     func forwardMessage(_ frame: PostgresFrame, range: Range<Int>?, io: inout SessionIO<GatewaySessionEvent>) {
-        if let range {
+        if let range, let replaying {
+            io.write(UnsafeRawBufferPointer(rebasing: replaying[range]), to: .upstream)
+        } else if let range {
             io.forward(range)
         } else {
             let copy = UnsafeRawBufferPointer(clientDecoder.reassembled)

@@ -21,6 +21,8 @@ extension PostgresSession {
                 io.close(.completed)
                 return
             }
+            // A statement the target holds for approval is what the client wants to stop.
+            shared.liveSessions.postToHolder(ofCancelKey: (view.processID, view.secretKey), .clientCancel)
             cancelTarget = target
             phase = .cancelling
             io.connectUpstream()

@@ -37,6 +37,9 @@ extension PostgresSession {
                 forwardRequest(.query, frame, range: range, io: &io)
                 markersSent &+= 1
                 resource.counters?.statementForwarded(after: io.nanosecondsSinceWake())
+            } else if decision.action == .review,
+                      holdForApproval(type, body: body, text: view.query, preparedName: nil, decision: decision, classes: classes, io: &io) {
+                // Held: the notice went to the client; the outcome arrives as an event.
             } else {
                 refuse(decision, classes: classes, extended: false, io: &io)
             }
@@ -59,6 +62,10 @@ extension PostgresSession {
                 if named { prepared.store(name: view.statementName, text: view.query) }
                 forwardRequest(.parse, frame, range: range, io: &io)
                 resource.counters?.statementForwarded(after: io.nanosecondsSinceWake())
+            } else if decision.action == .review,
+                      holdForApproval(type, body: body, text: view.query, preparedName: view.statementName, decision: decision,
+                                      classes: classes, io: &io) {
+                // Held (see above).
             } else {
                 refuse(decision, classes: classes, extended: true, io: &io)
             }
@@ -162,7 +169,11 @@ extension PostgresSession {
                 return
             }
         }
-        io.forward(part.offset..<(part.offset + part.count))
+        if let replaying {
+            io.write(UnsafeRawBufferPointer(rebasing: replaying[part.offset..<(part.offset + part.count)]), to: .upstream)
+        } else {
+            io.forward(part.offset..<(part.offset + part.count))
+        }
     }
 
     /// True when a reload revoked this session's gateway token (checked when the revocation

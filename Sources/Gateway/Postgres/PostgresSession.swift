@@ -12,6 +12,13 @@ public enum GatewaySessionEvent: Sendable {
     case recording(RecordingSignal)
     /// An administrator ended the session through the control API.
     case terminate(by: String)
+    /// The approval request of the statement the session holds is in the store (the client
+    /// is told its id now).
+    case approvalPending(requestID: String, notice: String)
+    /// The approval request of the statement the session holds ended.
+    case approval(requestID: String, outcome: ApprovalOutcome)
+    /// The client sent a CancelRequest (on another connection) for this session.
+    case clientCancel
 }
 
 /// One client connection to a `postgres` resource: the gateway ends the client's login
@@ -89,6 +96,14 @@ public struct PostgresSession: ~Copyable {
     /// The audit names of the last statement's classes.
     var classNames: (classes: StatementClass, names: [String]) = ([], [])
 
+    // Approval (PostgresSession+Approval)
+    /// The statement waiting for approval, if any.
+    var held: HeldStatement?
+    /// Client bytes that came after the held statement, handled once it is decided.
+    var deferredInput: [UInt8] = []
+    /// The deferred bytes being handled (forwarded by copy, not from a loop buffer).
+    var replaying: UnsafeRawBufferPointer?
+
     // Results: masking and limits (see PostgresSession+Masking)
     /// Which client request each server response answers.
     var responses = ResponseTracker()
@@ -130,6 +145,8 @@ public struct PostgresSession: ~Copyable {
     var statementAudits = StatementAuditQueue()
 
     static let maxPendingRefusals = 64
+    /// Client bytes kept behind a statement waiting for approval; more ends the session.
+    static let maxDeferredBytes = 1 << 20
     /// The largest message the session inspects whole: a masked row longer than this ends
     /// the session (what cannot be masked is not sent).
     static let maxMaskedMessageLength = 16 << 20
@@ -202,12 +219,26 @@ public struct PostgresSession: ~Copyable {
             recordingSignal(signal, io: &io)
         case .custom(.terminate):
             fail(.fatal, "57P01", "terminating connection due to administrator command", io: &io)
+        case .custom(.approvalPending(let requestID, let notice)):
+            if phase == .ready, held?.requestID == requestID { sendNotice(notice, io: &io) }
+        case .custom(.approval(let requestID, let outcome)):
+            approvalDecided(requestID, outcome, io: &io)
+        case .custom(.clientCancel):
+            if let requestID = held?.requestID {
+                shared.approvals?.cancel(requestID)
+                approvalDecided(requestID, .failed("canceled by the client"), io: &io)
+            }
         }
     }
 
     // MARK: End
 
     mutating func sessionClosed(_ reason: CloseReason, bytesToClient: UInt64, now: UInt64) {
+        if let requestID = held?.requestID {
+            // A held statement never runs after its session has gone.
+            shared.approvals?.cancel(requestID)
+            held = nil
+        }
         if let key = gatewayKey { shared.cancelKeys.remove(processID: key.processID) }
         if let auditContext {
             shared.liveSessions.remove(auditContext.sessionID)

@@ -65,6 +65,8 @@ public struct RestartRequiredChanges: Sendable, Hashable {
         // The files client_tls names are re-read when they change; the settings themselves are not.
         if a.clientTLS != b.clientTLS { fields.append("client_tls") }
         if a.plaintextFrom != b.plaintextFrom { fields.append("plaintext_from") }
+        if a.control != b.control { fields.append("control") }
+        if a.replicaID != b.replicaID { fields.append("replica_id") }
         return fields
     }
 }

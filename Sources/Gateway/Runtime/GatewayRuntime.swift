@@ -26,6 +26,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
     case dataPlane(ProxyServerError)
     /// The control API could not start.
     case control(String)
+    /// The control store could not be opened.
+    case store(String)
 
     public var description: String {
         switch self {
@@ -52,6 +54,8 @@ public enum GatewayRuntimeError: Error, Sendable, CustomStringConvertible {
             "\(error)"
         case .control(let reason):
             "gateway.control: \(reason)"
+        case .store(let reason):
+            "gateway.store: \(reason)"
         }
     }
 }
@@ -73,6 +77,8 @@ public final class GatewayRuntime: Sendable {
     public let certificates: ClientTLSCertificates
     /// The control API (`gateway.control`), nil when not configured.
     public let control: ControlServer?
+    /// Approval requests of held statements (with the control API), nil otherwise.
+    public let approvals: ApprovalBroker?
     private let readiness: Readiness
 
     /// Loads `configPath`, binds every resource's listener and starts the loops.
@@ -120,11 +126,16 @@ public final class GatewayRuntime: Sendable {
             }
         }
         let certificates = try Self.clientCertificates(config, logger: logger)
+        // Approvals need somewhere to approve: with the control API, held statements are
+        // recorded in the store; without it, review refuses.
+        let approvals = try config.gateway.control.map { _ throws(GatewayRuntimeError) in
+            try Self.startApprovals(config, logger: logger)
+        }
         let shared = GatewaySessionShared(
             postgres: try Self.postgresResources(config, certificates: certificates, recording: recordings != nil),
             relays: try Self.relays(config, certificates: certificates),
             policies: reloader.store, authentication: authentication,
-            cancelKeys: CancelKeyRegistry(), audit: audit, recordings: recordings, log: logger)
+            cancelKeys: CancelKeyRegistry(), audit: audit, recordings: recordings, log: logger, approvals: approvals)
         // A reload rebuilds the token verifiers (re-reading keys and the revocation list);
         // a configuration whose identity settings fail keeps the previous verifiers.
         let reloadLogger = logger
@@ -158,7 +169,7 @@ public final class GatewayRuntime: Sendable {
                         settings: settings, authentication: authentication, groups: { groups.withLock { $0 } },
                         sessions: shared.liveSessions,
                         cancel: { entry in Self.cancel(entry, resources: config.resources, listeners: server.boundAddresses) },
-                        metrics: metrics,
+                        metrics: metrics, approvals: approvals,
                         reload: { reloader.reload(trigger: .api) },
                         ready: { readiness.ready }),
                     logger: logger)
@@ -173,6 +184,7 @@ public final class GatewayRuntime: Sendable {
         if reloadOnSIGHUP { reloader.installSignalHandler() }
         if watchFile { reloader.startWatching() }
         self.configuration = config
+        self.approvals = approvals
         self.readiness = readiness
         self.audit = audit
         self.recordings = recordings
@@ -186,6 +198,43 @@ public final class GatewayRuntime: Sendable {
                 "loops": "\(proxy.loopCount)", "resources": "\(config.resources.map(\.name).joined(separator: ","))",
                 "policy_version": "\(reloader.store.snapshot.version)",
             ])
+    }
+
+    /// Opens the control store, fails what this replica's previous process held, and starts
+    /// following the store (blocking: the gateway starts once it is done).
+    private static func startApprovals(_ config: GatewayConfiguration, logger: Logger) throws(GatewayRuntimeError) -> ApprovalBroker {
+        let result = blocking { () async -> Result<ApprovalBroker, any Error> in
+            do {
+                let store = try await ControlStoreFactory.open(config.gateway, logger: logger)
+                let broker = ApprovalBroker(store: store, replicaID: config.gateway.effectiveReplicaID, log: logger)
+                do {
+                    try await broker.start()
+                } catch {
+                    await store.close()
+                    throw error
+                }
+                return .success(broker)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let broker): return broker
+        case .failure(let error): throw .store("\(error)")
+        }
+    }
+
+    /// Runs `body` on the concurrency pool and waits for it (start and stop only).
+    static func blocking<Value: Sendable>(_ body: @escaping @Sendable () async -> Value) -> Value {
+        let box = Mutex<Value?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let value = await body()
+            box.withLock { $0 = value }
+            done.signal()
+        }
+        done.wait()
+        return box.withLock { $0! }
     }
 
     /// Cancels what `entry` runs through the listener of its resource (see ``SessionCanceller``).
@@ -219,6 +268,7 @@ public final class GatewayRuntime: Sendable {
     public func waitUntilStopped() {
         server.waitUntilStopped()
         control?.stop()
+        if let approvals { Self.blocking { await approvals.stop(); await approvals.store.close() } }
         recordings?.stop()
         audit.flush()
     }

@@ -21,6 +21,8 @@ public final class GatewaySessionShared: Sendable {
     public let counters: GatewayCounters
     /// The logged-in sessions (control API).
     public let liveSessions: LiveSessions
+    /// Approval requests for statements policy sends to review; nil: review refuses them.
+    public let approvals: ApprovalBroker?
     private let sessionCounter = Atomic<UInt64>(0)
 
     /// A new audit session id (1, 2, ...; 0 never names a session).
@@ -31,8 +33,10 @@ public final class GatewaySessionShared: Sendable {
     public init(
         postgres: [PostgresResourceContext?], relays: [TLSRelayListener?] = [], policies: PolicyStore, authentication: PostgresAuthService,
         cancelKeys: CancelKeyRegistry, audit: any AuditSink, recordings: RecordingWriter? = nil,
-        log: Logger = Logger(label: "ringgate.session"), liveSessions: LiveSessions = LiveSessions()
+        log: Logger = Logger(label: "ringgate.session"), liveSessions: LiveSessions = LiveSessions(),
+        approvals: ApprovalBroker? = nil
     ) {
+        self.approvals = approvals
         self.log = log
         let counters = GatewayCounters(resources: postgres.compactMap { $0?.name })
         var contexts = postgres

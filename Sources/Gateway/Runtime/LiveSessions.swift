@@ -40,6 +40,15 @@ public final class LiveSessions: Sendable {
         entries.withLock { $0[id] }
     }
 
+    /// Posts `event` to the live session whose client holds cancel key `key` (its client
+    /// sent a CancelRequest); nothing when there is none.
+    func postToHolder(ofCancelKey key: (processID: Int32, secretKey: Int32), _ event: GatewaySessionEvent) {
+        let target = entries.withLock { entries in
+            entries.values.first { $0.cancelKey?.processID == key.processID && $0.cancelKey?.secretKey == key.secretKey }
+        }
+        target?.reply.post(event)
+    }
+
     /// Asks session `id` to end (FATAL 57P01 to its client). False when no such session is live.
     @discardableResult
     public func terminate(_ id: UInt64, by actor: String) -> Bool {

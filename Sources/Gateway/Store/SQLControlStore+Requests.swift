@@ -10,13 +10,14 @@ extension SQLControlStore {
             let existing = try await transaction.query("SELECT id FROM approval_requests WHERE id = ?", .text(request.id))
             guard existing.isEmpty else { throw ControlStoreError.duplicate("request \(request.id)") }
             try await transaction.execute(
-                "INSERT INTO approval_requests (\(StoreRecordCoding.requestColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO approval_requests (\(StoreRecordCoding.requestColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 .text(request.id), .text(request.replicaID), StoreValue(request.sessionID), .text(request.identity),
                 .text(StoreListCoding.encode(request.groups)), .text(request.resource), .text(request.database),
                 .text(request.statement), .text(StoreListCoding.encode(request.classes)),
                 .text(StoreListCoding.encode(request.relations)), StoreValue(request.justification),
                 StoreValue(request.createdAt), StoreValue(request.deadline), StoreValue(request.requiredApprovals),
-                .text(request.state.rawValue), .null)
+                .text(request.state.rawValue), .null, StoreValue(request.rule),
+                .text(StoreListCoding.encode(request.approverGroups)))
             try await transaction.recordChange(.requestCreated, request.id, at: request.createdAt, dialect: dialect)
         }
     }

@@ -4,7 +4,8 @@ import Foundation
 enum StoreRecordCoding {
     static let requestColumns = """
         id, replica_id, session_id, identity, groups_json, resource, database_name, statement, classes_json, \
-        relations_json, justification, created_ms, deadline_ms, required_approvals, state, closed_ms
+        relations_json, justification, created_ms, deadline_ms, required_approvals, state, closed_ms, rule, \
+        approver_groups_json
         """
 
     static func request(_ row: StoreRow) throws -> ApprovalRequest {
@@ -17,7 +18,8 @@ enum StoreRecordCoding {
             classes: try row.stringList("classes_json"), relations: try row.stringList("relations_json"),
             justification: try row.optionalString("justification"), createdAt: try row.date("created_ms"),
             deadline: try row.date("deadline_ms"), requiredApprovals: Int(try row.integer("required_approvals")),
-            state: state, closedAt: try row.optionalDate("closed_ms"))
+            state: state, closedAt: try row.optionalDate("closed_ms"), rule: try row.optionalString("rule"),
+            approverGroups: try row.stringList("approver_groups_json"))
     }
 
     static let decisionColumns = "request_id, approver, verdict, decided_ms, comment"

@@ -56,7 +56,8 @@ import Testing
         let fixture = try StoreFixture.make(.postgres)
         let settings = try Self.settings("{engine: postgres, url_env: RINGGATE_TEST_STORE_URL}")
         #expect(settings == .postgres(urlEnvironmentVariable: "RINGGATE_TEST_STORE_URL"))
-        let store = try await ControlStoreFactory.open(settings, environment: ["RINGGATE_TEST_STORE_URL": fixture.location])
+        let store = try await ControlStoreFactory.open(
+            settings, environment: ["RINGGATE_TEST_STORE_URL": fixture.location], timeout: .seconds(120))
         #expect(store.engineName == "postgres")
         try await store.createGrant(StoreTestData.grant("g1"))
         #expect(try await store.grants().map(\.id) == ["g1"])

@@ -44,7 +44,7 @@ final class PostgresGatewayFixture {
     let keyPath: String
     let auditPath: String
     let accessLogPath: String
-    let gateway: ChildProcess
+    private(set) var gateway: ChildProcess
     let tls: TestCertificates?
     /// With ``tls``: the ports of `pg-it-badca` and `pg-it-badname`.
     private(set) var badCAPort = 0
@@ -63,7 +63,9 @@ final class PostgresGatewayFixture {
     ///     plaintext rejected), every resource verifies it (`verify-full`), the gateway offers
     ///     TLS to clients (`gateway.client_tls`), and two more resources fail the upstream check:
     ///     `pg-it-badca` (trusts the other CA) and `pg-it-badname` (expects `db.invalid`).
-    init(backend: String, extraPolicies: String = "", extraGateway: String = "", tls: TestCertificates? = nil) throws {
+    ///   - extraGroups: YAML list items appended to the configuration's `groups`.
+    init(backend: String, extraPolicies: String = "", extraGateway: String = "", extraGroups: String = "",
+         tls: TestCertificates? = nil) throws {
         self.backend = backend
         self.tls = tls
         var template = Array((NSTemporaryDirectory() + "ringgate-pgit-XXXXXX").utf8CString)
@@ -135,14 +137,11 @@ final class PostgresGatewayFixture {
             try Self.check(keygen, "ringgate token keygen")
             try (Self.configuration(fixtureDirectory: directory, port: port, md5Port: md5Port, widePort: widePort,
                                     upstreamPort: server.port, passwordFile: passwordFile, extraGateway: extraGateway,
+                                    extraGroups: extraGroups,
                                     tls: tls, badCAPort: badCAPort, badNamePort: badNamePort) + extraPolicies)
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
 
-            var environment = ProcessInfo.processInfo.environment
-            environment[Self.md5PasswordVariable] = md5Password
-            gateway = try ChildProcess(try Self.ringgatePath(),
-                                       ["serve", "--config", configPath, "--io-backend", backend, "--no-watch"],
-                                       environment: environment)
+            gateway = try Self.startGateway(configPath: configPath, backend: backend, md5Password: md5Password)
         } catch {
             server.stop()
             try? FileManager.default.removeItem(atPath: directory)
@@ -163,7 +162,7 @@ final class PostgresGatewayFixture {
     }
 
     static func configuration(fixtureDirectory directory: String, port: Int, md5Port: Int, widePort: Int,
-                              upstreamPort: Int, passwordFile: String, extraGateway: String = "",
+                              upstreamPort: Int, passwordFile: String, extraGateway: String = "", extraGroups: String = "",
                               tls: TestCertificates? = nil, badCAPort: Int = 0, badNamePort: Int = 0) -> String {
         let upstreamTLS = tls.map { "mode: verify-full\n      ca_file: \($0.caFile)\n      server_name: localhost" } ?? "mode: disable"
         var clientTLS = ""
@@ -198,6 +197,7 @@ final class PostgresGatewayFixture {
           drain_timeout: 2s
           access_log: \(directory)/access.log
           audit_log: \(directory)/audit.jsonl
+          data_dir: \(directory)/data
         \(clientTLS)
         \(extraGateway)
         resources:
@@ -243,6 +243,7 @@ final class PostgresGatewayFixture {
         groups:
           - name: \(group)
             members: [\(identity)]
+        \(extraGroups)
         policies:
           - id: it-read-write
             resources: ["pg-it*"]
@@ -434,6 +435,22 @@ final class PostgresGatewayFixture {
     }
 
     /// Whether the gateway process is still running.
+    static func startGateway(configPath: String, backend: String, md5Password: String) throws -> ChildProcess {
+        var environment = ProcessInfo.processInfo.environment
+        environment[md5PasswordVariable] = md5Password
+        return try ChildProcess(try ringgatePath(), ["serve", "--config", configPath, "--io-backend", backend, "--no-watch"],
+                                environment: environment)
+    }
+
+    /// Kills the gateway with SIGKILL (no drain, nothing flushed) and starts it again on the
+    /// same configuration; returns once `pg-it` accepts connections.
+    func killAndRestartGateway() throws {
+        gateway.signal(SIGKILL)
+        _ = gateway.waitForExit(timeout: .seconds(10))
+        gateway = try Self.startGateway(configPath: configPath, backend: backend, md5Password: md5Password)
+        try waitUntilListening(port)
+    }
+
     var gatewayIsRunning: Bool { gateway.exitCodeIfExited() == nil }
 
     /// The last lines of the gateway's stderr, for failure messages.

@@ -30,11 +30,17 @@ public struct ApprovalRequest: Sendable, Hashable, Identifiable {
     public var state: ApprovalState
     /// When the request left `pending`.
     public var closedAt: Date?
+    /// The policy rule that sent the statement to review (nil: the resource's default).
+    public var rule: String?
+    /// Groups whose members may decide it (empty: the gateway's approver groups).
+    public var approverGroups: [String]
 
     public init(id: String, replicaID: String, sessionID: String? = nil, identity: String, groups: [String] = [], resource: String,
                 database: String, statement: String, classes: [String] = [], relations: [String] = [],
                 justification: String? = nil, createdAt: Date, deadline: Date, requiredApprovals: Int = 1,
-                state: ApprovalState = .pending, closedAt: Date? = nil) {
+                state: ApprovalState = .pending, closedAt: Date? = nil, rule: String? = nil, approverGroups: [String] = []) {
+        self.rule = rule
+        self.approverGroups = approverGroups
         self.id = id
         self.replicaID = replicaID
         self.sessionID = sessionID

@@ -72,6 +72,12 @@ enum StoreSchema {
                 "CREATE INDEX token_revocations_expiry ON token_revocations (expires_ms)",
             ]
         },
+        StoreMigration(version: 4, name: "request rule and approver groups") { _ in
+            [
+                "ALTER TABLE approval_requests ADD COLUMN rule TEXT",
+                "ALTER TABLE approval_requests ADD COLUMN approver_groups_json TEXT NOT NULL DEFAULT '[]'",
+            ]
+        },
     ]
 
     /// The newest schema version this code knows.

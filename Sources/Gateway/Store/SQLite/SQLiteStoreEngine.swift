@@ -4,7 +4,7 @@ import GRDB
 /// The embedded engine: one SQLite file in WAL mode through GRDB, nothing to start.
 ///
 /// Writing transactions are `BEGIN IMMEDIATE` on GRDB's writer queue, so they run one at a
-/// time (also across processes sharing the file, with a 5 s busy timeout); reading ones run
+/// time (also across processes sharing the file, with a 30 s busy timeout); reading ones run
 /// on GRDB's reader connections beside them, each on a consistent snapshot.
 final class SQLiteStoreEngine: StoreEngine {
     let dialect = StoreDialect.sqlite
@@ -19,7 +19,7 @@ final class SQLiteStoreEngine: StoreEngine {
         self.pollInterval = pollInterval
         try Self.createPrivately(path)
         var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(30)
         configuration.label = "ringgate.store"
         pool = try DatabasePool(path: path, configuration: configuration)
     }

@@ -1,0 +1,231 @@
+import Foundation
+import IOCore
+import Logging
+import Synchronization
+
+/// The approval requests of one gateway replica: created when one of its sessions holds a
+/// statement, decided through the control API of any replica sharing the store, and
+/// delivered back to the holding session through its mailbox.
+///
+/// Sessions call ``submit(_:reply:)`` and ``cancel(_:)`` on their loop thread; both return at
+/// once (the store is written by a task). A watcher task follows the store's change feed
+/// (LISTEN/NOTIFY with PostgreSQL), expires overdue requests, and fails closed: a held
+/// statement whose request cannot be read back by its deadline (plus ``deliveryGrace``) is
+/// refused, never run.
+public final class ApprovalBroker: Sendable {
+    /// How long past a request's deadline a session waits for the store's verdict before it
+    /// refuses the statement on its own.
+    public static let deliveryGrace: Duration = .seconds(5)
+
+    public let store: any ControlStore
+    public let replicaID: String
+    private let log: Logger
+    private let clock: @Sendable () -> Date
+
+    private struct Held {
+        var reply: SessionReplyAddress<GatewaySessionEvent>
+        var deadline: Date
+        var settings: ApprovalSettings
+    }
+
+    private let held = Mutex<[String: Held]>([:])
+    private let watcher = Mutex<Task<Void, Never>?>(nil)
+
+    public init(store: any ControlStore, replicaID: String, log: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.replicaID = replicaID
+        self.log = log
+        self.clock = clock
+    }
+
+    /// Fails the requests this replica's previous process held (their statements died with
+    /// it and must never run), then starts following the store.
+    public func start() async throws {
+        let recovered = try await store.recoverAfterRestart(replicaID: replicaID, at: clock())
+        if !recovered.failedRequests.isEmpty {
+            log.warning("approval requests of the previous process failed: their statements never run",
+                        metadata: ["requests": "\(recovered.failedRequests.joined(separator: ","))", "replica": "\(replicaID)"])
+        }
+        var sequence: UInt64 = 0
+        while true {
+            let page = try await store.changes(after: sequence, limit: 1000)
+            guard let last = page.last else { break }
+            sequence = last.sequence
+        }
+        let start = sequence
+        watcher.withLock { $0 = Task { [self] in await self.follow(from: start) } }
+    }
+
+    /// Stops following the store (pending sessions are closing with the gateway).
+    public func stop() async {
+        let task = watcher.withLock { value -> Task<Void, Never>? in defer { value = nil }; return value }
+        task?.cancel()
+        await task?.value
+    }
+
+    // MARK: Sessions (loop threads; never blocks)
+
+    /// Creates the request for a held statement and returns its id. Once the store has it,
+    /// `reply` hears ``GatewaySessionEvent/approvalPending(requestID:notice:)`` with
+    /// `notice(id)` for the client; its outcome comes as ``GatewaySessionEvent/approval(requestID:outcome:)``.
+    public func submit(
+        _ submission: ApprovalSubmission, reply: SessionReplyAddress<GatewaySessionEvent>,
+        notice: @escaping @Sendable (String) -> String
+    ) -> String {
+        let id = Self.newRequestID()
+        let now = clock()
+        let deadline = now.addingTimeInterval(Double(submission.settings.timeoutMilliseconds) / 1000)
+        held.withLock { $0[id] = Held(reply: reply, deadline: deadline, settings: submission.settings) }
+        let request = ApprovalRequest(
+            id: id, replicaID: replicaID, sessionID: String(submission.sessionID), identity: submission.identity,
+            groups: submission.groups, resource: submission.resource, database: submission.database,
+            statement: submission.statement, classes: submission.classes, relations: submission.relations,
+            justification: submission.justification, createdAt: now, deadline: deadline,
+            requiredApprovals: submission.settings.minApprovals, rule: submission.rule,
+            approverGroups: submission.settings.approverGroups)
+        Task { [self] in
+            do {
+                try await store.createRequest(request)
+                guard held.withLock({ $0[id] != nil }) else {
+                    // The session went away while the request was being written.
+                    _ = try? await store.cancelRequest(id: id, at: clock())
+                    return
+                }
+                reply.post(.approvalPending(requestID: id, notice: notice(id)))
+                log.notice("statement held for approval", metadata: [
+                    "request": "\(id)", "identity": "\(request.identity)", "resource": "\(request.resource)",
+                    "database": "\(request.database)", "rule": "\(request.rule ?? "-")",
+                    "approvers": "\(request.approverGroups.joined(separator: ","))",
+                    "min_approvals": "\(request.requiredApprovals)",
+                ])
+            } catch {
+                log.error("approval request not stored; the statement is refused", metadata: ["request": "\(id)", "error": "\(error)"])
+                deliver(id, .failed("the approval store is unavailable"))
+            }
+        }
+        return id
+    }
+
+    /// The session holding `id` went away: the request is cancelled and never delivered.
+    public func cancel(_ id: String) {
+        guard held.withLock({ $0.removeValue(forKey: id) }) != nil else { return }
+        let now = clock()
+        Task { [store] in _ = try? await store.cancelRequest(id: id, at: now) }
+    }
+
+    /// Requests held by this replica's sessions right now.
+    public var heldCount: Int { held.withLock { $0.count } }
+
+    // MARK: The control API
+
+    /// Records `approver`'s verdict on request `id` and returns the request's state after it.
+    /// The approver must belong to one of the request's approver groups (`fallbackApprovers`
+    /// when it names none); the store refuses self-approval, a second decision by the same
+    /// approver, and requests no longer pending.
+    public func decide(
+        _ id: String, verdict: ApprovalVerdict, by approver: String, groups: Set<String>, fallbackApprovers: [String],
+        comment: String?
+    ) async throws -> ApprovalState {
+        guard let request = try await store.request(id: id) else { throw ControlStoreError.notFound("request \(id)") }
+        let approvers = request.approverGroups.isEmpty ? fallbackApprovers : request.approverGroups
+        guard approvers.contains(where: groups.contains) else {
+            throw ApprovalAuthorizationError(approver: approver, groups: approvers)
+        }
+        let state = try await store.recordDecision(
+            ApprovalDecision(requestID: id, approver: approver, verdict: verdict, decidedAt: clock(), comment: comment))
+        log.notice("approval decision", metadata: [
+            "request": "\(id)", "approver": "\(approver)", "verdict": "\(verdict.rawValue)", "state": "\(state.rawValue)",
+        ])
+        return state
+    }
+
+    // MARK: Delivery
+
+    private func deliver(_ id: String, _ outcome: ApprovalOutcome) {
+        guard let entry = held.withLock({ $0.removeValue(forKey: id) }) else { return }
+        entry.reply.post(.approval(requestID: id, outcome: outcome))
+    }
+
+    /// Follows the change feed: a closed request this replica holds is delivered; once a
+    /// second, overdue requests expire (any replica may do it; the first one wins).
+    private func follow(from start: UInt64) async {
+        var sequence = start
+        var lastSweep = Date.distantPast
+        while !Task.isCancelled {
+            do {
+                let changes = try await store.waitForChange(after: sequence, timeout: .seconds(1))
+                for change in changes {
+                    sequence = max(sequence, change.sequence)
+                    guard change.kind == .requestClosed, held.withLock({ $0[change.subject] != nil }) else { continue }
+                    await deliverClosed(change.subject)
+                }
+                let now = clock()
+                if now.timeIntervalSince(lastSweep) >= 1 {
+                    lastSweep = now
+                    _ = try await store.expireOverdueRequests(at: now)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                log.warning("approval store unavailable; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+            failOverdueUndelivered()
+        }
+    }
+
+    private func deliverClosed(_ id: String) async {
+        do {
+            guard let request = try await store.request(id: id) else {
+                deliver(id, .failed("the request is gone from the store"))
+                return
+            }
+            switch request.state {
+            case .pending:
+                return
+            case .approved:
+                let approvers = try await store.decisions(requestID: id).filter { $0.verdict == .approve }.map(\.approver)
+                deliver(id, .approved(by: approvers))
+            case .denied:
+                let deny = try await store.decisions(requestID: id).first { $0.verdict == .deny }
+                deliver(id, .denied(by: deny?.approver ?? "?", comment: deny?.comment))
+            case .expired:
+                deliver(id, .expired)
+            case .cancelled:
+                deliver(id, .failed("the request was cancelled"))
+            case .failed:
+                deliver(id, .failed("the gateway holding it restarted"))
+            }
+        } catch {
+            log.warning("approval request not read back", metadata: ["request": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// Fail closed: a held statement past its deadline and the grace is refused, whatever the
+    /// store would say later.
+    private func failOverdueUndelivered() {
+        let limit = clock().addingTimeInterval(-Double(Self.deliveryGrace.components.seconds))
+        let overdue = held.withLock { held in held.filter { $0.value.deadline < limit }.map(\.key) }
+        for id in overdue { deliver(id, .expired) }
+    }
+
+    // MARK: Ids
+
+    /// `r-` and 12 lowercase hex digits from the system's random generator.
+    static func newRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = UInt64.random(in: 0...(1 << 48 - 1), using: &generator)
+        let hex = String(value, radix: 16)
+        return "r-" + String(repeating: "0", count: 12 - hex.count) + hex
+    }
+}
+
+/// The caller is not among a request's approvers.
+public struct ApprovalAuthorizationError: Error, CustomStringConvertible {
+    public var approver: String
+    public var groups: [String]
+
+    public var description: String {
+        groups.isEmpty ? "no approver groups are configured for this request"
+            : "\(approver) is not in an approver group of this request (\(groups.joined(separator: ", ")))"
+    }
+}
