@@ -128,17 +128,18 @@ struct ApprovalGatewayTests {
         try fixture.issueToken(identity: identity, groups: groups, ttl: "10m", resources: "control")
     }
 
-    static func gateway(backend: String) throws -> Gateway {
+    static func gateway(backend: String, store: PostgresGatewayFixture.Store = .embedded, replica: String = "replica-a") throws -> Gateway {
         let port = PostgresServer.freeLoopbackPort()
         let fixture = try PostgresGatewayFixture(
             backend: backend, extraPolicies: policies,
             extraGateway: """
+                  replica_id: \(replica)
                   control:
                     listen: 127.0.0.1:\(port)
                     admin_groups: [it-admins]
                     approver_groups: [dba]
                 """,
-            extraGroups: groups)
+            extraGroups: groups, store: store)
         let token = try fixture.issueToken(identity: requester, groups: requesterGroups)
         return Gateway(fixture: fixture, controlPort: port, requesterToken: token)
     }
@@ -329,5 +330,46 @@ struct ApprovalGatewayTests {
         #expect(try gateway.decide("deny", namedID, as: "alice").status == 0)
         _ = named.waitForExit(timeout: .seconds(30))
         #expect(try gateway.scratchRows() == 5)
+    }
+
+    @Test
+    func anApprovalOnReplicaBReleasesAStatementHeldOnReplicaA() throws {
+        // Two `ringgate serve` processes share one PostgreSQL store (in replica A's server).
+        let a = try Self.gateway(backend: "io_uring", store: .postgres, replica: "replica-a")
+        defer { a.fixture.finish() }
+        let b = try Self.gateway(backend: "epoll", store: .shared(url: try #require(a.fixture.storeURL)), replica: "replica-b")
+        defer { b.fixture.finish() }
+        try a.fillScratch()
+
+        let client = try a.startPsql(["DELETE FROM scratch"])
+        let id = try a.requestID(in: client)
+        // B's API sees A's request, and B's approver releases it.
+        let seen = try b.request(id)
+        #expect(seen["state"] as? String == "pending")
+        #expect(seen["replica"] as? String == "replica-a")
+        #expect(try a.scratchRows() == 5)
+        let approval = try b.decide("approve", id, as: "alice")
+        #expect(approval.status == 0 && approval.output.contains("approved"), "\(approval.output)\(approval.error)")
+        #expect(client.waitForExit(timeout: .seconds(30)) == 0, "\(client.stderr)")
+        #expect(client.stderr.contains("DELETE 5"), "\(client.stderr)")
+        #expect(try a.scratchRows() == 0)
+
+        // Denied through B: A's client gets the error.
+        try a.fillScratch()
+        let second = try a.startPsql(["DELETE FROM scratch"])
+        let secondID = try a.requestID(in: second)
+        #expect(try b.decide("deny", secondID, as: "bob", comment: "from replica b").status == 0)
+        #expect(second.waitForExit(timeout: .seconds(30)) != nil)
+        #expect(second.stderr.contains("denied by bob: from replica b"), "\(second.stderr)")
+        #expect(try a.scratchRows() == 5)
+
+        // B restarting fails only B's requests: A's held statement stays pending and runs.
+        let third = try a.startPsql(["DELETE FROM scratch"])
+        let thirdID = try a.requestID(in: third)
+        try b.fixture.killAndRestartGateway()
+        #expect(try b.request(thirdID)["state"] as? String == "pending")
+        #expect(try b.decide("approve", thirdID, as: "alice").status == 0)
+        #expect(third.waitForExit(timeout: .seconds(30)) == 0, "\(third.stderr)")
+        #expect(try a.scratchRows() == 0)
     }
 }

@@ -45,6 +45,18 @@ final class PostgresGatewayFixture {
     let auditPath: String
     let accessLogPath: String
     private(set) var gateway: ChildProcess
+    /// The gateway's environment additions (the store URL).
+    private var gatewayEnvironment: [String: String] = [:]
+    /// With `store: .postgres`: the PostgreSQL store's URL (holds `it_app`'s password).
+    private(set) var storeURL: String?
+
+    /// Where the gateway keeps its control state.
+    enum Store {
+        case embedded
+        case postgres
+        case shared(url: String)
+    }
+    static let storeURLVariable = "RG_IT_STORE_URL"
     let tls: TestCertificates?
     /// With ``tls``: the ports of `pg-it-badca` and `pg-it-badname`.
     private(set) var badCAPort = 0
@@ -64,8 +76,11 @@ final class PostgresGatewayFixture {
     ///     TLS to clients (`gateway.client_tls`), and two more resources fail the upstream check:
     ///     `pg-it-badca` (trusts the other CA) and `pg-it-badname` (expects `db.invalid`).
     ///   - extraGroups: YAML list items appended to the configuration's `groups`.
+    ///   - store: the control store: `.embedded` (SQLite in the fixture's data directory),
+    ///     `.postgres` (a `ringgate_store` database in this fixture's server, see ``storeURL``),
+    ///     or `.shared(url)` (another fixture's).
     init(backend: String, extraPolicies: String = "", extraGateway: String = "", extraGroups: String = "",
-         tls: TestCertificates? = nil) throws {
+         tls: TestCertificates? = nil, store: Store = .embedded) throws {
         self.backend = backend
         self.tls = tls
         var template = Array((NSTemporaryDirectory() + "ringgate-pgit-XXXXXX").utf8CString)
@@ -84,6 +99,7 @@ final class PostgresGatewayFixture {
                 \(tls == nil ? "" : "hostnossl all all 127.0.0.1/32 reject")
                 \(host) all it_app 127.0.0.1/32 scram-sha-256
                 \(host) all it_md5 127.0.0.1/32 md5
+                \(host) all it_store 127.0.0.1/32 scram-sha-256
                 host all all 127.0.0.1/32 reject
 
                 """.write(toFile: hbaFile, atomically: false, encoding: .utf8)
@@ -113,6 +129,23 @@ final class PostgresGatewayFixture {
                 SET password_encryption = 'md5'; CREATE ROLE it_md5 LOGIN PASSWORD '\(md5Password)';
                 """), "create roles")
             try Self.check(server.psql("CREATE DATABASE itdb OWNER it_app"), "create database")
+            var storeSettings = ""
+            switch store {
+            case .embedded:
+                break
+            case .postgres:
+                // A role of its own: the store's pooled connections are not upstream sessions.
+                try Self.check(server.psql("""
+                    SET password_encryption = 'scram-sha-256'; CREATE ROLE it_store LOGIN PASSWORD '\(md5Password)'
+                    """), "create store role")
+                try Self.check(server.psql("CREATE DATABASE ringgate_store OWNER it_store"), "create store database")
+                storeURL = "postgres://it_store:\(md5Password)@127.0.0.1:\(server.port)/ringgate_store"
+                gatewayEnvironment[Self.storeURLVariable] = storeURL
+                storeSettings = "  store: {engine: postgres, url_env: \(Self.storeURLVariable)}\n"
+            case .shared(let url):
+                gatewayEnvironment[Self.storeURLVariable] = url
+                storeSettings = "  store: {engine: postgres, url_env: \(Self.storeURLVariable)}\n"
+            }
             try Self.check(server.psql("""
                 CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, qty int NOT NULL);
                 INSERT INTO items SELECT g, 'item-' || g, g * 3 FROM generate_series(1, \(Self.itemRows)) g;
@@ -136,12 +169,14 @@ final class PostgresGatewayFixture {
             let keygen = try Self.runRinggate(["token", "keygen", "--out", keyPath])
             try Self.check(keygen, "ringgate token keygen")
             try (Self.configuration(fixtureDirectory: directory, port: port, md5Port: md5Port, widePort: widePort,
-                                    upstreamPort: server.port, passwordFile: passwordFile, extraGateway: extraGateway,
+                                    upstreamPort: server.port, passwordFile: passwordFile,
+                                    extraGateway: storeSettings + extraGateway,
                                     extraGroups: extraGroups,
                                     tls: tls, badCAPort: badCAPort, badNamePort: badNamePort) + extraPolicies)
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
 
-            gateway = try Self.startGateway(configPath: configPath, backend: backend, md5Password: md5Password)
+            gateway = try Self.startGateway(configPath: configPath, backend: backend, md5Password: md5Password,
+                                            environment: gatewayEnvironment)
         } catch {
             server.stop()
             try? FileManager.default.removeItem(atPath: directory)
@@ -435,9 +470,11 @@ final class PostgresGatewayFixture {
     }
 
     /// Whether the gateway process is still running.
-    static func startGateway(configPath: String, backend: String, md5Password: String) throws -> ChildProcess {
+    static func startGateway(configPath: String, backend: String, md5Password: String,
+                             environment extra: [String: String] = [:]) throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment
         environment[md5PasswordVariable] = md5Password
+        for (name, value) in extra { environment[name] = value }
         return try ChildProcess(try ringgatePath(), ["serve", "--config", configPath, "--io-backend", backend, "--no-watch"],
                                 environment: environment)
     }
@@ -447,7 +484,8 @@ final class PostgresGatewayFixture {
     func killAndRestartGateway() throws {
         gateway.signal(SIGKILL)
         _ = gateway.waitForExit(timeout: .seconds(10))
-        gateway = try Self.startGateway(configPath: configPath, backend: backend, md5Password: md5Password)
+        gateway = try Self.startGateway(configPath: configPath, backend: backend, md5Password: md5Password,
+                                        environment: gatewayEnvironment)
         try waitUntilListening(port)
     }
 
