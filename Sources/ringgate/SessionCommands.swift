@@ -18,11 +18,11 @@ struct SessionsCommand: AsyncParsableCommand {
             return
         }
         let sessions = (try JSONSerialization.jsonObject(with: data) as? [[String: Any]]) ?? []
-        print("id\tidentity\tresource\tdatabase\tclient\tstarted")
+        print("id\treplica\tidentity\tresource\tdatabase\tclient\tstarted")
         for session in sessions {
             let started = (session["started_at"] as? Double).map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) } ?? "-"
             print([
-                "\(session["id"] ?? "-")", "\(session["identity"] ?? "-")", "\(session["resource"] ?? "-")",
+                "\(session["id"] ?? "-")", "\(session["replica"] ?? "-")", "\(session["identity"] ?? "-")", "\(session["resource"] ?? "-")",
                 "\(session["database"] ?? "-")", "\(session["client"] ?? "-")", started,
             ].joined(separator: "\t"))
         }
@@ -36,8 +36,8 @@ struct KillCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ControlOptions
 
-    @Argument(help: "The session id (`ringgate sessions`).")
-    var id: UInt64
+    @Argument(help: "The session id (`ringgate sessions`; any replica's, with a shared store).")
+    var id: String
 
     func run() async throws {
         _ = try await options.client().send("DELETE", "v1/sessions/\(id)")

@@ -128,7 +128,8 @@ struct ApprovalGatewayTests {
         try fixture.issueToken(identity: identity, groups: groups, ttl: "10m", resources: "control")
     }
 
-    static func gateway(backend: String, store: PostgresGatewayFixture.Store = .embedded, replica: String = "replica-a") throws -> Gateway {
+    static func gateway(backend: String, store: PostgresGatewayFixture.Store = .embedded, replica: String = "replica-a",
+                        webhook: String = "", environment: [String: String] = [:]) throws -> Gateway {
         let port = PostgresServer.freeLoopbackPort()
         let fixture = try PostgresGatewayFixture(
             backend: backend, extraPolicies: policies,
@@ -138,8 +139,9 @@ struct ApprovalGatewayTests {
                     listen: 127.0.0.1:\(port)
                     admin_groups: [it-admins]
                     approver_groups: [dba]
+                \(webhook)
                 """,
-            extraGroups: groups, store: store)
+            extraGroups: groups, store: store, environment: environment)
         let token = try fixture.issueToken(identity: requester, groups: requesterGroups)
         return Gateway(fixture: fixture, controlPort: port, requesterToken: token)
     }
@@ -229,6 +231,11 @@ struct ApprovalGatewayTests {
         #expect(try gateway.scratchRows() == 0)
         let decisions = try gateway.request(id)["decisions"] as? [[String: Any]] ?? []
         #expect(decisions.compactMap { $0["approver"] as? String }.sorted() == ["alice", "bob"])
+        // The wait is in the metrics.
+        let scrape = try ControlAPIGatewayTests.http("GET", gateway.controlPort, "/metrics", in: gateway.fixture.directory)
+        let samples = try ControlAPIGatewayTests.parseMetrics(scrape.body, fixture: gateway.fixture)
+        #expect(ControlAPIGatewayTests.value(samples, "ringgate_approval_wait_seconds_count", ["resource": "pg-it"]) == 1)
+        #expect(ControlAPIGatewayTests.value(samples, "ringgate_statements_total", ["resource": "pg-it", "decision": "review"]) == 1)
     }
 
     @Test
@@ -363,6 +370,53 @@ struct ApprovalGatewayTests {
         #expect(second.stderr.contains("denied by bob: from replica b"), "\(second.stderr)")
         #expect(try a.scratchRows() == 5)
 
+        // A's live session is listed by B's API and killed from it.
+        let admin = try b.fixture.issueToken(identity: "ops-admin", groups: "it-admins", ttl: "10m", resources: "control")
+        let sleeper = try a.startPsql(["SELECT pg_sleep(60)"])
+        var remote: [String: Any]?
+        let listDeadline = ContinuousClock.now + .seconds(20)
+        while remote == nil, ContinuousClock.now < listDeadline {
+            let answer = try ControlAPIGatewayTests.http("GET", b.controlPort, "/v1/sessions", token: admin, in: b.fixture.directory)
+            remote = ((try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [[String: Any]] ?? [])
+                .first { $0["replica"] as? String == "replica-a" && $0["identity"] as? String == Self.requester }
+            if remote == nil { usleep(50_000) }
+        }
+        let remoteID = try #require(remote?["id"] as? String)
+        let kill = try ControlAPIGatewayTests.http("DELETE", b.controlPort, "/v1/sessions/\(remoteID)", token: admin, in: b.fixture.directory)
+        #expect(kill.status == 200, "\(kill.body)")
+        #expect(sleeper.waitForExit(timeout: .seconds(30)) != nil)
+        #expect(sleeper.stderr.contains("57P01"), "\(sleeper.stderr)")
+
+        // A token revoked through B is refused by A: a live session at its next statement,
+        // a new login at once.
+        let victimToken = try a.fixture.issueToken(identity: Self.requester, groups: Self.requesterGroups)
+        let live = try RawPostgresClient(port: a.fixture.port)
+        defer { a.fixture.record(live.received) }
+        _ = try live.login(user: Self.requester, token: victimToken)
+        try live.send(PostgresWire.query("SELECT 1"))
+        #expect(String(try live.untilReady().map(\.kind)) == "TDCZ")
+        let jti = try #require(PostgresGatewayFixture.tokenID(victimToken))
+        let revoke = try ControlAPIGatewayTests.http("POST", b.controlPort, "/v1/tokens/revoke", token: admin,
+                                                     body: "{\"jti\": \"\(jti)\"}", in: b.fixture.directory)
+        #expect(revoke.status == 200, "\(revoke.body)")
+        var refused: [BackendMessage] = []
+        for _ in 0..<100 where refused.isEmpty {
+            try live.send(PostgresWire.query("SELECT 1"))
+            let answer = try live.untilClosedOrReady()
+            if answer.contains(where: { $0.kind == "E" }) { refused = answer } else { usleep(50_000) }
+        }
+        #expect(refused.first { $0.kind == "E" }?.sqlstate == "28000", "\(refused)")
+        let fresh = try a.fixture.psql("SELECT 1", token: victimToken, user: Self.requester)
+        #expect(fresh.status != 0 && fresh.error.contains("password authentication failed"), "\(fresh.error)")
+        // The audit trail says why (written off the loop: wait for it).
+        var audited = false
+        let auditDeadline = ContinuousClock.now + .seconds(10)
+        while !audited, ContinuousClock.now < auditDeadline {
+            audited = ((try? String(contentsOfFile: a.fixture.auditPath, encoding: .utf8)) ?? "").contains("\"reason\":\"revoked\"")
+            if !audited { usleep(50_000) }
+        }
+        #expect(audited)
+
         // B restarting fails only B's requests: A's held statement stays pending and runs.
         let third = try a.startPsql(["DELETE FROM scratch"])
         let thirdID = try a.requestID(in: third)
@@ -371,5 +425,92 @@ struct ApprovalGatewayTests {
         #expect(try b.decide("approve", thirdID, as: "alice").status == 0)
         #expect(third.waitForExit(timeout: .seconds(30)) == 0, "\(third.stderr)")
         #expect(try a.scratchRows() == 0)
+    }
+
+    @Test
+    func newRequestsReachTheEventStreamAndASignedRetriedWebhook() throws {
+        let hookPort = PostgresServer.freeLoopbackPort()
+        let secret = "webhook-secret-for-tests"
+        let gateway = try Self.gateway(
+            backend: "io_uring",
+            webhook: """
+                    webhook:
+                      url: http://127.0.0.1:\(hookPort)/hook
+                      secret_env: RG_IT_WEBHOOK_SECRET
+                      retries: 3
+                """,
+            environment: ["RG_IT_WEBHOOK_SECRET": secret])
+        defer { gateway.fixture.finish() }
+        try gateway.fillScratch()
+        // A receiver that refuses the first delivery and checks every signature itself.
+        let received = gateway.fixture.directory + "/webhook.jsonl"
+        let receiverScript = gateway.fixture.directory + "/receiver.py"
+        try """
+            import hashlib, hmac, json, sys
+            from http.server import BaseHTTPRequestHandler, HTTPServer
+            secret, out = sys.argv[2].encode(), sys.argv[3]
+            seen = [0]
+            class Hook(BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"]))
+                    stamp = self.headers["X-RingGate-Timestamp"]
+                    expected = "sha256=" + hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+                    valid = hmac.compare_digest(expected, self.headers["X-RingGate-Signature"])
+                    seen[0] += 1
+                    with open(out, "a") as f:
+                        f.write(json.dumps({"valid": valid, "body": json.loads(body), "attempt": seen[0]}) + "\\n")
+                    self.send_response(500 if seen[0] == 1 else 200)
+                    self.end_headers()
+                def log_message(self, *args):
+                    pass
+            HTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
+            """.write(toFile: receiverScript, atomically: true, encoding: .utf8)
+        let receiver = try ChildProcess("/usr/bin/python3", [receiverScript, String(hookPort), secret, received],
+                                        environment: ["PATH": "/usr/bin:/bin"])
+        defer { receiver.signal(SIGKILL) }
+        var listening = false
+        let upDeadline = ContinuousClock.now + .seconds(20)
+        while !listening, ContinuousClock.now < upDeadline {
+            // The receiver has no GET: 501 means it is up.
+            let probe = try PostgresServer.run(asServerUser: false, "/usr/bin/curl",
+                                               ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(hookPort)/"])
+            listening = probe.output == "501"
+            if !listening { usleep(50_000) }
+        }
+        #expect(listening)
+        let approverToken = try Self.controlToken(gateway.fixture, identity: "alice", groups: "dba")
+        let tokenHeader = gateway.fixture.directory + "/sse-header"
+        try "Authorization: Bearer \(approverToken)\n".write(toFile: tokenHeader, atomically: true, encoding: .utf8)
+        let stream = try ChildProcess("/usr/bin/curl", ["-s", "-N", "--max-time", "60", "-H", "@\(tokenHeader)",
+                                                        "\(gateway.controlURL)/v1/events"], stdoutToStderr: true)
+        defer { stream.signal(SIGKILL) }
+        #expect(stream.waitFor("ringgate approval events"), "\(stream.stderr)")
+
+        let client = try gateway.startPsql(["/* reason: webhook test */ DELETE FROM scratch"])
+        let id = try gateway.requestID(in: client)
+        #expect(stream.waitFor("event: approval_requested"), "\(stream.stderr)")
+        #expect(stream.stderr.contains("\"id\":\"\(id)\""), "\(stream.stderr)")
+        #expect(try gateway.decide("deny", id, as: "alice").status == 0)
+        #expect(stream.waitFor("event: approval_closed"), "\(stream.stderr)")
+        _ = client.waitForExit(timeout: .seconds(30))
+
+        // Two attempts for the request (the first refused), then the closing event.
+        var deliveries: [[String: Any]] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let text = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
+            deliveries = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            if deliveries.count >= 3 { break }
+            usleep(50_000)
+        }
+        #expect(deliveries.count == 3, "\(deliveries)")
+        #expect(deliveries.allSatisfy { $0["valid"] as? Bool == true })
+        let bodies = deliveries.compactMap { $0["body"] as? [String: Any] }
+        // The first delivery announces the request; its retry may come after the closing event.
+        #expect(bodies.first?["event"] as? String == "approval_requested")
+        #expect(bodies.compactMap { $0["event"] as? String }.sorted() == ["approval_closed", "approval_requested", "approval_requested"])
+        let text = bodies.first?["text"] as? String ?? ""
+        #expect(text.contains("ringgate approve \(id)") && text.contains("reason: webhook test"), "\(text)")
+        #expect((bodies.first?["request"] as? [String: Any])?["id"] as? String == id)
     }
 }

@@ -36,7 +36,8 @@ struct ControlAPIGatewayTests {
     }
 
     /// One request with curl; `token` goes in an Authorization header read from a file (never argv).
-    static func http(_ method: String, _ port: Int, _ path: String, token: String? = nil, in directory: String) throws -> HTTPAnswer {
+    static func http(_ method: String, _ port: Int, _ path: String, token: String? = nil, body: String? = nil,
+                     in directory: String) throws -> HTTPAnswer {
         let bodyPath = directory + "/http-body-\(UUID().uuidString)"
         let headerPath = directory + "/http-header-\(UUID().uuidString)"
         defer { unlink(bodyPath); unlink(headerPath) }
@@ -44,6 +45,12 @@ struct ControlAPIGatewayTests {
         if let token {
             try "Authorization: Bearer \(token)\n".write(toFile: headerPath, atomically: true, encoding: .utf8)
             arguments += ["-H", "@\(headerPath)"]
+        }
+        let requestPath = directory + "/http-request-\(UUID().uuidString)"
+        defer { unlink(requestPath) }
+        if let body {
+            try body.write(toFile: requestPath, atomically: true, encoding: .utf8)
+            arguments += ["-H", "Content-Type: application/json", "--data-binary", "@\(requestPath)"]
         }
         arguments.append("http://127.0.0.1:\(port)\(path)")
         let result = try PostgresServer.run(asServerUser: false, "/usr/bin/curl", arguments)
@@ -125,12 +132,13 @@ struct ControlAPIGatewayTests {
         #expect(listed.count == 1)
         #expect(listed.first?["resource"] as? String == PostgresGatewayFixture.resource)
         #expect(listed.first?["database"] as? String == PostgresGatewayFixture.database)
-        let id = try #require(listed.first?["id"] as? Int)
+        let id = try #require(listed.first?["id"] as? String)
+        #expect(listed.first?["replica"] as? String != nil)
         #expect(try Self.http("DELETE", port, "/v1/sessions/\(id)", token: approver, in: fixture.directory).status == 403)
         #expect(sleeper.exitCodeIfExited() == nil)
         let kill = try PostgresServer.run(
             asServerUser: false, try PostgresGatewayFixture.ringgatePath(),
-            ["kill", "--control", "http://127.0.0.1:\(port)", String(id)],
+            ["kill", "--control", "http://127.0.0.1:\(port)", id],
             environment: ["RINGGATE_TOKEN": admin])
         #expect(kill.status == 0 && kill.output.contains("terminated session \(id)"), "\(kill.output)\(kill.error)")
         let exit = sleeper.waitForExit(timeout: .seconds(20))
@@ -141,7 +149,7 @@ struct ControlAPIGatewayTests {
         let sessions = try PostgresServer.run(
             asServerUser: false, try PostgresGatewayFixture.ringgatePath(),
             ["sessions", "--control", "http://127.0.0.1:\(port)"], environment: ["RINGGATE_TOKEN": approver])
-        #expect(sessions.status == 0 && sessions.output.hasPrefix("id\tidentity"), "\(sessions.output)\(sessions.error)")
+        #expect(sessions.status == 0 && sessions.output.hasPrefix("id\treplica\tidentity"), "\(sessions.output)\(sessions.error)")
 
         // Reload: unchanged, then a new rule takes effect for the next session.
         let unchanged = try Self.http("POST", port, "/v1/reload", token: admin, in: fixture.directory)

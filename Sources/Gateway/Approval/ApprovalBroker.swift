@@ -19,6 +19,14 @@ public final class ApprovalBroker: Sendable {
 
     public let store: any ControlStore
     public let replicaID: String
+    /// Prefix of this process's session ids in the store's session index
+    /// (`<replica>.<boot>.`: session numbers restart with the process).
+    public let sessionPrefix: String
+    private let authentication: PostgresAuthService?
+    /// New and closed requests, for the API's event stream.
+    let events = ApprovalEventHub()
+    private let webhook: WebhookNotifier?
+    private let killRequested = Mutex<(@Sendable (UInt64, String) -> Void)?>(nil)
     private let log: Logger
     private let clock: @Sendable () -> Date
 
@@ -31,20 +39,31 @@ public final class ApprovalBroker: Sendable {
     private let held = Mutex<[String: Held]>([:])
     private let watcher = Mutex<Task<Void, Never>?>(nil)
 
-    public init(store: any ControlStore, replicaID: String, log: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// - Parameter authentication: receives the token revocations the store holds (any
+    ///   replica's), so they are refused here too.
+    /// - Parameter webhook: where this replica posts the events of the requests it holds.
+    init(store: any ControlStore, replicaID: String, authentication: PostgresAuthService? = nil,
+         webhook: WebhookNotifier? = nil, log: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
+        self.webhook = webhook
         self.replicaID = replicaID
+        self.authentication = authentication
+        sessionPrefix = "\(replicaID).\(String(UInt64(clock().timeIntervalSince1970 * 1000), radix: 36))."
         self.log = log
         self.clock = clock
     }
 
     /// Fails the requests this replica's previous process held (their statements died with
-    /// it and must never run), then starts following the store.
+    /// it and must never run), takes the store's token revocations, then starts following the
+    /// store. Call it before the listeners accept sessions.
     public func start() async throws {
         let recovered = try await store.recoverAfterRestart(replicaID: replicaID, at: clock())
         if !recovered.failedRequests.isEmpty {
             log.warning("approval requests of the previous process failed: their statements never run",
                         metadata: ["requests": "\(recovered.failedRequests.joined(separator: ","))", "replica": "\(replicaID)"])
+        }
+        if let authentication {
+            authentication.addSharedRevocations(try await store.revocations().map(\.jti))
         }
         var sequence: UInt64 = 0
         while true {
@@ -56,8 +75,17 @@ public final class ApprovalBroker: Sendable {
         watcher.withLock { $0 = Task { [self] in await self.follow(from: start) } }
     }
 
+    /// Tells the event stream, and the webhook where this replica holds the statement.
+    private func announce(_ id: String, _ kind: ApprovalEvent.Kind) async {
+        guard let request = try? await store.request(id: id) else { return }
+        let event = ApprovalEvent(kind: kind, request: request)
+        events.publish(event)
+        if request.replicaID == replicaID { webhook?.notify(event) }
+    }
+
     /// Stops following the store (pending sessions are closing with the gateway).
     public func stop() async {
+        events.finishAll()
         let task = watcher.withLock { value -> Task<Void, Never>? in defer { value = nil }; return value }
         task?.cancel()
         await task?.value
@@ -116,6 +144,54 @@ public final class ApprovalBroker: Sendable {
     /// Requests held by this replica's sessions right now.
     public var heldCount: Int { held.withLock { $0.count } }
 
+    // MARK: Session index
+
+    /// What runs when another replica asks to kill one of this process's sessions (its local
+    /// number, who asked).
+    public func onKillRequested(_ body: @escaping @Sendable (UInt64, String) -> Void) {
+        killRequested.withLock { $0 = body }
+    }
+
+    /// The store id of local session `number`.
+    public func storeSessionID(_ number: UInt64) -> String { sessionPrefix + String(number) }
+
+    /// The local session number of a store id of this process, else nil.
+    public func localSessionNumber(_ storeID: String) -> UInt64? {
+        guard storeID.hasPrefix(sessionPrefix) else { return nil }
+        return UInt64(storeID.dropFirst(sessionPrefix.count))
+    }
+
+    /// Lists a session that logged in, so any replica's API sees it (written by a task).
+    public func sessionStarted(_ number: UInt64, identity: String, resource: String, at instant: Date) {
+        let record = SessionRecord(id: storeSessionID(number), replicaID: replicaID, identity: identity, resource: resource,
+                                   startedAt: instant)
+        Task { [store, log] in
+            do { try await store.registerSession(record) } catch {
+                log.warning("session not listed in the store", metadata: ["session": "\(record.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Marks a session ended in the store.
+    public func sessionEnded(_ number: UInt64) {
+        let id = storeSessionID(number)
+        let now = clock()
+        Task { [store] in try? await store.endSession(id: id, at: now) }
+    }
+
+    private func killLocal(_ storeID: String) async {
+        guard let number = localSessionNumber(storeID), let body = killRequested.withLock({ $0 }) else { return }
+        let by = (try? await store.sessions(liveOnly: true))?.first { $0.id == storeID }?.killRequestedBy ?? "another replica"
+        body(number, by)
+    }
+
+    /// Revokes a token id on every replica sharing the store (this one at once).
+    public func revokeToken(_ jti: String, expiresAt: Date) async throws {
+        try await store.addRevocation(TokenRevocation(jti: jti, revokedAt: clock(), expiresAt: expiresAt))
+        authentication?.addSharedRevocations([jti])
+        log.notice("token revoked through the control store", metadata: ["jti": "\(jti)"])
+    }
+
     // MARK: The control API
 
     /// Records `approver`'s verdict on request `id` and returns the request's state after it.
@@ -156,8 +232,19 @@ public final class ApprovalBroker: Sendable {
                 let changes = try await store.waitForChange(after: sequence, timeout: .seconds(1))
                 for change in changes {
                     sequence = max(sequence, change.sequence)
-                    guard change.kind == .requestClosed, held.withLock({ $0[change.subject] != nil }) else { continue }
-                    await deliverClosed(change.subject)
+                    switch change.kind {
+                    case .requestCreated:
+                        await announce(change.subject, .requested)
+                    case .requestClosed:
+                        if held.withLock({ $0[change.subject] != nil }) { await deliverClosed(change.subject) }
+                        await announce(change.subject, .closed)
+                    case .tokenRevoked:
+                        authentication?.addSharedRevocations([change.subject])
+                    case .sessionKillRequested where change.subject.hasPrefix(sessionPrefix):
+                        await killLocal(change.subject)
+                    default:
+                        break
+                    }
                 }
                 let now = clock()
                 if now.timeIntervalSince(lastSweep) >= 1 {

@@ -1,3 +1,4 @@
+import Foundation
 import Codecs
 import IOCore
 import Yams
@@ -102,7 +103,7 @@ struct ConfigSchema {
     }
 
     func readControl(_ node: Node, _ path: String) -> ControlSettings? {
-        guard let entries = reader.mapping(node, path, known: ["listen", "admin_groups", "approver_groups"]) else { return nil }
+        guard let entries = reader.mapping(node, path, known: ["listen", "admin_groups", "approver_groups", "webhook"]) else { return nil }
         guard let listenNode = reader.required(entries, "listen"),
               let listen = hostPort(listenNode, entries.path("listen")) else { return nil }
         guard ["127.0.0.1", "::1", "localhost"].contains(listen.host.lowercased()) || listen.host.hasPrefix("127.") else {
@@ -117,7 +118,31 @@ struct ConfigSchema {
         if let value = entries["approver_groups"] {
             settings.approverGroups = reader.stringList(value, entries.path("approver_groups")) ?? []
         }
+        if let value = entries["webhook"] { settings.webhook = readWebhook(value, entries.path("webhook")) }
         return settings
+    }
+
+    /// `webhook: {url, secret_env, retries, timeout}`: https, or http to loopback.
+    func readWebhook(_ node: Node, _ path: String) -> WebhookSettings? {
+        guard let entries = reader.mapping(node, path, known: ["url", "secret_env", "retries", "timeout"]) else { return nil }
+        let urlNode = reader.required(entries, "url")
+        let text = urlNode.flatMap { reader.string($0, entries.path("url")) }
+        var url: URL?
+        if let text {
+            url = URL(string: text)
+            let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(url?.host ?? "")
+            if url == nil || url?.host == nil || !(url?.scheme == "https" || (url?.scheme == "http" && loopback)) {
+                reader.report(urlNode, entries.path("url"), "the webhook URL must be https (http only to loopback)")
+                url = nil
+            }
+        }
+        let secret = reader.required(entries, "secret_env").flatMap { reader.string($0, entries.path("secret_env")) }
+        var retries = 5
+        if let value = entries["retries"] { retries = reader.int(value, entries.path("retries"), range: 0...10) ?? 5 }
+        var timeout = 5_000
+        if let value = entries["timeout"] { timeout = reader.duration(value, entries.path("timeout"), maximumMilliseconds: 60_000) ?? 5_000 }
+        guard let url, let secret else { return nil }
+        return WebhookSettings(url: url, secretEnvironmentVariable: secret, retries: retries, timeoutMilliseconds: timeout)
     }
 
     /// `store: PATH` (SQLite), or `{engine: sqlite, path: PATH}` / `{engine: postgres, url_env: VAR}`.

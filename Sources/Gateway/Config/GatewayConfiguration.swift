@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 /// The whole configuration file, typed and validated (see docs/CONFIG.md for the schema).
 ///
@@ -168,13 +169,36 @@ public enum ResourceProtocol: String, Sendable, Hashable, CaseIterable {
 
 /// The control API (`gateway.control`): health, metrics and administration over HTTP, on
 /// its own listener, off the data path.
+/// Where approval events are posted (`gateway.control.webhook`).
+public struct WebhookSettings: Sendable, Hashable {
+    public var url: URL
+    /// The environment variable holding the HMAC secret (never the file).
+    public var secretEnvironmentVariable: String
+    /// Retries after a failed delivery (exponential back-off from ``firstRetryDelayMilliseconds``).
+    public var retries: Int
+    public var timeoutMilliseconds: Int
+    public var firstRetryDelayMilliseconds: Int
+
+    public init(url: URL, secretEnvironmentVariable: String, retries: Int = 5, timeoutMilliseconds: Int = 5_000,
+                firstRetryDelayMilliseconds: Int = 1_000) {
+        self.url = url
+        self.secretEnvironmentVariable = secretEnvironmentVariable
+        self.retries = retries
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.firstRetryDelayMilliseconds = firstRetryDelayMilliseconds
+    }
+}
+
 public struct ControlSettings: Sendable, Hashable {
     /// Where the API listens (loopback unless TLS fronts it).
     public var listen: HostPort
     /// Groups whose members may administer (list and end sessions, reload policy).
     public var adminGroups: [String]
-    /// Groups whose members may list sessions (and, later, decide approvals).
+    /// Groups whose members may list sessions and requests, and decide requests whose rule
+    /// names no approver groups.
     public var approverGroups: [String]
+    /// Where approval events are posted; nil: log lines only.
+    public var webhook: WebhookSettings?
 
     public init(listen: HostPort, adminGroups: [String] = [], approverGroups: [String] = []) {
         self.listen = listen

@@ -23,6 +23,27 @@ enum ApprovalRoutes {
             guard let item = try await broker.store.request(id: id) else { throw HTTPError(.notFound, message: "no request \(id)") }
             return try ControlServer.json(RequestDescription(item, decisions: try await broker.store.decisions(requestID: id)))
         }
+        // Server-sent events: every new and closed request from now on (`event: approval_requested`
+        // or `approval_closed`, `data:` the request as JSON).
+        router.get("/v1/events") { request, _ -> Response in
+            _ = try await ControlServer.authorize(request, services, role: .reader)
+            let broker = try broker(services)
+            let stream = broker.events.subscribe()
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: ": ringgate approval events\n\n"))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                for await event in stream {
+                    let data = try encoder.encode(RequestDescription(event.request, decisions: []))
+                    try await writer.write(ByteBuffer(
+                        string: "event: \(event.kind.rawValue)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
+                }
+                try await writer.finish(nil)
+            })
+        }
         for (path, verdict) in [("approve", ApprovalVerdict.approve), ("deny", ApprovalVerdict.deny)] {
             router.post("/v1/requests/:id/\(path)") { request, context -> Response in
                 let caller = try await ControlServer.authenticate(request, services)

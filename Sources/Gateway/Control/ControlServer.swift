@@ -15,8 +15,9 @@ public final class ControlServer: Sendable {
         var authentication: PostgresAuthService
         var groups: @Sendable () -> [GroupSettings]
         var sessions: LiveSessions
-        /// Cancels what a live session runs (before it is terminated).
-        var cancel: @Sendable (LiveSessions.Entry) -> Void
+        /// Ends a live session and cancels what it was running on the server; false when it
+        /// was no longer live.
+        var kill: @Sendable (LiveSessions.Entry, String) -> Bool
         var metrics: GatewayMetrics
         /// Approval requests (nil: reviews are refused, the routes answer 404).
         var approvals: ApprovalBroker?
@@ -78,22 +79,45 @@ public final class ControlServer: Sendable {
         }
         router.get("/v1/sessions") { request, _ -> Response in
             _ = try await authorize(request, services, role: .reader)
-            let sessions = services.sessions.list.map {
-                SessionDescription(
-                    id: $0.id, identity: $0.identity, resource: $0.resource, database: $0.database,
-                    client: $0.clientAddress, startedAt: $0.startedAt.timeIntervalSince1970)
+            let broker = services.approvals
+            var sessions: [SessionDescription] = []
+            for entry in services.sessions.list {
+                let id: String = broker.map { $0.storeSessionID(entry.id) } ?? String(describing: entry.id)
+                sessions.append(SessionDescription(
+                    id: id, replica: broker?.replicaID, identity: entry.identity, resource: entry.resource,
+                    database: entry.database, client: entry.clientAddress, startedAt: entry.startedAt.timeIntervalSince1970))
+            }
+            if let broker {
+                // Other replicas' sessions, from the shared session index.
+                for record in try await broker.store.sessions(liveOnly: true) where !record.id.hasPrefix(broker.sessionPrefix) {
+                    guard record.replicaID != broker.replicaID else { continue }
+                    sessions.append(SessionDescription(
+                        id: record.id, replica: record.replicaID, identity: record.identity, resource: record.resource,
+                        database: nil, client: nil, startedAt: record.startedAt.timeIntervalSince1970))
+                }
             }
             return try json(sessions)
         }
         router.delete("/v1/sessions/:id") { request, context -> Response in
-            let caller = try await authorize(request, services, role: .admin)
-            guard let id = context.parameters.get("id", as: UInt64.self) else { throw HTTPError(.badRequest, message: "bad session id") }
-            guard let entry = services.sessions.entry(id) else { throw HTTPError(.notFound, message: "no live session \(id)") }
-            // What it runs is cancelled first (the server would go on with it after the
-            // connection closed), then the session ends.
-            services.cancel(entry)
-            guard services.sessions.terminate(id, by: caller) else { throw HTTPError(.notFound, message: "no live session \(id)") }
+            let caller: String = try await authorize(request, services, role: .admin)
+            let id: String = try context.parameters.require("id")
+            guard try await killSession(id, by: caller, services) else {
+                throw HTTPError(.notFound, message: "no live session \(id)")
+            }
             return try json(["terminated": id])
+        }
+        router.post("/v1/tokens/revoke") { request, _ -> Response in
+            _ = try await authorize(request, services, role: .admin)
+            guard let broker = services.approvals else { throw HTTPError(.notFound, message: "the control store is not enabled") }
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard let revocation = try? JSONDecoder().decode(RevocationBody.self, from: Data(buffer: body)),
+                  !revocation.jti.isEmpty, revocation.jti.count <= 128 else {
+                throw HTTPError(.badRequest, message: "expected {\"jti\": \"...\"}")
+            }
+            var expires: Date = Date().addingTimeInterval(7 * 86_400)
+            if let seconds = revocation.expiresAt { expires = Date(timeIntervalSince1970: seconds) }
+            try await broker.revokeToken(revocation.jti, expiresAt: expires)
+            return try json(["revoked": revocation.jti])
         }
         ApprovalRoutes.add(to: router, services)
         router.post("/v1/reload") { request, _ -> Response in
@@ -105,6 +129,19 @@ public final class ControlServer: Sendable {
                 throw HTTPError(.unprocessableContent, message: diagnostics.map(\.description).joined(separator: "\n"))
             }
         }
+    }
+
+    /// Ends session `id`: one of this process's at once, another replica's through the store
+    /// (that replica ends it when its feed brings the request). False when it is not live.
+    static func killSession(_ id: String, by caller: String, _ services: Services) async throws -> Bool {
+        var number: UInt64? = UInt64(id)
+        if let broker = services.approvals, let local = broker.localSessionNumber(id) { number = local }
+        if let number {
+            guard let entry = services.sessions.entry(number) else { return false }
+            return services.kill(entry, caller)
+        }
+        guard let broker = services.approvals else { return false }
+        return try await broker.store.requestSessionKill(id: id, by: caller, at: Date())
     }
 
     enum Role { case reader, admin }
@@ -145,9 +182,22 @@ public final class ControlServer: Sendable {
     }
 }
 
+/// The body of `POST /v1/tokens/revoke`.
+struct RevocationBody: Decodable {
+    var jti: String
+    /// When the token expires (seconds since the epoch); the revocation is kept until then.
+    var expiresAt: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case jti
+        case expiresAt = "expires_at"
+    }
+}
+
 /// A live session as the API lists it.
 struct SessionDescription: Codable, Sendable {
-    var id: UInt64
+    var id: String
+    var replica: String?
     var identity: String
     var resource: String
     var database: String?
@@ -155,7 +205,7 @@ struct SessionDescription: Codable, Sendable {
     var startedAt: Double
 
     enum CodingKeys: String, CodingKey {
-        case id, identity, resource, database, client
+        case id, replica, identity, resource, database, client
         case startedAt = "started_at"
     }
 }

@@ -46,9 +46,24 @@ public final class PostgresAuthService: Sendable {
     /// Moves whenever the set of revoked tokens may have changed (one relaxed load per statement).
     public var revocationGeneration: UInt64 { revocationGenerationCounter.load(ordering: .acquiring) }
 
-    /// Whether the gateway token `tokenID` is revoked under the current verifiers.
+    /// Whether the gateway token `tokenID` is revoked: by the current verifiers' list, or
+    /// through the control store (``addSharedRevocations(_:)``).
     public func isRevoked(_ tokenID: String) -> Bool {
-        authenticator.gatewayTokens?.revocations.contains(tokenID) ?? false
+        authenticator.gatewayTokens?.revocations.contains(tokenID) ?? false || sharedRevocations.withLock { $0.contains(tokenID) }
+    }
+
+    /// Token ids revoked through the control store (the API of any replica); kept until the
+    /// process ends. Live sessions holding one are closed at their next statement.
+    private let sharedRevocations = Mutex<Set<String>>([])
+
+    /// Adds token ids revoked through the control store.
+    public func addSharedRevocations(_ tokenIDs: some Sequence<String>) {
+        let added = sharedRevocations.withLock { set -> Bool in
+            var added = false
+            for id in tokenIDs where set.insert(id).inserted { added = true }
+            return added
+        }
+        if added { revocationGenerationCounter.add(1, ordering: .releasing) }
     }
 
     /// Verifies `token` for `resource`. `clientAddress` (`host:port` or a bare host; failures
@@ -77,7 +92,10 @@ public final class PostgresAuthService: Sendable {
         if let host, limiter.isBlocked(host, now: now()) {
             return .failure(AuthenticationFailure(.rateLimited, "too many failed attempts from \(host)"))
         }
-        let result = await authenticator.authenticate(token, resource: resource)
+        var result = await authenticator.authenticate(token, resource: resource)
+        if case .success(let identity) = result, let tokenID = identity.tokenID, sharedRevocations.withLock({ $0.contains(tokenID) }) {
+            result = .failure(AuthenticationFailure(.revoked, "the token was revoked"))
+        }
         if let host {
             switch result {
             case .success:

@@ -13,6 +13,8 @@ struct HeldStatement {
     /// A named Parse: its name and text, kept as prepared once it runs.
     var preparedName: [UInt8]?
     var preparedText: [UInt8]
+    /// The loop's clock when it was held.
+    var heldAt: UInt64
 }
 
 extension PostgresSession {
@@ -57,7 +59,8 @@ extension PostgresSession {
         message.append(contentsOf: body)
         held = HeldStatement(
             requestID: id, message: message, extended: type == PostgresMessageType.Frontend.parse, decision: decision,
-            classes: classes, preparedName: preparedName.flatMap { $0.isEmpty ? nil : Array($0) }, preparedText: Array(text))
+            classes: classes, preparedName: preparedName.flatMap { $0.isEmpty ? nil : Array($0) }, preparedText: Array(text),
+            heldAt: io.now)
         return true
     }
 
@@ -67,6 +70,7 @@ extension PostgresSession {
     mutating func approvalDecided(_ requestID: String, _ outcome: ApprovalOutcome, io: inout SessionIO<GatewaySessionEvent>) {
         guard phase == .ready, let statement = held, statement.requestID == requestID else { return }
         held = nil
+        resource.counters?.approvalEnded(after: io.now > statement.heldAt ? io.now - statement.heldAt : 0)
         if case .approved = outcome {
             let request: ResponseTracker.Request = statement.extended ? .parse : .query
             guard responses.push(request) else {

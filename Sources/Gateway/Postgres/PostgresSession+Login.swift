@@ -281,6 +281,8 @@ extension PostgresSession {
                         database: auditContext.database, clientAddress: auditContext.clientAddress, startedAt: startedAt,
                         cancelKey: gatewayKey, reply: reply))
                 }
+                shared.approvals?.sessionStarted(auditContext.sessionID, identity: auditContext.identity, resource: resource.name,
+                                                 at: startedAt)
             }
             startRecording(io: &io)
         case .failed(let error):

@@ -242,6 +242,7 @@ public struct PostgresSession: ~Copyable {
         if let key = gatewayKey { shared.cancelKeys.remove(processID: key.processID) }
         if let auditContext {
             shared.liveSessions.remove(auditContext.sessionID)
+            if policy != nil { shared.approvals?.sessionEnded(auditContext.sessionID) }
             resource.counters?.sessionEnded(bytesFromClient: bytesFromClient, bytesToClient: bytesToClient)
         }
         recorder.end(reason: reason.description, at: now)

@@ -35,12 +35,28 @@ public final class ResourceCounters: Sendable {
     /// queueing them upstream: a Prometheus histogram the loops record into directly (a
     /// concrete class, an uncontended lock, no allocation), once per forwarded statement.
     let addedLatency: DurationHistogram
+    /// How long held statements waited for their approval request to end (any outcome).
+    let approvalWait: DurationHistogram
+
+    /// Upper bounds of the approval-wait buckets.
+    public static let approvalWaitBuckets: [Duration] = [
+        .seconds(1), .seconds(5), .seconds(15), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+        .seconds(1800), .seconds(3600),
+    ]
 
     /// Counters for `resource`, its histogram registered in `registry`.
     public init(resource: String, registry: PrometheusCollectorRegistry) {
         addedLatency = registry.makeDurationHistogram(
             name: "ringgate_added_latency_seconds", labels: [("resource", resource)], buckets: Self.latencyBuckets,
             help: "Time a statement spent in the gateway, from the loop taking its bytes to queueing them upstream")
+        approvalWait = registry.makeDurationHistogram(
+            name: "ringgate_approval_wait_seconds", labels: [("resource", resource)], buckets: Self.approvalWaitBuckets,
+            help: "Time held statements waited for their approval request to be approved, denied, expired or failed")
+    }
+
+    /// Counts a held statement's wait for its request's outcome.
+    func approvalEnded(after nanoseconds: UInt64) {
+        approvalWait.record(.nanoseconds(Int64(truncatingIfNeeded: nanoseconds)))
     }
 
     func sessionStarted() { sessionsStarted.add(1, ordering: .relaxed) }

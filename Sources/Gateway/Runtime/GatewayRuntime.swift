@@ -129,13 +129,15 @@ public final class GatewayRuntime: Sendable {
         // Approvals need somewhere to approve: with the control API, held statements are
         // recorded in the store; without it, review refuses.
         let approvals = try config.gateway.control.map { _ throws(GatewayRuntimeError) in
-            try Self.startApprovals(config, logger: logger)
+            try Self.startApprovals(config, authentication: authentication, logger: logger)
         }
+        let liveSessions = LiveSessions()
         let shared = GatewaySessionShared(
             postgres: try Self.postgresResources(config, certificates: certificates, recording: recordings != nil),
             relays: try Self.relays(config, certificates: certificates),
             policies: reloader.store, authentication: authentication,
-            cancelKeys: CancelKeyRegistry(), audit: audit, recordings: recordings, log: logger, approvals: approvals)
+            cancelKeys: CancelKeyRegistry(), audit: audit, recordings: recordings, log: logger, liveSessions: liveSessions,
+            approvals: approvals)
         // A reload rebuilds the token verifiers (re-reading keys and the revocation list);
         // a configuration whose identity settings fail keeps the previous verifiers.
         let reloadLogger = logger
@@ -159,6 +161,16 @@ public final class GatewayRuntime: Sendable {
             throw .dataPlane(error)
         }
         let readiness = Readiness()
+        let cancelKeys = shared.cancelKeys
+        let kill: @Sendable (LiveSessions.Entry, String) -> Bool = { entry, by in
+            Self.kill(entry, by: by, sessions: liveSessions, cancelKeys: cancelKeys, resources: config.resources,
+                      listeners: server.boundAddresses)
+        }
+        // Another replica's API asked to kill one of this process's sessions.
+        approvals?.onKillRequested { number, by in
+            guard let entry = liveSessions.entry(number) else { return }
+            _ = kill(entry, by)
+        }
         if let settings = config.gateway.control {
             let metrics = GatewayMetrics(
                 counters: shared.counters, liveSessions: shared.liveSessions, loopCount: proxy.loopCount,
@@ -168,7 +180,7 @@ public final class GatewayRuntime: Sendable {
                     ControlServer.Services(
                         settings: settings, authentication: authentication, groups: { groups.withLock { $0 } },
                         sessions: shared.liveSessions,
-                        cancel: { entry in Self.cancel(entry, resources: config.resources, listeners: server.boundAddresses) },
+                        kill: kill,
                         metrics: metrics, approvals: approvals,
                         reload: { reloader.reload(trigger: .api) },
                         ready: { readiness.ready }),
@@ -202,11 +214,24 @@ public final class GatewayRuntime: Sendable {
 
     /// Opens the control store, fails what this replica's previous process held, and starts
     /// following the store (blocking: the gateway starts once it is done).
-    private static func startApprovals(_ config: GatewayConfiguration, logger: Logger) throws(GatewayRuntimeError) -> ApprovalBroker {
+    private static func startApprovals(
+        _ config: GatewayConfiguration, authentication: PostgresAuthService, logger: Logger
+    ) throws(GatewayRuntimeError) -> ApprovalBroker {
         let result = blocking { () async -> Result<ApprovalBroker, any Error> in
             do {
                 let store = try await ControlStoreFactory.open(config.gateway, logger: logger)
-                let broker = ApprovalBroker(store: store, replicaID: config.gateway.effectiveReplicaID, log: logger)
+                var webhook: WebhookNotifier?
+                if let settings = config.gateway.control?.webhook {
+                    guard let secret = ProcessInfo.processInfo.environment[settings.secretEnvironmentVariable], !secret.isEmpty else {
+                        await store.close()
+                        throw ControlStoreError.configuration(
+                            "gateway.control.webhook: environment variable \(settings.secretEnvironmentVariable) (the HMAC secret) is not set")
+                    }
+                    webhook = WebhookNotifier(settings: settings, secret: Array(secret.utf8), log: logger)
+                }
+                let broker = ApprovalBroker(
+                    store: store, replicaID: config.gateway.effectiveReplicaID, authentication: authentication,
+                    webhook: webhook, log: logger)
                 do {
                     try await broker.start()
                 } catch {
@@ -237,17 +262,32 @@ public final class GatewayRuntime: Sendable {
         return box.withLock { $0! }
     }
 
-    /// Cancels what `entry` runs through the listener of its resource (see ``SessionCanceller``).
-    private static func cancel(_ entry: LiveSessions.Entry, resources: [ResourceSettings], listeners: [SocketAddress]) {
-        guard let key = entry.cancelKey, let index = resources.firstIndex(where: { $0.name == entry.resource }),
-              index < listeners.count else { return }
+    /// Ends `entry`'s session (FATAL 57P01 to its client), then cancels what it was running
+    /// on the server: the server would go on with it after the connection closed. The cancel
+    /// takes the data path's route (the gateway's own listener, a CancelRequest with a
+    /// temporary gateway key for the same backend, see ``SessionCanceller``), once the session
+    /// has gone, so its client hears the termination rather than the cancel. Blocking (up to
+    /// a few seconds): control plane only.
+    private static func kill(
+        _ entry: LiveSessions.Entry, by actor: String, sessions: LiveSessions, cancelKeys: CancelKeyRegistry,
+        resources: [ResourceSettings], listeners: [SocketAddress]
+    ) -> Bool {
+        let backend = entry.cancelKey.flatMap { cancelKeys.lookup(processID: $0.processID, secretKey: $0.secretKey) }
+        let temporary = backend.map { cancelKeys.register(upstream: $0.address, processID: $0.processID, secretKey: $0.secretKey) }
+        defer { if let temporary { cancelKeys.remove(processID: temporary.processID) } }
+        guard sessions.terminate(entry.id, by: actor) else { return false }
+        guard let temporary, let index = resources.firstIndex(where: { $0.name == entry.resource }), index < listeners.count else {
+            return true
+        }
+        for _ in 0..<200 where sessions.entry(entry.id) != nil { usleep(10_000) }
         var listener = listeners[index]
         if resources[index].listen.isWildcardHost {
             let loopback = listener.family == AF_INET6 ? "::1" : "127.0.0.1"
-            guard let local = try? SocketAddress(ipAddress: loopback, port: listener.port) else { return }
+            guard let local = try? SocketAddress(ipAddress: loopback, port: listener.port) else { return true }
             listener = local
         }
-        _ = SessionCanceller.cancel(key: key, through: listener)
+        _ = SessionCanceller.cancel(key: temporary, through: listener)
+        return true
     }
 
     /// The backend the loops run on.

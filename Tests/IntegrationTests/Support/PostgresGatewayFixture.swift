@@ -80,8 +80,9 @@ final class PostgresGatewayFixture {
     ///     `.postgres` (a `ringgate_store` database in this fixture's server, see ``storeURL``),
     ///     or `.shared(url)` (another fixture's).
     init(backend: String, extraPolicies: String = "", extraGateway: String = "", extraGroups: String = "",
-         tls: TestCertificates? = nil, store: Store = .embedded) throws {
+         tls: TestCertificates? = nil, store: Store = .embedded, environment: [String: String] = [:]) throws {
         self.backend = backend
+        gatewayEnvironment = environment
         self.tls = tls
         var template = Array((NSTemporaryDirectory() + "ringgate-pgit-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw PostgresServer.Failure.notInstalled }
