@@ -76,8 +76,7 @@ public final class ApprovalBroker: Sendable {
     }
 
     /// Tells the event stream, and the webhook where this replica holds the statement.
-    private func announce(_ id: String, _ kind: ApprovalEvent.Kind) async {
-        guard let request = try? await store.request(id: id) else { return }
+    private func announce(_ request: ApprovalRequest, _ kind: ApprovalEvent.Kind) {
         let event = ApprovalEvent(kind: kind, request: request)
         events.publish(event)
         if request.replicaID == replicaID { webhook?.notify(event) }
@@ -234,10 +233,12 @@ public final class ApprovalBroker: Sendable {
                     sequence = max(sequence, change.sequence)
                     switch change.kind {
                     case .requestCreated:
-                        await announce(change.subject, .requested)
+                        if let request = try await store.request(id: change.subject) { announce(request, .requested) }
                     case .requestClosed:
-                        if held.withLock({ $0[change.subject] != nil }) { await deliverClosed(change.subject) }
-                        await announce(change.subject, .closed)
+                        // One read serves the holding session and the announcement.
+                        let request = try await store.request(id: change.subject)
+                        if held.withLock({ $0[change.subject] != nil }) { await deliverClosed(change.subject, request) }
+                        if let request { announce(request, .closed) }
                     case .tokenRevoked:
                         authentication?.addSharedRevocations([change.subject])
                     case .sessionKillRequested where change.subject.hasPrefix(sessionPrefix):
@@ -260,9 +261,9 @@ public final class ApprovalBroker: Sendable {
         }
     }
 
-    private func deliverClosed(_ id: String) async {
+    private func deliverClosed(_ id: String, _ request: ApprovalRequest?) async {
         do {
-            guard let request = try await store.request(id: id) else {
+            guard let request else {
                 deliver(id, .failed("the request is gone from the store"))
                 return
             }
