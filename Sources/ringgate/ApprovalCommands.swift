@@ -34,11 +34,12 @@ struct RequestsCommand: AsyncParsableCommand {
 /// `ringgate approve ID`: one approver's approval of a held statement.
 struct ApproveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "approve", abstract: "Approve a held statement (control API; its approver groups, never the requester).")
+        commandName: "approve",
+        abstract: "Approve a held statement (r-...) or a grant (g-...) (control API; its approver groups, never the requester).")
 
     @OptionGroup var options: ControlOptions
 
-    @Argument(help: "The request id (from the client's notice, or `ringgate requests`).")
+    @Argument(help: "The request id (from the client's notice, or `ringgate requests`), or a grant id (`ringgate grants`).")
     var id: String
 
     @Option(name: .long, help: "A comment kept with the decision.")
@@ -52,11 +53,11 @@ struct ApproveCommand: AsyncParsableCommand {
 /// `ringgate deny ID`: ends a request; the client gets an error and its session goes on.
 struct DenyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "deny", abstract: "Deny a held statement (control API; its approver groups).")
+        commandName: "deny", abstract: "Deny a held statement (r-...) or a grant (g-...) (control API; its approver groups).")
 
     @OptionGroup var options: ControlOptions
 
-    @Argument(help: "The request id.")
+    @Argument(help: "The request or grant id.")
     var id: String
 
     @Option(name: .long, help: "A comment the client sees with the denial.")
@@ -70,7 +71,9 @@ struct DenyCommand: AsyncParsableCommand {
 private func decide(_ options: ControlOptions, id: String, verdict: String, comment: String?) async throws {
     var body: [String: Any] = [:]
     if let comment { body["comment"] = comment }
-    let data = try await options.client().send("POST", "v1/requests/\(id)/\(verdict)", json: body)
+    // Grant ids start with `g-`, statement requests with `r-`.
+    let kind = id.hasPrefix("g-") ? "grant" : "request"
+    let data = try await options.client().send("POST", "v1/\(kind)s/\(id)/\(verdict)", json: body)
     let answer = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-    print("request \(id): \(answer["state"] ?? "?")")
+    print("\(kind) \(id): \(answer["state"] ?? "?")")
 }

@@ -10,7 +10,7 @@ struct RingGateCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ForwardCommand.self, CheckConfigCommand.self, ExplainCommand.self,
             TokenCommand.self, ReplayCommand.self, SessionsCommand.self, KillCommand.self,
-            RequestsCommand.self, ApproveCommand.self, DenyCommand.self,
+            RequestsCommand.self, ApproveCommand.self, DenyCommand.self, RequestCommand.self, GrantsCommand.self,
         ]
     )
 

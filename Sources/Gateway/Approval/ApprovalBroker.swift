@@ -23,6 +23,8 @@ public final class ApprovalBroker: Sendable {
     /// (`<replica>.<boot>.`: session numbers restart with the process).
     public let sessionPrefix: String
     private let authentication: PostgresAuthService?
+    /// Time-boxed grants, kept in force from the same change feed (nil: grants are off).
+    public let grants: GrantService?
     /// New and closed requests, for the API's event stream.
     let events = ApprovalEventHub()
     private let webhook: WebhookNotifier?
@@ -43,8 +45,10 @@ public final class ApprovalBroker: Sendable {
     ///   replica's), so they are refused here too.
     /// - Parameter webhook: where this replica posts the events of the requests it holds.
     init(store: any ControlStore, replicaID: String, authentication: PostgresAuthService? = nil,
-         webhook: WebhookNotifier? = nil, log: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
+         grants: GrantService? = nil, webhook: WebhookNotifier? = nil, log: Logger,
+         clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
+        self.grants = grants
         self.webhook = webhook
         self.replicaID = replicaID
         self.authentication = authentication
@@ -54,8 +58,8 @@ public final class ApprovalBroker: Sendable {
     }
 
     /// Fails the requests this replica's previous process held (their statements died with
-    /// it and must never run), takes the store's token revocations, then starts following the
-    /// store. Call it before the listeners accept sessions.
+    /// it and must never run), takes the store's token revocations and grants in force, then
+    /// starts following the store. Call it before the listeners accept sessions.
     public func start() async throws {
         let recovered = try await store.recoverAfterRestart(replicaID: replicaID, at: clock())
         if !recovered.failedRequests.isEmpty {
@@ -65,6 +69,7 @@ public final class ApprovalBroker: Sendable {
         if let authentication {
             authentication.addSharedRevocations(try await store.revocations().map(\.jti))
         }
+        try await grants?.reload()
         var sequence: UInt64 = 0
         while true {
             let page = try await store.changes(after: sequence, limit: 1000)
@@ -243,6 +248,8 @@ public final class ApprovalBroker: Sendable {
                         authentication?.addSharedRevocations([change.subject])
                     case .sessionKillRequested where change.subject.hasPrefix(sessionPrefix):
                         await killLocal(change.subject)
+                    case .grantCreated, .grantApproved, .grantDenied, .grantRevoked:
+                        try await grants?.changed(change)
                     default:
                         break
                     }
@@ -251,6 +258,7 @@ public final class ApprovalBroker: Sendable {
                 if now.timeIntervalSince(lastSweep) >= 1 {
                     lastSweep = now
                     _ = try await store.expireOverdueRequests(at: now)
+                    try await grants?.expireDue()
                 }
             } catch {
                 if Task.isCancelled { return }

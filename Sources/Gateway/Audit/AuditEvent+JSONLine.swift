@@ -15,6 +15,7 @@ extension AuditEvent {
         writer.string("close_reason", closeReason)
         writer.string("database", database)
         writer.double("duration_ms", durationMilliseconds)
+        writer.string("grant", grant)
         writer.strings("groups", groups)
         writer.string("identity", identity)
         writer.string("kind", kind.rawValue)

@@ -23,6 +23,15 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case statement
         /// A session recording could not be written completely (how many records and bytes were lost).
         case recordingFailed = "recording_failed"
+        /// A caller asked for a time-boxed grant (`rule`: the grant's name; `grant`: its id).
+        case grantRequested = "grant_requested"
+        /// A grant got its last approval and is in force (`message`: until when).
+        case grantApproved = "grant_approved"
+        case grantDenied = "grant_denied"
+        /// A grant was revoked or withdrawn before it ended.
+        case grantRevoked = "grant_revoked"
+        /// A grant's time ran out.
+        case grantExpired = "grant_expired"
     }
 
     /// Milliseconds since 1970-01-01T00:00:00Z.
@@ -61,6 +70,8 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     public var bytes: UInt64?
     /// recording_failed: records that were not written (completely).
     public var records: UInt64?
+    /// grant_*: the grant's id in the control store.
+    public var grant: String?
 
     public init(
         kind: Kind, policyVersion: String, identity: String? = nil, resource: String? = nil, action: String? = nil,
@@ -101,7 +112,7 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case durationMilliseconds = "duration_ms"
         case closeReason = "close_reason"
         case relations
-        case rows, bytes, records
+        case rows, bytes, records, grant
     }
 }
 

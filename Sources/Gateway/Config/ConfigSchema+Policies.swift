@@ -4,6 +4,7 @@ import Yams
 extension ConfigSchema {
     static let ruleKeys: Set<String> = [
         "id", "resources", "identities", "groups", "relations", "allow", "review", "deny", "mask", "limits", "approval",
+        "grant",
     ]
 
     func readRule(_ node: Node, _ path: String) -> PolicyRule? {
@@ -26,7 +27,13 @@ extension ConfigSchema {
         for item in groupItems {
             reader.groupReferences.append((item.value, reader.location(of: item.node), item.path))
         }
-        if entries["identities"] == nil, entries["groups"] == nil {
+        let grant = entries["grant"].flatMap { readName($0, entries.path("grant")) }
+        if grant != nil {
+            if entries["identities"] != nil || entries["groups"] != nil {
+                reader.report(entries["identities"] ?? entries["groups"], entries.path(entries["identities"] != nil ? "identities" : "groups"),
+                    "a rule with 'grant' applies to the grant's holders only (who may ask for it: grants[].requesters)")
+            }
+        } else if entries["identities"] == nil, entries["groups"] == nil {
             reader.report(node, path, "a rule needs 'identities' or 'groups' (use identities: ['*'] for every caller)")
         }
         var relations: [String] = []
@@ -62,7 +69,7 @@ extension ConfigSchema {
         guard let id else { return nil }
         return PolicyRule(
             id: id, resources: resources, identities: identities, groups: groupItems.map(\.value), relations: relations,
-            allow: allow, review: review, deny: deny, masks: masks, limits: limits, approval: approval,
+            allow: allow, review: review, deny: deny, masks: masks, limits: limits, approval: approval, grant: grant,
             location: reader.location(of: node))
     }
 
@@ -172,6 +179,7 @@ struct PolicyReferenceChecker {
             reader.report(at: reference.location, reference.path, "unknown group '\(ConfigText.quoted(reference.name))'")
         }
         checkCycles()
+        checkGrants()
         for (index, rule) in config.policies.enumerated() {
             for pattern in rule.resources {
                 guard let glob = try? GlobPattern(pattern) else { continue }
@@ -179,6 +187,32 @@ struct PolicyReferenceChecker {
                     reader.report(at: rule.location, "policies[\(index)].resources", "pattern '\(ConfigText.quoted(pattern))' matches no resource")
                 }
             }
+        }
+    }
+
+    /// Rules name declared grants; every grant is named by a rule, and asked for on a resource.
+    private func checkGrants() {
+        let declared = Set(config.grants.map(\.name))
+        for (index, rule) in config.policies.enumerated() {
+            if let grant = rule.grant, !declared.contains(grant) {
+                reader.report(at: rule.location, "policies[\(index)].grant", "unknown grant '\(ConfigText.quoted(grant))'")
+            }
+        }
+        let named = Set(config.policies.compactMap(\.grant))
+        for (index, grant) in config.grants.enumerated() {
+            if !named.contains(grant.name) {
+                reader.report(at: grant.location, "grants[\(index)].name",
+                    "grant '\(ConfigText.quoted(grant.name))' gives nothing: no rule names it (policies[].grant)")
+            }
+            for pattern in grant.resources {
+                guard let glob = try? GlobPattern(pattern) else { continue }
+                if !reader.declaredResourceNames.contains(where: { glob.matches($0) }) {
+                    reader.report(at: grant.location, "grants[\(index)].resources", "pattern '\(ConfigText.quoted(pattern))' matches no resource")
+                }
+            }
+        }
+        if let first = config.grants.first, config.gateway.control == nil {
+            reader.report(at: first.location, "grants", "grants need gateway.control (they are asked for and decided through the control API)")
         }
     }
 

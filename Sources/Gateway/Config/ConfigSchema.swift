@@ -7,7 +7,7 @@ import Yams
 struct ConfigSchema {
     let reader: ConfigNodeReader
 
-    static let rootKeys: Set<String> = ["gateway", "resources", "identity_providers", "gateway_tokens", "groups", "policies"]
+    static let rootKeys: Set<String> = ["gateway", "resources", "identity_providers", "gateway_tokens", "groups", "policies", "grants"]
 
     func readRoot(_ root: Node) -> GatewayConfiguration? {
         guard let top = reader.mapping(root, "", known: Self.rootKeys) else { return nil }
@@ -45,6 +45,10 @@ struct ConfigSchema {
         if let node = top["policies"], let items = reader.sequence(node, "policies") {
             config.policies = items.enumerated().compactMap { readRule($1, "policies[\($0)]") }
             checkUnique(config.policies.map { ($0.id, $0.location) }, items, section: "policies", what: "rule id", key: "id")
+        }
+        if let node = top["grants"], let items = reader.sequence(node, "grants") {
+            config.grants = items.enumerated().compactMap { readGrant($1, "grants[\($0)]") }
+            checkUnique(config.grants.map { ($0.name, $0.location) }, items, section: "grants", what: "grant")
         }
         PolicyReferenceChecker(reader: reader, config: config).check()
         return config

@@ -16,12 +16,15 @@ public struct GatewayConfiguration: Sendable, Hashable {
     public var groups: [GroupSettings]
     /// Policy rules, in file order (`policies:`).
     public var policies: [PolicyRule]
+    /// Time-boxed grants callers may ask for (`grants:`).
+    public var grants: [GrantDefinition]
 
     public init(
         gateway: GatewaySettings = GatewaySettings(), resources: [ResourceSettings] = [],
         identityProviders: [OIDCProviderSettings] = [], gatewayTokens: GatewayTokenSettings? = nil,
-        groups: [GroupSettings] = [], policies: [PolicyRule] = []
+        groups: [GroupSettings] = [], policies: [PolicyRule] = [], grants: [GrantDefinition] = []
     ) {
+        self.grants = grants
         self.gateway = gateway
         self.resources = resources
         self.identityProviders = identityProviders

@@ -116,15 +116,19 @@ public struct PolicyRule: Sendable, Hashable {
     public var limits: PolicyLimits
     /// Who approves what this rule sends to review (nil: the resource's settings).
     public var approval: ApprovalSettings?
+    /// The grant (`grants[].name`) whose holders this rule applies to, instead of
+    /// ``identities`` and ``groups`` (nil: an ordinary rule).
+    public var grant: String?
     public var location: SourceLocation
 
     public init(
         id: String, resources: [String], identities: [String] = [], groups: [String] = [],
         relations: [String] = [], allow: StatementClass = [], review: StatementClass = [],
         deny: StatementClass = [], masks: [MaskRule] = [], limits: PolicyLimits = PolicyLimits(),
-        approval: ApprovalSettings? = nil, location: SourceLocation = .unknown
+        approval: ApprovalSettings? = nil, grant: String? = nil, location: SourceLocation = .unknown
     ) {
         self.approval = approval
+        self.grant = grant
         self.id = id
         self.resources = resources
         self.identities = identities

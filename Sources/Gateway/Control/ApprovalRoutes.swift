@@ -59,14 +59,19 @@ enum ApprovalRoutes {
                 } catch let error as ApprovalAuthorizationError {
                     throw HTTPError(.forbidden, message: error.description)
                 } catch let error as ControlStoreError {
-                    switch error {
-                    case .notFound: throw HTTPError(.notFound, message: error.description)
-                    case .selfApproval: throw HTTPError(.forbidden, message: error.description)
-                    case .alreadyDecided, .notPending: throw HTTPError(.conflict, message: error.description)
-                    default: throw HTTPError(.serviceUnavailable, message: "the approval store failed")
-                    }
+                    throw decisionError(error)
                 }
             }
+        }
+    }
+
+    /// The API's status for what the store refuses when a request or grant is decided.
+    static func decisionError(_ error: ControlStoreError) -> HTTPError {
+        switch error {
+        case .notFound: HTTPError(.notFound, message: error.description)
+        case .selfApproval: HTTPError(.forbidden, message: error.description)
+        case .alreadyDecided, .notPending: HTTPError(.conflict, message: error.description)
+        default: HTTPError(.serviceUnavailable, message: "the control store failed")
         }
     }
 

@@ -120,6 +120,7 @@ public final class ControlServer: Sendable {
             return try json(["revoked": revocation.jti])
         }
         ApprovalRoutes.add(to: router, services)
+        GrantRoutes.add(to: router, services)
         router.post("/v1/reload") { request, _ -> Response in
             _ = try await authorize(request, services, role: .admin)
             switch services.reload() {
@@ -173,12 +174,12 @@ public final class ControlServer: Sendable {
         return (identity.name, ConfigGroupMembership.groups(of: identity.name, tokenGroups: identity.groups, in: services.groups()))
     }
 
-    static func json<Value: Encodable>(_ value: Value) throws -> Response {
+    static func json<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 }
 

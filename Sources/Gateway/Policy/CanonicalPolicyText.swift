@@ -23,6 +23,7 @@ enum CanonicalPolicyText {
             line += " max_bytes=\(rule.limits.maxBytes.map(String.init) ?? "-")"
             line += " max_statement_length=\(rule.limits.maxStatementLength.map(String.init) ?? "-")"
             if let settings = rule.approval { line += " " + approval(settings) }
+            if let grant = rule.grant { line += " grant=\(quote(grant))" }
             for mask in rule.masks {
                 switch mask.target {
                 case .columns(let columns): line += " mask=columns:\(list(columns)):\(mask.style.rawValue)"
@@ -30,6 +31,12 @@ enum CanonicalPolicyText {
                     line += " mask=detector:\(detector.rawValue):\(list(keywords)):\(mask.style.rawValue)"
                 }
             }
+            lines.append(line)
+        }
+        for grant in config.grants.sorted(by: { $0.name < $1.name }) {
+            var line = "grant \(quote(grant.name)) resources=\(list(grant.resources)) max_duration=\(grant.maxDurationMilliseconds)"
+            line += " requesters=\(list(grant.requesterIdentities.sorted())):\(list(grant.requesterGroups.sorted()))"
+            if let settings = grant.approval { line += " " + approval(settings) }
             lines.append(line)
         }
         return lines.joined(separator: "\n") + "\n"

@@ -7,6 +7,7 @@ struct CompiledPolicyParts {
     var configuration: GatewayConfiguration
     var groupNames: [String]
     var groupIndex: [String: Int32]
+    var grantIndex: [String: Int32]
     var groupWordCount: Int
     var groupClosure: [UInt64]
     var identityIndex: [String: Int32]
@@ -44,10 +45,16 @@ struct PolicyCompiler {
     func build() -> CompiledPolicyParts {
         let config = configuration
 
-        // Groups and the transitive closure "group g's members are also members of h".
-        let groupNames = config.groups.map(\.name)
+        // Groups and the transitive closure "group g's members are also members of h". Each
+        // grant is one more group after the declared ones (`grant:NAME`), reachable only
+        // through `grantIndex` (never by a token's group names) and including no other group.
+        let groupNames = config.groups.map(\.name) + config.grants.map { "grant:" + $0.name }
         var groupIndex: [String: Int32] = [:]
-        for (index, name) in groupNames.enumerated() where groupIndex[name] == nil { groupIndex[name] = Int32(index) }
+        for (index, group) in config.groups.enumerated() where groupIndex[group.name] == nil { groupIndex[group.name] = Int32(index) }
+        var grantIndex: [String: Int32] = [:]
+        for (index, grant) in config.grants.enumerated() where grantIndex[grant.name] == nil {
+            grantIndex[grant.name] = Int32(config.groups.count + index)
+        }
         let words = max(1, (groupNames.count + 63) / 64)
         var parents = Array(repeating: [Int](), count: groupNames.count)
         for (h, group) in config.groups.enumerated() {
@@ -95,7 +102,7 @@ struct PolicyCompiler {
         var ruleRelations: [CompiledRelation] = []
         for (index, rule) in config.policies.enumerated() {
             let identities = rule.identities.filter { $0 != "*" }.map(intern)
-            let groups = rule.groups.compactMap { groupIndex[$0] }
+            let groups = Self.groups(of: rule, groupIndex, grantIndex)
             let relations = patterns[index].map {
                 CompiledRelation(schema: $0.schema.flatMap(identifiers.id(of:)) ?? -1, name: $0.name.flatMap(identifiers.id(of:)) ?? -1)
             }
@@ -130,7 +137,7 @@ struct PolicyCompiler {
         let scoped = config.policies.map { !$0.relations.isEmpty }
         let direct = config.policies.map { !$0.identities.isEmpty }
         let blooms: [UInt64] = config.policies.map { rule in
-            rule.groups.reduce(0) { bloom, name in groupIndex[name].map { bloom | (1 << UInt64($0 & 63)) } ?? bloom }
+            Self.groups(of: rule, groupIndex, grantIndex).reduce(0) { bloom, group in bloom | (1 << UInt64(group & 63)) }
         }
         let hasLength = config.policies.map { $0.limits.maxStatementLength != nil }
         for (r, resource) in config.resources.enumerated() {
@@ -174,13 +181,19 @@ struct PolicyCompiler {
         }
 
         return CompiledPolicyParts(
-            version: Self.version(of: config), configuration: config, groupNames: groupNames, groupIndex: groupIndex,
+            version: Self.version(of: config), configuration: config, groupNames: groupNames, groupIndex: groupIndex, grantIndex: grantIndex,
             groupWordCount: words, groupClosure: closure, identityIndex: identityIndex, identityGroups: identityGroups,
             resourceIndex: resourceIndex, resourceDefaults: config.resources.map(\.defaultAction),
             resourceHasRelationRules: hasRelationRules, compiledRules: compiledRules, ruleIdentities: ruleIdentities,
             ruleGroups: ruleGroups, ruleRelations: ruleRelations, identifiers: identifiers, candidateOffsets: candidateOffsets,
             candidates: candidates, lengthOffsets: lengthOffsets, lengthRules: lengthRules,
             resourceRuleOffsets: resourceRuleOffsets, resourceRules: resourceRules)
+    }
+
+    /// The interned groups a rule applies to: its grant's group for a grant rule, else its groups.
+    private static func groups(of rule: PolicyRule, _ groupIndex: [String: Int32], _ grantIndex: [String: Int32]) -> [Int32] {
+        if let grant = rule.grant { return grantIndex[grant].map { [$0] } ?? [] }
+        return rule.groups.compactMap { groupIndex[$0] }
     }
 
     /// SHA-256 of ``CanonicalPolicyText``, first 16 hex digits.

@@ -18,6 +18,8 @@ public final class PolicySnapshot: Sendable {
     let serial: UInt64
     let groupNames: [String]
     let groupIndex: [String: Int32]
+    /// Grant name to its group (after the declared groups; see ``subject(identity:groups:provider:grants:)``).
+    let grantIndex: [String: Int32]
     let groupWordCount: Int
     /// For each group, the bitset of groups its members belong to (itself and every group that
     /// includes it, transitively): `groupClosure[g * groupWordCount ..< (g + 1) * groupWordCount]`.
@@ -57,6 +59,7 @@ public final class PolicySnapshot: Sendable {
         self.configuration = parts.configuration
         self.groupNames = parts.groupNames
         self.groupIndex = parts.groupIndex
+        self.grantIndex = parts.grantIndex
         self.groupWordCount = parts.groupWordCount
         self.groupClosure = parts.groupClosure
         self.identityIndex = parts.identityIndex
@@ -99,8 +102,9 @@ public final class PolicySnapshot: Sendable {
     /// (``VerifiedIdentity/groups``, never the untrusted ``VerifiedIdentity/claimedGroups``).
     /// `provider` is the identity provider that issued them (``VerifiedIdentity/groupProvider``):
     /// a group that lists `providers` binds only a token group from one of them; `nil` (a gateway
-    /// token's groups) binds any group.
-    public func subject(identity: String, groups: [String] = [], provider: String? = nil) -> PolicySubject {
+    /// token's groups) binds any group. `grants` are the names of the grants the caller holds
+    /// on the resource right now (``ActiveGrants``); rules naming them then apply.
+    public func subject(identity: String, groups: [String] = [], provider: String? = nil, grants: [String] = []) -> PolicySubject {
         var words = Array(repeating: UInt64(0), count: groupWordCount)
         let id = identityIndex[IdentityName.canonical(identity)] ?? -1
         if id >= 0 {
@@ -115,6 +119,10 @@ public final class PolicySnapshot: Sendable {
             }
             let base = Int(g) * groupWordCount
             for w in 0..<groupWordCount { words[w] |= groupClosure[base + w] }
+        }
+        for grant in grants {
+            guard let g = grantIndex[grant] else { continue }
+            words[Int(g) >> 6] |= 1 << UInt64(g & 63)
         }
         return PolicySubject(name: identity, identity: id, groupWords: words, snapshotSerial: serial)
     }

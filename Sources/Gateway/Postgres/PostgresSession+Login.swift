@@ -171,7 +171,7 @@ extension PostgresSession {
             }
             identity = verified
             var session = PolicySession(
-                store: shared.policies, identity: verified.name, groups: verified.groups, provider: verified.groupProvider,
+                store: shared.policies, grants: shared.approvals?.grants?.active, identity: verified.name, groups: verified.groups, provider: verified.groupProvider,
                 resource: resource.name)
             // Run-time parameters set at startup are decided like the equivalent SET.
             var allowedOptions: [String] = []

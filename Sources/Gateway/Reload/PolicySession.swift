@@ -1,4 +1,5 @@
 import Codecs
+import Foundation
 
 /// What a protocol resource holds per connection to decide each statement.
 ///
@@ -7,8 +8,14 @@ import Codecs
 /// (a relaxed atomic load); only when a new policy was published does it fetch the new
 /// snapshot and re-resolve the caller (allocating then, once per reload, never per statement).
 /// A session is never recreated on reload. It is owned by one loop thread (not Sendable).
+///
+/// With ``ActiveGrants``, the caller's grants on the resource count as groups (rules naming
+/// them apply); the session rebinds when the grants table changes or when its first grant
+/// expires, so a grant given or taken away takes effect at the next statement.
 public struct PolicySession {
     public let store: PolicyStore
+    /// The grants in force (nil: no control store, no grants).
+    public let grants: ActiveGrants?
     public let identity: String
     public let tokenGroups: [String]
     /// The identity provider that issued ``tokenGroups`` (`nil`: a gateway token).
@@ -22,9 +29,18 @@ public struct PolicySession {
     public private(set) var attributes: EffectiveAttributes
     /// The store generation of ``snapshot`` (changes with every published policy).
     public private(set) var generation: UInt64
+    /// The grants the binding includes (names), the ``ActiveGrants`` generation they were
+    /// read at, and when the first of them expires (nanoseconds since 1970; `Int64.max`: none).
+    public private(set) var heldGrants: [String] = []
+    private var grantsGeneration: UInt64 = 0
+    private var grantDeadline: Int64 = .max
 
-    public init(store: PolicyStore, identity: String, groups: [String] = [], provider: String? = nil, resource: String) {
+    public init(
+        store: PolicyStore, grants: ActiveGrants? = nil, identity: String, groups: [String] = [], provider: String? = nil,
+        resource: String
+    ) {
         self.store = store
+        self.grants = grants
         self.identity = identity
         self.tokenGroups = groups
         self.groupProvider = provider
@@ -36,6 +52,7 @@ public struct PolicySession {
         let resourceID = snapshot.resource(named: resource)
         self.binding = snapshot.bind(subject, to: resourceID)
         self.attributes = snapshot.attributes(for: subject, on: resourceID)
+        if grants != nil { rebind() }
     }
 
     /// The version of the policy that made the last decision.
@@ -44,14 +61,28 @@ public struct PolicySession {
     /// Picks up a newly published snapshot, if any. Called by ``evaluate(classes:relations:in:statementLength:)``.
     @inline(__always)
     public mutating func refresh() {
-        if store.generation != generation { rebind() }
+        if store.generation != generation || grantsChanged() { rebind() }
+    }
+
+    /// The grants table moved, or the first held grant expired (a clock read only then).
+    @inline(__always)
+    private func grantsChanged() -> Bool {
+        guard let grants else { return false }
+        return grants.generation != grantsGeneration
+            || (grantDeadline != .max && ActiveGrants.wallNanoseconds() >= grantDeadline)
     }
 
     private mutating func rebind() {
         let (snapshot, generation) = store.load()
         self.snapshot = snapshot
         self.generation = generation
-        let subject = snapshot.subject(identity: identity, groups: tokenGroups, provider: groupProvider)
+        if let grants {
+            grantsGeneration = grants.generation
+            let held = grants.lookup(identity: identity, resource: resourceName, at: Date())
+            heldGrants = held.names
+            grantDeadline = held.firstExpiry.map { Int64($0.timeIntervalSince1970 * 1_000_000_000) } ?? .max
+        }
+        let subject = snapshot.subject(identity: identity, groups: tokenGroups, provider: groupProvider, grants: heldGrants)
         let resourceID = snapshot.resource(named: resourceName)
         binding = snapshot.bind(subject, to: resourceID)
         attributes = snapshot.attributes(for: subject, on: resourceID)

@@ -129,7 +129,7 @@ public final class GatewayRuntime: Sendable {
         // Approvals need somewhere to approve: with the control API, held statements are
         // recorded in the store; without it, review refuses.
         let approvals = try config.gateway.control.map { _ throws(GatewayRuntimeError) in
-            try Self.startApprovals(config, authentication: authentication, logger: logger)
+            try Self.startApprovals(config, authentication: authentication, policies: reloader.store, audit: audit, logger: logger)
         }
         let liveSessions = LiveSessions()
         let shared = GatewaySessionShared(
@@ -215,7 +215,8 @@ public final class GatewayRuntime: Sendable {
     /// Opens the control store, fails what this replica's previous process held, and starts
     /// following the store (blocking: the gateway starts once it is done).
     private static func startApprovals(
-        _ config: GatewayConfiguration, authentication: PostgresAuthService, logger: Logger
+        _ config: GatewayConfiguration, authentication: PostgresAuthService, policies: PolicyStore,
+        audit: BackgroundAuditSink, logger: Logger
     ) throws(GatewayRuntimeError) -> ApprovalBroker {
         let result = blocking { () async -> Result<ApprovalBroker, any Error> in
             do {
@@ -229,9 +230,12 @@ public final class GatewayRuntime: Sendable {
                     }
                     webhook = WebhookNotifier(settings: settings, secret: Array(secret.utf8), log: logger)
                 }
+                let grants = GrantService(
+                    store: store, configuration: { policies.snapshot.configuration }, policyVersion: { policies.snapshot.version },
+                    audit: audit, log: logger)
                 let broker = ApprovalBroker(
                     store: store, replicaID: config.gateway.effectiveReplicaID, authentication: authentication,
-                    webhook: webhook, log: logger)
+                    grants: grants, webhook: webhook, log: logger)
                 do {
                     try await broker.start()
                 } catch {

@@ -57,6 +57,8 @@ public protocol ControlStore: Sendable {
     func grants() async throws -> [AccessGrant]
     /// The grants giving `identity` access to `resource` at `instant`.
     func activeGrants(identity: String, resource: String, at instant: Date) async throws -> [AccessGrant]
+    /// Every grant in force at `instant` (approved, not revoked, not expired), soonest expiry first.
+    func activeGrants(at instant: Date) async throws -> [AccessGrant]
 
     // MARK: Token revocations
 

@@ -107,6 +107,19 @@ extension SQLControlStore {
         }
     }
 
+    func activeGrants(at instant: Date) async throws -> [AccessGrant] {
+        try await read { transaction in
+            try await transaction.query(
+                """
+                SELECT \(StoreRecordCoding.grantColumns) FROM grants
+                WHERE approved_ms IS NOT NULL AND denied_ms IS NULL AND revoked_ms IS NULL AND expires_ms > ?
+                ORDER BY expires_ms, id
+                """,
+                StoreValue(instant)
+            ).map(StoreRecordCoding.grant)
+        }
+    }
+
     func activeGrants(identity: String, resource: String, at instant: Date) async throws -> [AccessGrant] {
         try await read { transaction in
             try await transaction.query(

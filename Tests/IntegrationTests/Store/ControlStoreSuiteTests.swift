@@ -231,6 +231,8 @@ import Testing
             _ = try await store.approveGrant(id: "g2", approver: "bob", at: D.at(100))
 
             #expect(try await store.activeGrants(identity: "alice", resource: "pg-prod", at: D.at(1899)).map(\.id) == ["g1", "g2"])
+            #expect(try await store.activeGrants(at: D.at(1899)).map(\.id) == ["g1", "g2"], "soonest expiry first")
+            #expect(try await store.activeGrants(at: D.at(1900)).map(\.id) == ["g2"])
             #expect(try await store.activeGrants(identity: "alice", resource: "pg-prod", at: D.at(1900)).map(\.id) == ["g2"], "g1 expired")
             #expect(try await store.activeGrants(identity: "bob", resource: "pg-prod", at: D.at(200)).isEmpty)
             #expect(try await store.activeGrants(identity: "alice", resource: "pg-stage", at: D.at(200)).isEmpty)
@@ -239,6 +241,7 @@ import Testing
             #expect(revoked.revokedAt == D.at(200) && revoked.revokedBy == "carol" && !revoked.isActive(at: D.at(201)))
             #expect(try await store.revokeGrant(id: "g2", by: "dave", at: D.at(300)) == revoked, "the first revocation stays")
             #expect(try await store.activeGrants(identity: "alice", resource: "pg-prod", at: D.at(201)).map(\.id) == ["g1"])
+            #expect(try await store.activeGrants(at: D.at(201)).map(\.id) == ["g1"], "a revoked grant is not in force")
             #expect(await storeError { try await store.approveGrant(id: "g2", approver: "bob", at: D.at(301)) } != nil)
             #expect(try await store.grants().map(\.id).sorted() == ["g1", "g2"])
             #expect(await storeError { try await store.revokeGrant(id: "nope", by: "x", at: D.at(1)) } == .notFound("grant nope"))

@@ -1,0 +1,236 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Time-boxed grants: asked for, decided and revoked through the control API of any replica,
+/// kept in the control store, and put in force here through ``ActiveGrants``.
+///
+/// ``ApprovalBroker``'s watcher hands it every grant change of the store's feed: the table
+/// is reloaded from the store and the change audited on this replica (every replica's audit
+/// log shows the grants that changed its decisions). Once a second it looks for grants whose
+/// time ran out, audits them as expired and reloads the table. Sessions do not wait for that:
+/// each checks its own first expiry against the clock at every statement.
+public final class GrantService: Sendable {
+    /// The grants in force, read by the sessions' ``PolicySession``.
+    public let active = ActiveGrants()
+    let store: any ControlStore
+    private let configuration: @Sendable () -> GatewayConfiguration
+    private let policyVersion: @Sendable () -> String
+    private let audit: (any AuditSink)?
+    private let log: Logger
+    private let clock: @Sendable () -> Date
+    /// The earliest expiry in ``active`` (reloading is due then).
+    private let nextExpiry = Mutex<Date?>(nil)
+
+    /// - Parameters:
+    ///   - configuration: the configuration in force (grant definitions, approvers).
+    ///   - policyVersion: the policy version audit events carry.
+    init(store: any ControlStore, configuration: @escaping @Sendable () -> GatewayConfiguration,
+         policyVersion: @escaping @Sendable () -> String, audit: (any AuditSink)?, log: Logger,
+         clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.configuration = configuration
+        self.policyVersion = policyVersion
+        self.audit = audit
+        self.log = log
+        self.clock = clock
+    }
+
+    // MARK: Following the store (the broker's watcher)
+
+    /// Loads the grants in force from the store (at start, and after every change).
+    func reload() async throws {
+        let grants = try await store.activeGrants(at: clock())
+        active.replace(with: grants)
+        nextExpiry.withLock { $0 = grants.compactMap(\.expiresAt).min() }
+    }
+
+    /// A grant change from the store's feed (any replica's).
+    func changed(_ change: StoreChange) async throws {
+        let kind: AuditEvent.Kind
+        switch change.kind {
+        case .grantCreated: kind = .grantRequested
+        case .grantApproved: kind = .grantApproved
+        case .grantDenied: kind = .grantDenied
+        case .grantRevoked: kind = .grantRevoked
+        default: return
+        }
+        if kind == .grantApproved || kind == .grantRevoked { try await reload() }
+        guard let grant = try await store.grant(id: change.subject) else { return }
+        record(kind, grant)
+    }
+
+    /// Audits the grants whose time ran out and reloads the table (once a second).
+    func expireDue() async throws {
+        let now = clock()
+        guard let due = nextExpiry.withLock({ $0 }), due <= now else { return }
+        let ended = active.all(at: .distantPast).filter { $0.expiresAt <= now }
+        try await reload()
+        for entry in ended {
+            guard let grant = try await store.grant(id: entry.id), grant.state(at: now) == .expired else { continue }
+            record(.grantExpired, grant)
+        }
+    }
+
+    private func record(_ kind: AuditEvent.Kind, _ grant: AccessGrant) {
+        var message: String
+        switch kind {
+        case .grantRequested: message = "for \(GrantFormat.format(grant.duration)): \(grant.reason)"
+        case .grantApproved: message = "approved by \(grant.approvedBy ?? "?") until \(GrantFormat.iso(grant.expiresAt))"
+        case .grantDenied: message = "denied by \(grant.deniedBy ?? "?")"
+        case .grantRevoked: message = "revoked by \(grant.revokedBy ?? "?")"
+        default: message = "ended at \(GrantFormat.iso(grant.expiresAt))"
+        }
+        var event = AuditEvent(kind: kind, policyVersion: policyVersion(), identity: grant.identity, resource: grant.resource,
+                               rule: grant.ruleSet, message: message)
+        event.grant = grant.id
+        audit?.record(event)
+        log.notice("grant \(kind.rawValue.dropFirst("grant_".count))", metadata: [
+            "grant": "\(grant.id)", "identity": "\(grant.identity)", "resource": "\(grant.resource)", "rule_set": "\(grant.ruleSet)",
+            "detail": "\(message)",
+        ])
+    }
+
+    // MARK: The control API
+
+    /// A caller of the API: its identity and every group it belongs to.
+    struct Caller: Sendable {
+        var name: String
+        var groups: Set<String>
+        /// In `gateway.control.admin_groups`.
+        var isAdmin: Bool
+    }
+
+    /// Stores `caller`'s request for grant `name` (nil: the only grant covering `resource`)
+    /// on `resource` for `duration`.
+    func request(by caller: Caller, resource: String, grant name: String?, duration: Duration, reason: String) async throws
+        -> AccessGrant
+    {
+        let config = configuration()
+        guard config.resources.contains(where: { $0.name == resource }) else {
+            throw GrantRequestError.invalid("no resource \(resource)")
+        }
+        let candidates = config.grants.filter { $0.covers(resource: resource) && (name == nil || $0.name == name) }
+        guard let definition = candidates.first, name != nil || candidates.count == 1 else {
+            throw GrantRequestError.invalid(
+                candidates.isEmpty ? "no grant \(name.map { "'\($0)' " } ?? "")may be asked for on \(resource)"
+                    : "several grants cover \(resource): name one (\(candidates.map(\.name).joined(separator: ", ")))")
+        }
+        guard definition.mayBeRequested(by: caller.name, groups: caller.groups) else {
+            throw GrantRequestError.forbidden("\(caller.name) may not ask for grant \(definition.name)")
+        }
+        guard duration > .zero, duration <= .milliseconds(definition.maxDurationMilliseconds) else {
+            throw GrantRequestError.invalid(
+                "a grant of \(definition.name) lasts at most \(GrantFormat.format(.milliseconds(definition.maxDurationMilliseconds)))")
+        }
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty, reason.utf8.count <= 1000 else {
+            throw GrantRequestError.invalid("a reason is required (at most 1000 bytes)")
+        }
+        let settings = definition.approvalSettings(resource: resource, in: config)
+        let grant = AccessGrant(
+            id: Self.newGrantID(), identity: caller.name, resource: resource, ruleSet: definition.name, reason: reason,
+            duration: duration, requestedAt: clock(), requiredApprovals: settings.minApprovals)
+        try await store.createGrant(grant)
+        return grant
+    }
+
+    /// Records `caller`'s verdict on grant `id`: the caller must be in one of its approver
+    /// groups; the store refuses self-approval, a second decision and closed grants.
+    func decide(_ id: String, verdict: ApprovalVerdict, by caller: Caller, comment: String?) async throws -> AccessGrant {
+        guard let grant = try await store.grant(id: id) else { throw ControlStoreError.notFound("grant \(id)") }
+        let approvers = approverGroups(of: grant)
+        guard approvers.contains(where: caller.groups.contains) else {
+            throw ApprovalAuthorizationError(approver: caller.name, groups: approvers)
+        }
+        return try await store.decideGrant(
+            ApprovalDecision(requestID: id, approver: caller.name, verdict: verdict, decidedAt: clock(), comment: comment))
+    }
+
+    /// Revokes grant `id`: its holder may withdraw it; admins and its approvers may revoke it.
+    func revoke(_ id: String, by caller: Caller) async throws -> AccessGrant {
+        guard let grant = try await store.grant(id: id) else { throw ControlStoreError.notFound("grant \(id)") }
+        let mayRevoke = caller.isAdmin || IdentityName.canonical(caller.name) == IdentityName.canonical(grant.identity)
+            || approverGroups(of: grant).contains(where: caller.groups.contains)
+        guard mayRevoke else { throw GrantRequestError.forbidden("\(caller.name) may not revoke grant \(id)") }
+        let revoked = try await store.revokeGrant(id: id, by: caller.name, at: clock())
+        try await reload()
+        return revoked
+    }
+
+    /// The grants `caller` may see: every grant for admins and approvers, else its own.
+    func list(for caller: Caller) async throws -> [AccessGrant] {
+        let all = try await store.grants()
+        if caller.isAdmin || !caller.groups.isDisjoint(with: allApproverGroups()) { return all }
+        let me = IdentityName.canonical(caller.name)
+        return all.filter { IdentityName.canonical($0.identity) == me }
+    }
+
+    /// One grant, if `caller` may see it.
+    func grant(_ id: String, for caller: Caller) async throws -> AccessGrant? {
+        guard let grant = try await store.grant(id: id) else { return nil }
+        let mine = IdentityName.canonical(grant.identity) == IdentityName.canonical(caller.name)
+        guard mine || caller.isAdmin || !caller.groups.isDisjoint(with: allApproverGroups()) else { return nil }
+        return grant
+    }
+
+    /// Who decides `grant` under the configuration in force.
+    func approverGroups(of grant: AccessGrant) -> [String] {
+        let config = configuration()
+        guard let definition = config.grants.first(where: { $0.name == grant.ruleSet }) else {
+            return ApprovalSettings.fallback(control: config.gateway.control).approverGroups
+        }
+        return definition.approvalSettings(resource: grant.resource, in: config).approverGroups
+    }
+
+    private func allApproverGroups() -> Set<String> {
+        let config = configuration()
+        var groups = Set(config.gateway.control?.approverGroups ?? [])
+        for definition in config.grants {
+            for resource in config.resources where definition.covers(resource: resource.name) {
+                groups.formUnion(definition.approvalSettings(resource: resource.name, in: config).approverGroups)
+            }
+        }
+        return groups
+    }
+
+    /// `g-` and 12 lowercase hex digits from the system's random generator.
+    static func newGrantID() -> String {
+        "g-" + ApprovalBroker.newRequestID().dropFirst(2)
+    }
+}
+
+/// A grant request the API refuses.
+public enum GrantRequestError: Error, Sendable, CustomStringConvertible {
+    /// The request is malformed or asks for what no grant gives (400).
+    case invalid(String)
+    /// The caller may not do this (403).
+    case forbidden(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let message), .forbidden(let message): message
+        }
+    }
+}
+
+/// How durations and instants of grants are written in audit messages and the CLI.
+enum GrantFormat {
+    /// `30m`, `1h30m`, `45s`.
+    static func format(_ duration: Duration) -> String {
+        var seconds = Int(duration.components.seconds)
+        var text = ""
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] where seconds >= size {
+            text += "\(seconds / size)\(unit)"
+            seconds %= size
+        }
+        if seconds > 0 || text.isEmpty { text += "\(seconds)s" }
+        return text
+    }
+
+    /// ISO 8601 in UTC, or `-`.
+    static func iso(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        return date.formatted(.iso8601)
+    }
+}
