@@ -106,6 +106,8 @@ let package = Package(
             name: "bench",
             dependencies: [
                 "IOCore",
+                // `bench policy`: decisions per statement on the synthetic rule sets.
+                "Gateway",
                 "CLibURing",
                 // The `bench tcp --tls` client (TLS 1.3 over the non-blocking sockets), with
                 // OpenSSL's per-record blocks from the small-block cache (no malloc per record).

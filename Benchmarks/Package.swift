@@ -6,8 +6,10 @@ import PackageDescription
 //
 // One executable target per area, each in Benchmarks/<Target>/, each with a static
 // threshold file per benchmark in Thresholds/<Target>.<Benchmark>.p90.json. Add a new
-// area (DataRow decoding, query classification, policy evaluation) with `benchmarkTarget`
-// below and a folder; shared fixtures go in Sources/BenchmarkSupport.
+// area with `benchmarkTarget` below and a folder; shared fixtures go in Sources/BenchmarkSupport.
+// Only Codecs is depended on: a Gateway dependency would compile its whole control-plane
+// stack (NIO, Hummingbird, GRDB, postgres-nio) a second time in release, so policy decisions
+// are measured by the root package's `bench policy` instead.
 // Run: ../scripts/bench-check.sh (CI gate) — see that script for printing throughput.
 
 let package = Package(
@@ -27,7 +29,6 @@ let package = Package(
         benchmarkTarget("ScanMask"),
         benchmarkTarget("DataRowDecode"),
         benchmarkTarget("SQLClassify"),
-        benchmarkTarget("PolicyEvaluate", extra: [.product(name: "Gateway", package: "RingGate")]),
     ]
 )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI latency gate: a short `bench tcp` run (settings in perf/baselines/tcp.json) that fails only
-# when a ratio measured side by side leaves its bounds. Absolute times never fail it.
+# when a ratio measured side by side leaves its bounds. Absolute times never fail it. Before it,
+# `bench policy --check` fails if a policy decision allocates.
 #
 #   perf/gate.sh                    # build, run, judge (exit 1 on a failed rule)
 #   perf/gate.sh --allow-missing    # skip rules whose target could not run (e.g. no `ringgate forward` yet)
@@ -26,4 +27,6 @@ for loop in URingLoop EpollLoop; do
         exit 1
     fi
 done
+# Policy decisions allocate nothing in the release build (the ns per decision are printed, not judged).
+"$bin/bench" policy --check --seconds 0.5
 exec "$bin/bench" gate --baseline "$root/perf/baselines/tcp.json" --no-build-ringgate "$@"

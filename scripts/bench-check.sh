@@ -5,7 +5,7 @@
 #   scripts/bench-check.sh            # run every benchmark target, check static p90 thresholds
 #   scripts/bench-check.sh ScanMask   # only one benchmark target
 #
-# Targets: ScanMask, DataRowDecode, SQLClassify, PolicyEvaluate (`thresholds check`
+# Targets: ScanMask, DataRowDecode, SQLClassify (`thresholds check`
 # without --target runs every executable target the plugin discovers, so a new target is
 # checked without changing this script). The plugin silently skips a benchmark that has
 # no threshold file, so the script first lists every benchmark and fails on a missing one.

@@ -4,8 +4,10 @@
 # the gateway holds the database password itself, decides every statement by policy (reads
 # and writes allowed; DROP, TRUNCATE and DELETE/UPDATE without WHERE denied) and audits it.
 # Usage: scripts/demo.sh [--smoke]
-#   --smoke   run an allowed SELECT and a denied DELETE through the gateway, check on the
-#             server that no row was lost, and exit (non-zero when something is wrong).
+#   --smoke   run an allowed SELECT, a masked read and a denied DELETE through the gateway, an
+#             ALTER held until approved through the control API and a CREATE allowed only
+#             under an approved time-boxed grant; check each effect on the server, and exit
+#             (non-zero when something is wrong).
 # RINGGATE_DEMO_CONFIGURATION=debug uses a debug build instead of the release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ ringgate="$root/.build/$configuration/ringgate"
 work=$(mktemp -d /tmp/ringgate-demo.XXXXXX)
 chmod 755 "$work"
 pg_port=$(rg_free_port)
+ctl_port=$(rg_free_port)
 gw_port=${RINGGATE_DEMO_PORT:-6432}
 if ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', $gw_port))" 2>/dev/null; then
     gw_port=$(rg_free_port)
@@ -74,6 +77,11 @@ gateway:
   client_tls:
     cert_file: $work/certs/server.crt
     key_file: $work/certs/server.key
+  data_dir: $work/data
+  control:
+    listen: 127.0.0.1:$ctl_port
+    admin_groups: [demo-admins]
+    approver_groups: [demo-admins]
 resources:
   - name: pg-demo
     protocol: postgres
@@ -96,6 +104,8 @@ gateway_tokens:
 groups:
   - name: demo-users
     members: [demo]
+  - name: demo-admins
+    members: [demo-admin]
 policies:
   - id: demo-read-write
     resources: [pg-demo]
@@ -113,6 +123,23 @@ policies:
         style: partial
       - detector: credit_card
         style: partial
+  - id: demo-schema-changes-reviewed
+    resources: [pg-demo]
+    groups: [demo-users]
+    review: [alter]
+    approval:
+      approver_groups: [demo-admins]
+      timeout: 10m
+  - id: demo-create-while-granted
+    resources: [pg-demo]
+    grant: demo-create
+    allow: [create]
+grants:
+  - name: demo-create
+    resources: [pg-demo]
+    max_duration: 30m
+    requesters:
+      groups: [demo-users]
 YAML
 
 "$ringgate" check-config "$work/gateway.yaml" >&2
@@ -128,6 +155,12 @@ $smoke && ttl=5m
 token=$("$ringgate" token issue --config "$work/gateway.yaml" --identity demo --groups demo-users \
     --ttl "$ttl" --resources pg-demo)
 dsn="host=localhost port=$gw_port user=demo dbname=demo sslmode=verify-full sslrootcert=$work/certs/ca.crt"
+# Control API tokens: demo asks for grants, demo-admin approves.
+demo_control=$("$ringgate" token issue --config "$work/gateway.yaml" --identity demo --groups demo-users \
+    --ttl "$ttl" --resources control)
+admin_control=$("$ringgate" token issue --config "$work/gateway.yaml" --identity demo-admin --groups demo-admins \
+    --ttl "$ttl" --resources control)
+export RINGGATE_CONTROL_URL="http://127.0.0.1:$ctl_port"
 
 cat >&2 <<TEXT
 
@@ -140,10 +173,19 @@ demo: RingGate serves the PostgreSQL database "demo" as resource pg-demo on 127.
       are denied; customers.email and every card number in results are masked (last four kept).
       Audit log: $work/audit.jsonl   Session recordings: ringgate replay $work/recordings/<file>
 
+      ALTER waits for a human (demo-admins approve); CREATE needs a time-boxed grant.
+      Control API: $RINGGATE_CONTROL_URL (ringgate requests|approve|deny|request|grants|sessions|kill)
+
       Connect with:   PGPASSWORD=$token psql "$dsn"
       Try:            SELECT * FROM customers;      -- e-mails and cards masked
                       UPDATE customers SET note = 'seen' WHERE id = 1;
                       DELETE FROM customers;        -- denied by rule demo-no-destruction
+                      ALTER TABLE customers ADD COLUMN tier int;   -- held for approval
+      Approve it:     RINGGATE_CONTROL_URL=$RINGGATE_CONTROL_URL RINGGATE_TOKEN=$admin_control \\
+                        $ringgate approve r-...      (the id is in psql's notice)
+      Ask to CREATE:  RINGGATE_CONTROL_URL=$RINGGATE_CONTROL_URL RINGGATE_TOKEN=$demo_control \\
+                        $ringgate request --resource pg-demo --for 15m --reason "new table"
+                      then approve g-... as above; your open session may CREATE at its next statement.
 
 demo: the demo policy for PostgreSQL sessions (config/demo.yaml), as the policy engine decides it:
 TEXT
@@ -195,6 +237,38 @@ if $smoke; then
             *) echo "demo: FAIL: the refusal is not the gateway's 42501 from rule demo-no-destruction" >&2; status=1 ;;
         esac
     fi
+    echo "demo: held for approval: ALTER TABLE customers ADD COLUMN tier int"
+    PGPASSWORD=$token PGCONNECT_TIMEOUT=10 psql -X "$dsn" -c "ALTER TABLE customers ADD COLUMN tier int" \
+        > "$work/alter.out" 2>&1 &
+    alter_pid=$!
+    request=""
+    for _ in $(seq 1 100); do
+        request=$(grep -o 'request r-[0-9a-f]*' "$work/alter.out" | head -1 | cut -d' ' -f2) || true
+        [ -n "$request" ] && break
+        sleep 0.1
+    done
+    cat "$work/alter.out"
+    if [ -z "$request" ]; then
+        echo "demo: FAIL: the ALTER was not held for approval" >&2; status=1; kill "$alter_pid" 2>/dev/null || true
+    else
+        RINGGATE_TOKEN=$admin_control "$ringgate" approve "$request" || status=1
+        wait "$alter_pid" || status=1
+        cat "$work/alter.out"
+    fi
+    tier=$(PGPASSWORD=$superuser_password psql -X -At -h 127.0.0.1 -p "$pg_port" -U postgres -d demo \
+        -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'tier'")
+    [ "$tier" = 1 ] || { echo "demo: FAIL: the approved ALTER did not run on the server" >&2; status=1; }
+    echo "demo: CREATE TABLE needs grant demo-create"
+    if PGPASSWORD=$token PGCONNECT_TIMEOUT=10 psql -X "$dsn" -c "CREATE TABLE scratch (id int)" 2>&1; then
+        echo "demo: FAIL: CREATE TABLE ran without a grant" >&2; status=1
+    fi
+    grant=$(RINGGATE_TOKEN=$demo_control "$ringgate" request --resource pg-demo --for 15m --reason "demo smoke test") || status=1
+    echo "$grant"
+    grant_id=$(echo "$grant" | grep -o 'g-[0-9a-f]*' | head -1)
+    RINGGATE_TOKEN=$admin_control "$ringgate" approve "$grant_id" || status=1
+    PGPASSWORD=$token PGCONNECT_TIMEOUT=10 psql -X "$dsn" -v ON_ERROR_STOP=1 -c "CREATE TABLE scratch (id int)" || {
+        echo "demo: FAIL: CREATE TABLE was refused under an approved grant" >&2; status=1; }
+    RINGGATE_TOKEN=$admin_control "$ringgate" grants || status=1
     rows=$(PGPASSWORD=$superuser_password psql -X -At -h 127.0.0.1 -p "$pg_port" -U postgres -d demo \
         -c "SELECT count(*) FROM customers")
     echo "demo: directly on the server, customers has $rows rows"
@@ -203,7 +277,7 @@ if $smoke; then
         status=1
     fi
     echo "demo: audit events:"
-    grep -E '"kind":"(session_start|statement|session_end)"' "$work/audit.jsonl" || true
+    grep -E '"kind":"(session_start|statement|session_end|grant_[a-z]*)"' "$work/audit.jsonl" || true
     first_recording=$(ls "$work/recordings" | sort | head -1)
     echo "demo: ringgate replay of the first session's recording ($first_recording):"
     "$ringgate" replay "$work/recordings/$first_recording" || status=1

@@ -2,7 +2,7 @@
 # The whole test suite: installs what it needs, builds, and runs the unit, property and
 # real-server integration tests (PostgreSQL 15, psql, psycopg), PostgreSQL's own regression
 # suite direct vs through the gateway, bounded fuzzing, the zero-allocation micro-benchmark
-# gates, and the latency gate on side-by-side ratios.
+# gates, the latency gate on side-by-side ratios, and the demo's smoke test.
 # Usage: scripts/test.sh            (RINGGATE_FUZZ_SECONDS, default 20 per fuzz target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,5 +32,8 @@ scripts/bench-check.sh
 
 step "latency gate (ratios against direct and haproxy, measured in one run)"
 perf/gate.sh
+
+step "the README's first command, as a smoke test (scripts/demo.sh --smoke, release build)"
+scripts/demo.sh --smoke
 
 step "done"

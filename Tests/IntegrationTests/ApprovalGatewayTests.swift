@@ -56,6 +56,13 @@ struct ApprovalGatewayTests {
             approval:
               approver_groups: [dba]
               require_justification: true
+          - id: granted-create
+            resources: [pg-it]
+            grant: it-create
+            allow: [create]
+        grants:
+          - name: it-create
+            resources: [pg-it]
 
         """
 
@@ -493,6 +500,17 @@ struct ApprovalGatewayTests {
         #expect(try gateway.decide("deny", id, as: "alice").status == 0)
         #expect(stream.waitFor("event: approval_closed"), "\(stream.stderr)")
         _ = client.waitForExit(timeout: .seconds(30))
+        // A grant asked for and approved: both on the stream and the webhook.
+        let asked = try PostgresServer.run(
+            asServerUser: false, try PostgresGatewayFixture.ringgatePath(),
+            ["request", "--control", gateway.controlURL, "--resource", "pg-it", "--for", "10m", "--reason", "hook test"],
+            environment: ["RINGGATE_TOKEN": try Self.controlToken(gateway.fixture, identity: Self.requester, groups: Self.requesterGroups)])
+        let grantID = asked.output.split(separator: " ").dropFirst().first.map { String($0.dropLast()) } ?? ""
+        #expect(asked.status == 0 && grantID.hasPrefix("g-"), "\(asked.output)\(asked.error)")
+        #expect(stream.waitFor("event: grant_requested"), "\(stream.stderr)")
+        #expect(try gateway.decide("approve", grantID, as: "alice").output.contains("active"))
+        #expect(stream.waitFor("event: grant_decided"), "\(stream.stderr)")
+        #expect(stream.stderr.contains("\"id\":\"\(grantID)\""), "\(stream.stderr)")
 
         // Two attempts for the request (the first refused), then the closing event.
         var deliveries: [[String: Any]] = []
@@ -500,15 +518,19 @@ struct ApprovalGatewayTests {
         while ContinuousClock.now < deadline {
             let text = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
             deliveries = text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            if deliveries.count >= 3 { break }
+            if deliveries.count >= 5 { break }
             usleep(50_000)
         }
-        #expect(deliveries.count == 3, "\(deliveries)")
+        #expect(deliveries.count == 5, "\(deliveries)")
         #expect(deliveries.allSatisfy { $0["valid"] as? Bool == true })
         let bodies = deliveries.compactMap { $0["body"] as? [String: Any] }
         // The first delivery announces the request; its retry may come after the closing event.
         #expect(bodies.first?["event"] as? String == "approval_requested")
-        #expect(bodies.compactMap { $0["event"] as? String }.sorted() == ["approval_closed", "approval_requested", "approval_requested"])
+        #expect(bodies.compactMap { $0["event"] as? String }.sorted()
+            == ["approval_closed", "approval_requested", "approval_requested", "grant_decided", "grant_requested"])
+        let grantEvents = bodies.filter { ($0["event"] as? String)?.hasPrefix("grant_") == true }
+        #expect(grantEvents.allSatisfy { ($0["grant"] as? [String: Any])?["id"] as? String == grantID }, "\(grantEvents)")
+        #expect(grantEvents.contains { ($0["text"] as? String)?.contains("ringgate approve \(grantID)") == true }, "\(grantEvents)")
         let text = bodies.first?["text"] as? String ?? ""
         #expect(text.contains("ringgate approve \(id)") && text.contains("reason: webhook test"), "\(text)")
         #expect((bodies.first?["request"] as? [String: Any])?["id"] as? String == id)

@@ -249,7 +249,10 @@ public final class ApprovalBroker: Sendable {
                     case .sessionKillRequested where change.subject.hasPrefix(sessionPrefix):
                         await killLocal(change.subject)
                     case .grantCreated, .grantApproved, .grantDenied, .grantRevoked:
-                        try await grants?.changed(change)
+                        if let (event, local) = try await grants?.changed(change) {
+                            events.publish(event)
+                            if local { webhook?.notify(event) }
+                        }
                     default:
                         break
                     }

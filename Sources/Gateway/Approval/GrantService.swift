@@ -21,6 +21,9 @@ public final class GrantService: Sendable {
     private let clock: @Sendable () -> Date
     /// The earliest expiry in ``active`` (reloading is due then).
     private let nextExpiry = Mutex<Date?>(nil)
+    /// Grants this replica's API just created or decided: their change is announced to the
+    /// webhook from here (one replica posts each event).
+    private let actedHere = Mutex<Set<String>>([])
 
     /// - Parameters:
     ///   - configuration: the configuration in force (grant definitions, approvers).
@@ -45,19 +48,23 @@ public final class GrantService: Sendable {
         nextExpiry.withLock { $0 = grants.compactMap(\.expiresAt).min() }
     }
 
-    /// A grant change from the store's feed (any replica's).
-    func changed(_ change: StoreChange) async throws {
+    /// A grant change from the store's feed (any replica's): reloads the table where access
+    /// changed, audits it, and returns the event to announce, with whether this replica's API
+    /// made the change (then it also posts the webhook).
+    func changed(_ change: StoreChange) async throws -> (event: ApprovalEvent, local: Bool)? {
         let kind: AuditEvent.Kind
         switch change.kind {
         case .grantCreated: kind = .grantRequested
         case .grantApproved: kind = .grantApproved
         case .grantDenied: kind = .grantDenied
         case .grantRevoked: kind = .grantRevoked
-        default: return
+        default: return nil
         }
         if kind == .grantApproved || kind == .grantRevoked { try await reload() }
-        guard let grant = try await store.grant(id: change.subject) else { return }
+        guard let grant = try await store.grant(id: change.subject) else { return nil }
         record(kind, grant)
+        let local = actedHere.withLock { $0.remove(grant.id) != nil }
+        return (ApprovalEvent(kind: kind == .grantRequested ? .grantRequested : .grantDecided, grant: grant), local)
     }
 
     /// Audits the grants whose time ran out and reloads the table (once a second).
@@ -131,7 +138,13 @@ public final class GrantService: Sendable {
         let grant = AccessGrant(
             id: Self.newGrantID(), identity: caller.name, resource: resource, ruleSet: definition.name, reason: reason,
             duration: duration, requestedAt: clock(), requiredApprovals: settings.minApprovals)
-        try await store.createGrant(grant)
+        actedHere.withLock { _ = $0.insert(grant.id) }
+        do {
+            try await store.createGrant(grant)
+        } catch {
+            actedHere.withLock { _ = $0.remove(grant.id) }
+            throw error
+        }
         return grant
     }
 
@@ -143,8 +156,18 @@ public final class GrantService: Sendable {
         guard approvers.contains(where: caller.groups.contains) else {
             throw ApprovalAuthorizationError(approver: caller.name, groups: approvers)
         }
-        return try await store.decideGrant(
-            ApprovalDecision(requestID: id, approver: caller.name, verdict: verdict, decidedAt: clock(), comment: comment))
+        // Marked before the store commits (the feed may bring the change at once); a partial
+        // approval or a refusal is not an event.
+        actedHere.withLock { _ = $0.insert(id) }
+        do {
+            let decided = try await store.decideGrant(
+                ApprovalDecision(requestID: id, approver: caller.name, verdict: verdict, decidedAt: clock(), comment: comment))
+            if decided.state(at: clock()) == .pending { actedHere.withLock { _ = $0.remove(id) } }
+            return decided
+        } catch {
+            actedHere.withLock { _ = $0.remove(id) }
+            throw error
+        }
     }
 
     /// Revokes grant `id`: its holder may withdraw it; admins and its approvers may revoke it.
@@ -153,7 +176,14 @@ public final class GrantService: Sendable {
         let mayRevoke = caller.isAdmin || IdentityName.canonical(caller.name) == IdentityName.canonical(grant.identity)
             || approverGroups(of: grant).contains(where: caller.groups.contains)
         guard mayRevoke else { throw GrantRequestError.forbidden("\(caller.name) may not revoke grant \(id)") }
-        let revoked = try await store.revokeGrant(id: id, by: caller.name, at: clock())
+        if grant.revokedAt == nil { actedHere.withLock { _ = $0.insert(id) } }
+        let revoked: AccessGrant
+        do {
+            revoked = try await store.revokeGrant(id: id, by: caller.name, at: clock())
+        } catch {
+            actedHere.withLock { _ = $0.remove(id) }
+            throw error
+        }
         try await reload()
         return revoked
     }

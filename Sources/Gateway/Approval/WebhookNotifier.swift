@@ -6,7 +6,7 @@ import FoundationNetworking
 #endif
 
 /// Posts approval events to a webhook (`gateway.control.webhook`): a JSON body with the
-/// event, the request and a Slack-compatible `text`, signed with HMAC-SHA256 over
+/// event, the request or grant and a Slack-compatible `text`, signed with HMAC-SHA256 over
 /// `<timestamp>.<body>` (headers `X-RingGate-Timestamp`, `X-RingGate-Signature: sha256=<hex>`),
 /// retried with exponential back-off on a network error or a non-2xx answer. Control plane
 /// only; the statement waits whatever the webhook does.
@@ -46,15 +46,15 @@ final class WebhookNotifier: Sendable {
                 let (_, response) = try await session.data(for: request)
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0
                 if (200..<300).contains(status) { return }
-                log.warning("webhook answered \(status)", metadata: ["request": "\(event.request.id)", "attempt": "\(attempt)"])
+                log.warning("webhook answered \(status)", metadata: ["subject": "\(event.id)", "attempt": "\(attempt)"])
             } catch {
-                log.warning("webhook not reached", metadata: ["request": "\(event.request.id)", "attempt": "\(attempt)", "error": "\(error)"])
+                log.warning("webhook not reached", metadata: ["subject": "\(event.id)", "attempt": "\(attempt)", "error": "\(error)"])
             }
             guard attempt <= settings.retries else { break }
             try? await Task.sleep(for: delay)
             delay = delay * 2
         }
-        log.error("webhook gave up", metadata: ["request": "\(event.request.id)", "event": "\(event.kind.rawValue)"])
+        log.error("webhook gave up", metadata: ["subject": "\(event.id)", "event": "\(event.kind.rawValue)"])
     }
 
     /// Hex HMAC-SHA256 of `<timestamp>.<body>`.
@@ -69,13 +69,19 @@ final class WebhookNotifier: Sendable {
     static func body(_ event: ApprovalEvent) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(WebhookBody(event: event.kind.rawValue, text: event.text,
-                                              request: RequestDescription(event.request, decisions: [])))
+        var body = WebhookBody(event: event.kind.rawValue, text: event.text)
+        switch event.subject {
+        case .request(let request): body.request = RequestDescription(request, decisions: [])
+        case .grant(let grant): body.grant = GrantDescription(grant, at: Date(), decisions: [])
+        }
+        return try encoder.encode(body)
     }
 
+    /// `event`, `text`, and `request` or `grant`.
     struct WebhookBody: Encodable {
         var event: String
         var text: String
-        var request: RequestDescription
+        var request: RequestDescription?
+        var grant: GrantDescription?
     }
 }

@@ -23,8 +23,9 @@ enum ApprovalRoutes {
             guard let item = try await broker.store.request(id: id) else { throw HTTPError(.notFound, message: "no request \(id)") }
             return try ControlServer.json(RequestDescription(item, decisions: try await broker.store.decisions(requestID: id)))
         }
-        // Server-sent events: every new and closed request from now on (`event: approval_requested`
-        // or `approval_closed`, `data:` the request as JSON).
+        // Server-sent events: every new and closed request and grant from now on (`event:
+        // approval_requested`, `approval_closed`, `grant_requested` or `grant_decided`, `data:` the
+        // request or grant as JSON).
         router.get("/v1/events") { request, _ -> Response in
             _ = try await ControlServer.authorize(request, services, role: .reader)
             let broker = try broker(services)
@@ -37,7 +38,7 @@ enum ApprovalRoutes {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 for await event in stream {
-                    let data = try encoder.encode(RequestDescription(event.request, decisions: []))
+                    let data = try event.subjectJSON(encoder)
                     try await writer.write(ByteBuffer(
                         string: "event: \(event.kind.rawValue)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
                 }

@@ -36,6 +36,9 @@ struct PGBenchCommand: ParsableCommand {
     @Option(help: "The ringgate executable (default: the one next to the bench executable, rebuilt first).")
     var ringgate: String?
 
+    @Option(help: "Another ringgate executable (an earlier build) to measure beside this one, same rounds and configuration (target baseline-postgres).")
+    var baseline: String?
+
     @Flag(help: "Do not run `swift build --product ringgate` before measuring.")
     var noBuildRinggate = false
 
@@ -76,7 +79,7 @@ struct PGBenchCommand: ParsableCommand {
             modes: modes.split(separator: ",").map(String.init),
             scripts: scripts.split(separator: ",").compactMap { PGBenchClient.Script(rawValue: String($0)) },
             largeRows: largeRows ?? (quick ? 200_000 : 1_000_000),
-            ringgatePath: try PGBench.ringgate(path: ringgate, build: !noBuildRinggate),
+            ringgatePath: try PGBench.ringgate(path: ringgate, build: !noBuildRinggate), baselinePath: baseline,
             includePeers: !noPeers, work: try TCPBench.makeWorkDirectory())
     }
 }

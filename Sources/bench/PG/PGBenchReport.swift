@@ -67,6 +67,22 @@ struct PGBenchReport: Codable {
             }
             lines.append("  \(row.script.rawValue) \(row.mode) \(row.clients) clients: " + parts.joined(separator: ", "))
         }
+        let baselineRows = rows.filter { $0.target == "baseline-postgres" }
+        if !baselineRows.isEmpty {
+            lines.append("")
+            lines.append("ringgate-postgres against baseline-postgres (the --baseline build), same cell:")
+            for base in baselineRows {
+                guard let row = self.row(base.script, base.mode, base.clients, "ringgate-postgres") else { continue }
+                var parts = ["tps \(Format.ratio(row.tps / base.tps))"]
+                if let mine = row.proxyCPUMicroseconds, let theirs = base.proxyCPUMicroseconds, theirs > 0 {
+                    parts.append("cpu/tx \(Format.ratio(mine / theirs))")
+                }
+                if let added = row.addedP50Microseconds, let theirs = base.addedP50Microseconds {
+                    parts.append("+p50 \(Format.fixed(added, 0)) µs vs \(Format.fixed(theirs, 0)) µs")
+                }
+                lines.append("  \(row.script.rawValue) \(row.mode) \(row.clients) clients: " + parts.joined(separator: ", "))
+            }
+        }
         if !largeResult.isEmpty {
             lines.append("")
             lines.append("large result: SELECT * FROM big (\(largeResult.first?.rows ?? 0) rows) read by psql, best of \(largeRounds)")

@@ -10,6 +10,8 @@ struct PGBenchConfiguration {
     var scripts: [PGBenchClient.Script]
     var largeRows: Int
     var ringgatePath: String
+    /// An earlier ringgate build measured beside ``ringgatePath`` (target `baseline-postgres`).
+    var baselinePath: String?
     var includePeers: Bool
     var work: String
 }
@@ -33,6 +35,9 @@ enum PGBenchRunner {
 
         var targets = [PGTarget(name: "direct", port: cluster.port, password: PGTargets.password, process: nil)]
         targets += try PGTargets.startRingGate(executable: configuration.ringgatePath, work: work, upstreamPort: cluster.port)
+        if let baseline = configuration.baselinePath {
+            targets += try PGTargets.startRingGate(executable: baseline, work: work, upstreamPort: cluster.port, baseline: true)
+        }
         var skipped: [String] = []
         if configuration.includePeers {
             if let bouncer = try PGTargets.startPgBouncer(work: work, upstreamPort: cluster.port) { targets.append(bouncer) }

@@ -66,7 +66,12 @@ enum PGTargets {
     }
 
     /// Starts `ringgate serve`; returns the relay and postgres targets (one process).
-    static func startRingGate(executable: String, work: String, upstreamPort: UInt16) throws -> [PGTarget] {
+    ///
+    /// `baseline`: another ringgate executable (an earlier build) measured beside the first
+    /// in the same rounds, with the same configuration, as target `baseline-postgres` only.
+    static func startRingGate(executable: String, work: String, upstreamPort: UInt16, baseline: Bool = false) throws -> [PGTarget] {
+        let work = baseline ? work + "/baseline" : work
+        if baseline { try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true) }
         let relayPort = try LoopbackSocket.freePort()
         let gatewayPort = try LoopbackSocket.freePort()
         try writeSecret(work + "/upstream.pw", password)
@@ -76,9 +81,11 @@ enum PGTargets {
             .write(toFile: config, atomically: true, encoding: .utf8)
         let token = try Command.run([executable, "token", "issue", "--config", config, "--identity", user, "--groups", "bench",
                                      "--ttl", "2h", "--resources", "pg"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let process = try ProxyProcess(name: "ringgate", executable: executable, arguments: ["serve", "--config", config, "--no-watch"],
+        let process = try ProxyProcess(name: baseline ? "baseline" : "ringgate", executable: executable,
+                                       arguments: ["serve", "--config", config, "--no-watch"],
                                        listenPort: gatewayPort, logPath: work + "/ringgate.log")
         try process.waitUntilListening()
+        if baseline { return [PGTarget(name: "baseline-postgres", port: gatewayPort, password: token, process: process)] }
         return [PGTarget(name: "ringgate-tcp", port: relayPort, password: password, process: process),
                 PGTarget(name: "ringgate-postgres", port: gatewayPort, password: token, process: process)]
     }
