@@ -39,6 +39,9 @@ struct PGBenchCommand: ParsableCommand {
     @Option(help: "Another ringgate executable (an earlier build) to measure beside this one, same rounds and configuration (target baseline-postgres).")
     var baseline: String?
 
+    @Flag(help: "Also measure this ringgate with the control API and its store on (target control-postgres).")
+    var withControl = false
+
     @Flag(help: "Do not run `swift build --product ringgate` before measuring.")
     var noBuildRinggate = false
 
@@ -79,7 +82,7 @@ struct PGBenchCommand: ParsableCommand {
             modes: modes.split(separator: ",").map(String.init),
             scripts: scripts.split(separator: ",").compactMap { PGBenchClient.Script(rawValue: String($0)) },
             largeRows: largeRows ?? (quick ? 200_000 : 1_000_000),
-            ringgatePath: try PGBench.ringgate(path: ringgate, build: !noBuildRinggate), baselinePath: baseline,
+            ringgatePath: try PGBench.ringgate(path: ringgate, build: !noBuildRinggate), baselinePath: baseline, withControl: withControl,
             includePeers: !noPeers, work: try TCPBench.makeWorkDirectory())
     }
 }

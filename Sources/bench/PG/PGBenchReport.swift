@@ -67,11 +67,12 @@ struct PGBenchReport: Codable {
             }
             lines.append("  \(row.script.rawValue) \(row.mode) \(row.clients) clients: " + parts.joined(separator: ", "))
         }
-        let baselineRows = rows.filter { $0.target == "baseline-postgres" }
-        if !baselineRows.isEmpty {
+        for (variant, what) in [("baseline-postgres", "the --baseline build"), ("control-postgres", "control API and store on")] {
+            let variantRows = rows.filter { $0.target == variant }
+            guard !variantRows.isEmpty else { continue }
             lines.append("")
-            lines.append("ringgate-postgres against baseline-postgres (the --baseline build), same cell:")
-            for base in baselineRows {
+            lines.append("ringgate-postgres against \(variant) (\(what)), same cell:")
+            for base in variantRows {
                 guard let row = self.row(base.script, base.mode, base.clients, "ringgate-postgres") else { continue }
                 var parts = ["tps \(Format.ratio(row.tps / base.tps))"]
                 if let mine = row.proxyCPUMicroseconds, let theirs = base.proxyCPUMicroseconds, theirs > 0 {

@@ -12,6 +12,8 @@ struct PGBenchConfiguration {
     var ringgatePath: String
     /// An earlier ringgate build measured beside ``ringgatePath`` (target `baseline-postgres`).
     var baselinePath: String?
+    /// Also measure ``ringgatePath`` with the control API and store on (target `control-postgres`).
+    var withControl = false
     var includePeers: Bool
     var work: String
 }
@@ -36,7 +38,11 @@ enum PGBenchRunner {
         var targets = [PGTarget(name: "direct", port: cluster.port, password: PGTargets.password, process: nil)]
         targets += try PGTargets.startRingGate(executable: configuration.ringgatePath, work: work, upstreamPort: cluster.port)
         if let baseline = configuration.baselinePath {
-            targets += try PGTargets.startRingGate(executable: baseline, work: work, upstreamPort: cluster.port, baseline: true)
+            targets += try PGTargets.startRingGate(executable: baseline, work: work, upstreamPort: cluster.port, variant: "baseline")
+        }
+        if configuration.withControl {
+            targets += try PGTargets.startRingGate(
+                executable: configuration.ringgatePath, work: work, upstreamPort: cluster.port, variant: "control")
         }
         var skipped: [String] = []
         if configuration.includePeers {

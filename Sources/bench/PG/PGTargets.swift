@@ -18,12 +18,17 @@ enum PGTargets {
 
     /// The gateway configuration: blocking rules and masks (by column and by detectors) apply
     /// to the `postgres` resource.
-    static func ringgateConfiguration(work: String, relayPort: UInt16, gatewayPort: UInt16, upstreamPort: UInt16) -> String {
+    ///
+    /// `controlPort`: also run the control API and its store (SQLite in `work`), as a gateway with
+    /// approvals and grants enabled does; no rule sends a statement to review.
+    static func ringgateConfiguration(work: String, relayPort: UInt16, gatewayPort: UInt16, upstreamPort: UInt16,
+                                      controlPort: UInt16? = nil) -> String {
         """
         gateway:
           loops: 1
           audit_log: \(work)/audit.jsonl
           access_log: \(work)/access.log
+        \(controlPort.map { "  data_dir: \(work)/data\n  control:\n    listen: 127.0.0.1:\($0)\n    approver_groups: [bench]" } ?? "")
         resources:
           - name: relay
             protocol: tcp
@@ -67,25 +72,27 @@ enum PGTargets {
 
     /// Starts `ringgate serve`; returns the relay and postgres targets (one process).
     ///
-    /// `baseline`: another ringgate executable (an earlier build) measured beside the first
-    /// in the same rounds, with the same configuration, as target `baseline-postgres` only.
-    static func startRingGate(executable: String, work: String, upstreamPort: UInt16, baseline: Bool = false) throws -> [PGTarget] {
-        let work = baseline ? work + "/baseline" : work
-        if baseline { try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true) }
+    /// `variant`: a second gateway measured beside the first in the same rounds, as one
+    /// `postgres` target: `baseline-postgres` (another executable, an earlier build, same
+    /// configuration) or `control-postgres` (the same executable with the control API and store on).
+    static func startRingGate(executable: String, work: String, upstreamPort: UInt16, variant: String? = nil) throws -> [PGTarget] {
+        let work = variant.map { work + "/" + $0 } ?? work
+        if variant != nil { try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true) }
         let relayPort = try LoopbackSocket.freePort()
         let gatewayPort = try LoopbackSocket.freePort()
         try writeSecret(work + "/upstream.pw", password)
         try Command.run([executable, "token", "keygen", "--out", work + "/token.key"])
         let config = work + "/ringgate.yaml"
-        try ringgateConfiguration(work: work, relayPort: relayPort, gatewayPort: gatewayPort, upstreamPort: upstreamPort)
+        try ringgateConfiguration(work: work, relayPort: relayPort, gatewayPort: gatewayPort, upstreamPort: upstreamPort,
+                                  controlPort: variant == "control" ? try LoopbackSocket.freePort() : nil)
             .write(toFile: config, atomically: true, encoding: .utf8)
         let token = try Command.run([executable, "token", "issue", "--config", config, "--identity", user, "--groups", "bench",
                                      "--ttl", "2h", "--resources", "pg"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let process = try ProxyProcess(name: baseline ? "baseline" : "ringgate", executable: executable,
+        let process = try ProxyProcess(name: variant ?? "ringgate", executable: executable,
                                        arguments: ["serve", "--config", config, "--no-watch"],
                                        listenPort: gatewayPort, logPath: work + "/ringgate.log")
         try process.waitUntilListening()
-        if baseline { return [PGTarget(name: "baseline-postgres", port: gatewayPort, password: token, process: process)] }
+        if let variant { return [PGTarget(name: variant + "-postgres", port: gatewayPort, password: token, process: process)] }
         return [PGTarget(name: "ringgate-tcp", port: relayPort, password: password, process: process),
                 PGTarget(name: "ringgate-postgres", port: gatewayPort, password: token, process: process)]
     }
