@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// The control API: its own HTTP listener (Hummingbird, on its own event loops), never on the
@@ -29,6 +30,8 @@ public final class ControlServer: Sendable {
     public static let tokenResource = "control"
 
     private let task: Mutex<Task<Void, any Error>?> = Mutex(nil)
+    /// Runs the application; asked to shut down gracefully by ``stop()``.
+    private let group: ServiceGroup
     /// The bound port (the listener may ask for port 0).
     public let port: Int
 
@@ -43,25 +46,31 @@ public final class ControlServer: Sendable {
                                  serverName: "ringgate-control"),
             onServerRunning: { channel in bound.set(channel.localAddress?.port ?? -1) },
             logger: logger)
-        let task = Task { try await app.run() }
+        let group = ServiceGroup(services: [app], logger: logger)
+        let task = Task { try await group.run() }
         guard let port = bound.wait(seconds: 10), port > 0 else {
             task.cancel()
             throw ControlServerError.cannotListen(services.settings.listen.description)
         }
         self.port = port
+        self.group = group
         self.task.withLock { $0 = task }
     }
 
-    /// Stops the listener.
+    /// Stops the listener: open requests get up to five seconds to finish (the event stream
+    /// ends with the approval broker), then what is left is cancelled.
     public func stop() {
         guard let task = task.withLock({ value -> Task<Void, any Error>? in defer { value = nil }; return value }) else { return }
-        task.cancel()
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task { [group] in
+            await group.triggerGracefulShutdown()
             _ = await task.result
             done.signal()
         }
-        _ = done.wait(timeout: .now() + 5)
+        if done.wait(timeout: .now() + 5) == .timedOut {
+            task.cancel()
+            _ = done.wait(timeout: .now() + 2)
+        }
     }
 
     // MARK: Routes
