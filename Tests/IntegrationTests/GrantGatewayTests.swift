@@ -153,6 +153,18 @@ struct GrantGatewayTests {
             #expect(client.waitFor("connected"), "\(client.stderr)")
         }
 
+        /// Runs `sql` until its outcome starts with `prefix` (up to `seconds`): for a change
+        /// that reaches this replica through the store's feed. Returns the last outcome.
+        mutating func run(_ sql: String, until prefix: String, seconds: Int = 15) throws -> String {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            var outcome = try run(sql)
+            while !outcome.hasPrefix(prefix), ContinuousClock.now < deadline {
+                usleep(100_000)
+                outcome = try run(sql)
+            }
+            return outcome
+        }
+
         /// Runs `sql` in the session; returns its outcome line (`ok 1`, `error 42501 ...`).
         mutating func run(_ sql: String) throws -> String {
             steps += 1
@@ -171,12 +183,12 @@ struct GrantGatewayTests {
         }
     }
 
-    static func gateway(store: PostgresGatewayFixture.Store = .embedded) throws -> Gateway {
+    static func gateway(store: PostgresGatewayFixture.Store = .embedded, replica: String = "replica-a") throws -> Gateway {
         let port = PostgresServer.freeLoopbackPort()
         let fixture = try PostgresGatewayFixture(
             backend: "io_uring", extraPolicies: policies,
             extraGateway: """
-                  replica_id: replica-a
+                  replica_id: \(replica)
                   control:
                     listen: 127.0.0.1:\(port)
                     admin_groups: [it-admins]
@@ -292,5 +304,36 @@ struct GrantGatewayTests {
         // The revoked token stays refused.
         let refused = try gateway.fixture.psql("SELECT 1", token: revokedToken, user: Self.agent)
         #expect(refused.status != 0 && refused.error.contains("password authentication failed"), "\(refused.error)")
+    }
+
+    /// Grants are shared by replicas through a PostgreSQL store: asked for, approved and
+    /// revoked through replica B's API, they reach a live session on replica A through A's
+    /// change feed (LISTEN/NOTIFY).
+    @Test
+    func aGrantDecidedOnReplicaBReachesALiveSessionOnReplicaA() throws {
+        let a = try Self.gateway(store: .postgres, replica: "replica-a")
+        defer { a.fixture.finish() }
+        let b = try Self.gateway(store: .shared(url: try #require(a.fixture.storeURL)), replica: "replica-b")
+        defer { b.fixture.finish() }
+        try a.fillScratch()
+        var session = try SteppedSession(a, token: try a.fixture.issueToken(identity: Self.agent, groups: "it-agents"))
+        defer { session.quit() }
+        #expect(try session.run("UPDATE scratch SET note = 'a' WHERE id = 1").hasPrefix("error 42501"))
+
+        let id = try b.request(for: "1h")
+        #expect(try a.grant(id)["state"] as? String == "pending", "A's API sees B's grant")
+        #expect(try b.decide("approve", id, as: "alice").output.contains("active"))
+        #expect(try session.run("UPDATE scratch SET note = 'a' WHERE id = 1", until: "ok") == "ok 1")
+        #expect(try a.fixture.superuser("SELECT note FROM scratch WHERE id = 1") == "a")
+
+        let revoke = try b.ringgate(["grants", "revoke", id], as: "alice", groups: "dba")
+        #expect(revoke.status == 0 && revoke.output.contains("revoked"), "\(revoke.output)\(revoke.error)")
+        #expect(try session.run("UPDATE scratch SET note = 'b' WHERE id = 1", until: "error 42501").hasPrefix("error 42501"))
+        // Both replicas audit the grant's life.
+        let deadline = ContinuousClock.now + .seconds(10)
+        let life = ["grant_requested", "grant_approved", "grant_revoked"]
+        while [a, b].contains(where: { $0.audited(id) != life }), ContinuousClock.now < deadline { usleep(100_000) }
+        #expect(a.audited(id) == life)
+        #expect(b.audited(id) == life)
     }
 }
