@@ -20,6 +20,9 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "The identity provider that issued the token (its name in identity_providers); absent: a gateway token.")
     var provider: String?
 
+    @Option(help: "A grant the caller holds on the resource (grants[].name; repeatable): decide as if it were approved.")
+    var grant: [String] = []
+
     @Option(help: "Resource name.")
     var resource: String
 
@@ -62,8 +65,8 @@ struct ExplainCommand: ParsableCommand {
         if let length { statement.length = length } else if let sql { statement.length = sql.utf8.count }
         let snapshot = PolicySnapshot(compiling: configuration)
         let result = PolicyExplanation.explain(
-            snapshot: snapshot, identity: identity, groups: splitList(groups), provider: provider, resource: resource,
-            statement: statement)
+            snapshot: snapshot, identity: identity, groups: splitList(groups), provider: provider, grants: grant,
+            resource: resource, statement: statement)
         print(result.report)
     }
 }

@@ -6,10 +6,10 @@ public enum PolicyExplanation {
     /// The decision for one statement and the rule that made it. `provider` names the identity
     /// provider whose token carried `groups` (`nil`: a gateway token), as a session passes it.
     public static func explain(
-        snapshot: PolicySnapshot, identity: String, groups: [String], provider: String? = nil, resource: String,
-        statement: StatementInput
+        snapshot: PolicySnapshot, identity: String, groups: [String], provider: String? = nil, grants: [String] = [],
+        resource: String, statement: StatementInput
     ) -> (decision: Decision, report: String) {
-        let subject = snapshot.subject(identity: identity, groups: groups, provider: provider)
+        let subject = snapshot.subject(identity: identity, groups: groups, provider: provider, grants: grants)
         let resourceID = snapshot.resource(named: resource)
         let decision = statement.relations.withUnsafeBufferPointer { relations in
             statement.text.withUnsafeBytes { text in
@@ -104,6 +104,7 @@ public enum PolicyExplanation {
         }
         if !rule.relations.isEmpty { parts.append("on \(rule.relations.joined(separator: ", "))") }
         parts.append("resources \(rule.resources.joined(separator: ","))")
+        if let grant = rule.grant { parts.append("while grant \(grant) is held") }
         return parts.joined(separator: "; ")
     }
 

@@ -160,5 +160,12 @@ import Testing
             identity: granted, resource: resource, classes: .write, relations: UnsafeBufferPointer(start: nil, count: 0),
             in: UnsafeRawBufferPointer(start: nil, count: 0), statementLength: 10)
         #expect(decision.action == .allow)
+        // `ringgate explain --grant` decides as if the grant were held.
+        let input = StatementInput.classify(sql: "UPDATE orders SET paid = true WHERE id = 1")
+        let without = PolicyExplanation.explain(snapshot: snapshot, identity: "bot", groups: [], resource: "pg-prod", statement: input)
+        let with = PolicyExplanation.explain(
+            snapshot: snapshot, identity: "bot", groups: [], grants: ["prod-write"], resource: "pg-prod", statement: input)
+        #expect(without.decision.action == .deny && with.decision.action == .allow)
+        #expect(with.report.contains("prod-write") && with.report.contains("while grant prod-write is held"), "\(with.report)")
     }
 }
