@@ -104,7 +104,7 @@ public final class ApprovalBroker: Sendable {
         _ submission: ApprovalSubmission, reply: SessionReplyAddress<GatewaySessionEvent>,
         notice: @escaping @Sendable (String) -> String
     ) -> String {
-        let id = Self.newRequestID()
+        let id = Self.newID(prefix: "r-")
         let now = clock()
         let deadline = now.addingTimeInterval(Double(submission.settings.timeoutMilliseconds) / 1000)
         held.withLock { $0[id] = Held(reply: reply, deadline: deadline, settings: submission.settings) }
@@ -234,8 +234,9 @@ public final class ApprovalBroker: Sendable {
         while !Task.isCancelled {
             do {
                 let changes = try await store.waitForChange(after: sequence, timeout: .seconds(1))
+                // A change is consumed once handled: a store error while handling it retries it
+                // (a grant revoked elsewhere must not be skipped here).
                 for change in changes {
-                    sequence = max(sequence, change.sequence)
                     switch change.kind {
                     case .requestCreated:
                         if let request = try await store.request(id: change.subject) { announce(request, .requested) }
@@ -256,6 +257,7 @@ public final class ApprovalBroker: Sendable {
                     default:
                         break
                     }
+                    sequence = max(sequence, change.sequence)
                 }
                 let now = clock()
                 if now.timeIntervalSince(lastSweep) >= 1 {
@@ -309,12 +311,13 @@ public final class ApprovalBroker: Sendable {
 
     // MARK: Ids
 
-    /// `r-` and 12 lowercase hex digits from the system's random generator.
-    static func newRequestID() -> String {
+    /// `prefix` (`r-` requests, `g-` grants) and 12 lowercase hex digits from the system's
+    /// random generator.
+    static func newID(prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
         let value = UInt64.random(in: 0...(1 << 48 - 1), using: &generator)
         let hex = String(value, radix: 16)
-        return "r-" + String(repeating: "0", count: 12 - hex.count) + hex
+        return prefix + String(repeating: "0", count: 12 - hex.count) + hex
     }
 }
 

@@ -56,7 +56,7 @@ public struct ApprovalEvent: Sendable {
         case .grant(let grant):
             if kind == .grantRequested {
                 return "\(grant.identity) asks for grant \(grant.ruleSet) on \(grant.resource) for "
-                    + "\(GrantFormat.format(grant.duration)) (reason: \(grant.reason)): "
+                    + "\(DurationParser.text(grant.duration)) (reason: \(grant.reason)): "
                     + "ringgate approve \(grant.id) or ringgate deny \(grant.id)"
             }
             return "grant \(grant.id) (\(grant.ruleSet)) for \(grant.identity) on \(grant.resource): \(grant.state(at: Date()).rawValue)"

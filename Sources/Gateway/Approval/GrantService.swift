@@ -9,7 +9,10 @@ import Synchronization
 /// is reloaded from the store and the change audited on this replica (every replica's audit
 /// log shows the grants that changed its decisions). Once a second it looks for grants whose
 /// time ran out, audits them as expired and reloads the table. Sessions do not wait for that:
-/// each checks its own first expiry against the clock at every statement.
+/// each checks its own first expiry against the clock at every statement. An approval or a
+/// revocation made through this replica's API also reloads the table before the API answers,
+/// so the answer means the change is in force here; the feed's reload follows (the path every
+/// replica takes, retried on a store error).
 public final class GrantService: Sendable {
     /// The grants in force, read by the sessions' ``PolicySession``.
     public let active = ActiveGrants()
@@ -19,8 +22,6 @@ public final class GrantService: Sendable {
     private let audit: (any AuditSink)?
     private let log: Logger
     private let clock: @Sendable () -> Date
-    /// The earliest expiry in ``active`` (reloading is due then).
-    private let nextExpiry = Mutex<Date?>(nil)
     /// Grants this replica's API just created or decided: their change is announced to the
     /// webhook from here (one replica posts each event).
     private let actedHere = Mutex<Set<String>>([])
@@ -43,9 +44,7 @@ public final class GrantService: Sendable {
 
     /// Loads the grants in force from the store (at start, and after every change).
     func reload() async throws {
-        let grants = try await store.activeGrants(at: clock())
-        active.replace(with: grants)
-        nextExpiry.withLock { $0 = grants.compactMap(\.expiresAt).min() }
+        active.replace(with: try await store.activeGrants(at: clock()))
     }
 
     /// A grant change from the store's feed (any replica's): reloads the table where access
@@ -70,8 +69,8 @@ public final class GrantService: Sendable {
     /// Audits the grants whose time ran out and reloads the table (once a second).
     func expireDue() async throws {
         let now = clock()
-        guard let due = nextExpiry.withLock({ $0 }), due <= now else { return }
-        let ended = active.all(at: .distantPast).filter { $0.expiresAt <= now }
+        guard let due = active.firstExpiry, due <= now else { return }
+        let ended = active.ended(by: now)
         try await reload()
         for entry in ended {
             guard let grant = try await store.grant(id: entry.id), grant.state(at: now) == .expired else { continue }
@@ -82,11 +81,11 @@ public final class GrantService: Sendable {
     private func record(_ kind: AuditEvent.Kind, _ grant: AccessGrant) {
         var message: String
         switch kind {
-        case .grantRequested: message = "for \(GrantFormat.format(grant.duration)): \(grant.reason)"
-        case .grantApproved: message = "approved by \(grant.approvedBy ?? "?") until \(GrantFormat.iso(grant.expiresAt))"
+        case .grantRequested: message = "for \(DurationParser.text(grant.duration)): \(grant.reason)"
+        case .grantApproved: message = "approved by \(grant.approvedBy ?? "?") until \(GrantService.iso(grant.expiresAt))"
         case .grantDenied: message = "denied by \(grant.deniedBy ?? "?")"
         case .grantRevoked: message = "revoked by \(grant.revokedBy ?? "?")"
-        default: message = "ended at \(GrantFormat.iso(grant.expiresAt))"
+        default: message = "ended at \(GrantService.iso(grant.expiresAt))"
         }
         var event = AuditEvent(kind: kind, policyVersion: policyVersion(), identity: grant.identity, resource: grant.resource,
                                rule: grant.ruleSet, message: message)
@@ -128,7 +127,7 @@ public final class GrantService: Sendable {
         }
         guard duration > .zero, duration <= .milliseconds(definition.maxDurationMilliseconds) else {
             throw GrantRequestError.invalid(
-                "a grant of \(definition.name) lasts at most \(GrantFormat.format(.milliseconds(definition.maxDurationMilliseconds)))")
+                "a grant of \(definition.name) lasts at most \(DurationParser.text(milliseconds: definition.maxDurationMilliseconds))")
         }
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty, reason.utf8.count <= 1000 else {
@@ -138,13 +137,7 @@ public final class GrantService: Sendable {
         let grant = AccessGrant(
             id: Self.newGrantID(), identity: caller.name, resource: resource, ruleSet: definition.name, reason: reason,
             duration: duration, requestedAt: clock(), requiredApprovals: settings.minApprovals)
-        actedHere.withLock { _ = $0.insert(grant.id) }
-        do {
-            try await store.createGrant(grant)
-        } catch {
-            actedHere.withLock { _ = $0.remove(grant.id) }
-            throw error
-        }
+        try await actingHere(on: grant.id) { try await store.createGrant(grant) }
         return grant
     }
 
@@ -156,18 +149,16 @@ public final class GrantService: Sendable {
         guard approvers.contains(where: caller.groups.contains) else {
             throw ApprovalAuthorizationError(approver: caller.name, groups: approvers)
         }
-        // Marked before the store commits (the feed may bring the change at once); a partial
-        // approval or a refusal is not an event.
-        actedHere.withLock { _ = $0.insert(id) }
-        do {
-            let decided = try await store.decideGrant(
+        let decided = try await actingHere(on: id) {
+            try await store.decideGrant(
                 ApprovalDecision(requestID: id, approver: caller.name, verdict: verdict, decidedAt: clock(), comment: comment))
-            if decided.state(at: clock()) == .pending { actedHere.withLock { _ = $0.remove(id) } }
-            return decided
-        } catch {
-            actedHere.withLock { _ = $0.remove(id) }
-            throw error
         }
+        switch decided.state(at: clock()) {
+        case .pending: actedHere.withLock { _ = $0.remove(id) }  // a partial approval is not an event
+        case .active: try await reload()
+        default: break
+        }
+        return decided
     }
 
     /// Revokes grant `id`: its holder may withdraw it; admins and its approvers may revoke it.
@@ -176,16 +167,24 @@ public final class GrantService: Sendable {
         let mayRevoke = caller.isAdmin || IdentityName.canonical(caller.name) == IdentityName.canonical(grant.identity)
             || approverGroups(of: grant).contains(where: caller.groups.contains)
         guard mayRevoke else { throw GrantRequestError.forbidden("\(caller.name) may not revoke grant \(id)") }
-        if grant.revokedAt == nil { actedHere.withLock { _ = $0.insert(id) } }
-        let revoked: AccessGrant
+        // Revoking twice keeps the first revocation and changes nothing: no event.
+        guard grant.revokedAt == nil else { return grant }
+        let revoked = try await actingHere(on: id) { try await store.revokeGrant(id: id, by: caller.name, at: clock()) }
+        try await reload()
+        return revoked
+    }
+
+    /// Runs a store write this replica's API makes on grant `id`, marked first (the feed may
+    /// bring its change before the write returns) so the feed's event is posted to the webhook
+    /// from here; the mark goes when the write fails.
+    private func actingHere<Value>(on id: String, _ write: () async throws -> Value) async throws -> Value {
+        actedHere.withLock { _ = $0.insert(id) }
         do {
-            revoked = try await store.revokeGrant(id: id, by: caller.name, at: clock())
+            return try await write()
         } catch {
             actedHere.withLock { _ = $0.remove(id) }
             throw error
         }
-        try await reload()
-        return revoked
     }
 
     /// The grants `caller` may see: every grant for admins and approvers, else its own.
@@ -224,9 +223,14 @@ public final class GrantService: Sendable {
         return groups
     }
 
+    /// An instant in audit messages: ISO 8601 in UTC, or `-`.
+    static func iso(_ date: Date?) -> String {
+        date.map { $0.formatted(.iso8601) } ?? "-"
+    }
+
     /// `g-` and 12 lowercase hex digits from the system's random generator.
     static func newGrantID() -> String {
-        "g-" + ApprovalBroker.newRequestID().dropFirst(2)
+        ApprovalBroker.newID(prefix: "g-")
     }
 }
 
@@ -241,26 +245,5 @@ public enum GrantRequestError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .invalid(let message), .forbidden(let message): message
         }
-    }
-}
-
-/// How durations and instants of grants are written in audit messages and the CLI.
-enum GrantFormat {
-    /// `30m`, `1h30m`, `45s`.
-    static func format(_ duration: Duration) -> String {
-        var seconds = Int(duration.components.seconds)
-        var text = ""
-        for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60)] where seconds >= size {
-            text += "\(seconds / size)\(unit)"
-            seconds %= size
-        }
-        if seconds > 0 || text.isEmpty { text += "\(seconds)s" }
-        return text
-    }
-
-    /// ISO 8601 in UTC, or `-`.
-    static func iso(_ date: Date?) -> String {
-        guard let date else { return "-" }
-        return date.formatted(.iso8601)
     }
 }

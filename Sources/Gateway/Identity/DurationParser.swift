@@ -50,3 +50,24 @@ public enum DurationParser {
         return total
     }
 }
+
+extension DurationParser {
+    /// A duration as people write it: `1h30m`, `45s`, `10m`, `1s500ms` (largest units first,
+    /// zero parts left out).
+    public static func text(milliseconds: Int) -> String {
+        var rest = max(0, milliseconds)
+        var text = ""
+        for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)] where rest >= size {
+            text += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        if rest > 0 || text.isEmpty { text += "\(rest)ms" }
+        return text
+    }
+
+    /// ``text(milliseconds:)`` of a `Duration`.
+    public static func text(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return text(milliseconds: Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    }
+}

@@ -25,7 +25,13 @@ public final class ActiveGrants: Sendable {
         var resource: String
     }
 
-    private let table = Mutex<[Key: [Entry]]>([:])
+    private struct State {
+        var table: [Key: [Entry]] = [:]
+        /// The earliest expiry in the table.
+        var firstExpiry: Date?
+    }
+
+    private let state = Mutex(State())
     private let counter = Atomic<UInt64>(0)
 
     public init() {}
@@ -35,26 +41,30 @@ public final class ActiveGrants: Sendable {
 
     /// Installs the grants the store has in force (approved, not revoked, not yet expired).
     public func replace(with grants: [AccessGrant]) {
-        var next: [Key: [Entry]] = [:]
+        var next = State()
         for grant in grants {
             guard let expiresAt = grant.expiresAt else { continue }
-            next[Key(identity: IdentityName.canonical(grant.identity), resource: grant.resource), default: []]
+            next.table[Key(identity: IdentityName.canonical(grant.identity), resource: grant.resource), default: []]
                 .append(Entry(id: grant.id, name: grant.ruleSet, expiresAt: expiresAt))
+            next.firstExpiry = min(next.firstExpiry ?? expiresAt, expiresAt)
         }
-        table.withLock { $0 = next }
+        state.withLock { $0 = next }
         counter.add(1, ordering: .releasing)
     }
 
     /// The grants `identity` holds on `resource` at `instant`, and when the first of them ends.
     public func lookup(identity: String, resource: String, at instant: Date) -> (names: [String], firstExpiry: Date?) {
-        let entries = table.withLock { $0[Key(identity: IdentityName.canonical(identity), resource: resource)] } ?? []
+        let entries = state.withLock { $0.table[Key(identity: IdentityName.canonical(identity), resource: resource)] } ?? []
         let live = entries.filter { $0.expiresAt > instant }
         return (live.map(\.name), live.map(\.expiresAt).min())
     }
 
-    /// Every grant in force at `instant`.
-    public func all(at instant: Date) -> [Entry] {
-        table.withLock { $0.values.joined().filter { $0.expiresAt > instant } }
+    /// The earliest expiry among the installed grants (nil: none).
+    public var firstExpiry: Date? { state.withLock { $0.firstExpiry } }
+
+    /// The installed grants whose time is up at `instant` (they still wait to be replaced).
+    public func ended(by instant: Date) -> [Entry] {
+        state.withLock { $0.table.values.joined().filter { $0.expiresAt <= instant } }
     }
 
     /// The wall clock in nanoseconds since 1970 (`CLOCK_REALTIME`; no allocation).

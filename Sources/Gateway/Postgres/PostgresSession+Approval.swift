@@ -49,7 +49,7 @@ extension PostgresSession {
             justification: justification, rule: rule, settings: settings)
         let approvers = settings.approverGroups.isEmpty ? "an approver" : settings.approverGroups.joined(separator: ", ")
         let needed = settings.minApprovals == 1 ? "1 approval" : "\(settings.minApprovals) approvals from distinct approvers"
-        let timeout = Self.describe(milliseconds: settings.timeoutMilliseconds)
+        let timeout = DurationParser.text(milliseconds: settings.timeoutMilliseconds)
         let id = broker.submit(submission, reply: reply) { id in
             "statement held for approval as request \(id): it needs \(needed) (\(approvers)) within \(timeout); "
                 + "an approver runs: ringgate approve \(id)"
@@ -117,11 +117,5 @@ extension PostgresSession {
         }
         guard count > 0 else { return }
         io.write(UnsafeRawBufferPointer(rebasing: scratch[0..<count]), to: .client)
-    }
-
-    static func describe(milliseconds: Int) -> String {
-        if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
-        return "\(milliseconds)ms"
     }
 }

@@ -48,11 +48,21 @@ public struct PolicySession {
         let (snapshot, generation) = store.load()
         self.snapshot = snapshot
         self.generation = generation
-        let subject = snapshot.subject(identity: identity, groups: groups, provider: provider)
+        if let grants { (grantsGeneration, heldGrants, grantDeadline) = Self.held(grants, identity, resource) }
+        let subject = snapshot.subject(identity: identity, groups: groups, provider: provider, grants: heldGrants)
         let resourceID = snapshot.resource(named: resource)
         self.binding = snapshot.bind(subject, to: resourceID)
         self.attributes = snapshot.attributes(for: subject, on: resourceID)
-        if grants != nil { rebind() }
+    }
+
+    /// The grants `identity` holds on `resource` now: the table's generation (read first), their
+    /// names, and when the first of them ends (nanoseconds since 1970; `Int64.max`: none).
+    private static func held(_ grants: ActiveGrants, _ identity: String, _ resource: String)
+        -> (generation: UInt64, names: [String], deadline: Int64)
+    {
+        let generation = grants.generation
+        let held = grants.lookup(identity: identity, resource: resource, at: Date())
+        return (generation, held.names, held.firstExpiry.map { Int64($0.timeIntervalSince1970 * 1_000_000_000) } ?? .max)
     }
 
     /// The version of the policy that made the last decision.
@@ -76,12 +86,7 @@ public struct PolicySession {
         let (snapshot, generation) = store.load()
         self.snapshot = snapshot
         self.generation = generation
-        if let grants {
-            grantsGeneration = grants.generation
-            let held = grants.lookup(identity: identity, resource: resourceName, at: Date())
-            heldGrants = held.names
-            grantDeadline = held.firstExpiry.map { Int64($0.timeIntervalSince1970 * 1_000_000_000) } ?? .max
-        }
+        if let grants { (grantsGeneration, heldGrants, grantDeadline) = Self.held(grants, identity, resourceName) }
         let subject = snapshot.subject(identity: identity, groups: tokenGroups, provider: groupProvider, grants: heldGrants)
         let resourceID = snapshot.resource(named: resourceName)
         binding = snapshot.bind(subject, to: resourceID)

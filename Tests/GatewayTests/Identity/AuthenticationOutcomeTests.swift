@@ -69,4 +69,13 @@ struct DurationParserTests {
     func invalid(text: String) {
         #expect(throws: DurationParser.Error.self) { try DurationParser.seconds(text) }
     }
+
+    @Test("durations written back, largest units first", arguments: [
+        (90_000, "1m30s"), (600_000, "10m"), (5_400_000, "1h30m"), (172_800_000, "2d"), (1500, "1s500ms"), (0, "0ms"),
+    ])
+    func text(milliseconds: Int, text: String) throws {
+        #expect(DurationParser.text(milliseconds: milliseconds) == text)
+        #expect(DurationParser.text(.milliseconds(milliseconds)) == text)
+        if milliseconds % 1000 == 0, milliseconds > 0 { #expect(try DurationParser.seconds(text) * 1000 == milliseconds) }
+    }
 }
